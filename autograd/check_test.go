@@ -1,0 +1,297 @@
+package autograd
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// leaf is a differentiable input of a test function.
+type leaf struct {
+	name  string
+	shape []int
+	value []float64
+}
+
+func randLeaf(rng *rand.Rand, name string, scale float64, shape ...int) leaf {
+	v := make([]float64, numel(shape))
+	for i := range v {
+		v[i] = scale * rng.NormFloat64()
+	}
+	return leaf{name, shape, v}
+}
+
+// lossFn builds a scalar loss on the tape from the leaves' Vars.
+type lossFn func(t *Tape[float64], vs []*Var[float64]) *Var[float64]
+
+// evaluate runs f at the leaves' values; with dir set it runs an HVP tape
+// with tangents dir. It returns the loss, the gradient and H dir, each
+// concatenated over the leaves.
+func evaluate(f lossFn, leaves []leaf, dir [][]float64) (float64, []float64, []float64) {
+	var opts []Option
+	if dir != nil {
+		opts = append(opts, HVP())
+	}
+	t := NewTape[float64](opts...)
+	vs := make([]*Var[float64], len(leaves))
+	grads := make([][]float64, len(leaves))
+	hvs := make([][]float64, len(leaves))
+	for i, l := range leaves {
+		grads[i] = make([]float64, len(l.value))
+		hvs[i] = make([]float64, len(l.value))
+		var tan []float64
+		if dir != nil {
+			tan = dir[i]
+		}
+		vs[i] = t.Leaf(l.name, l.value, grads[i], tan, hvs[i], l.shape...)
+	}
+	loss := f(t, vs)
+	t.Backward(loss)
+	var g, hv []float64
+	for i := range leaves {
+		g = append(g, grads[i]...)
+		hv = append(hv, hvs[i]...)
+	}
+	return loss.Value[0], g, hv
+}
+
+func relErr(a, b []float64) float64 {
+	var num, den float64
+	for i := range a {
+		num += (a[i] - b[i]) * (a[i] - b[i])
+		den = max(den, a[i]*a[i], b[i]*b[i])
+	}
+	if den == 0 {
+		return math.Sqrt(num)
+	}
+	return math.Sqrt(num) / (math.Sqrt(den) * math.Sqrt(float64(len(a))))
+}
+
+func norm(a []float64) float64 {
+	var s float64
+	for _, v := range a {
+		s += v * v
+	}
+	return math.Sqrt(s)
+}
+
+// perturbed returns copies of the leaves moved by h*u (u concatenated).
+func perturbed(leaves []leaf, u []float64, h float64) []leaf {
+	out := make([]leaf, len(leaves))
+	k := 0
+	for i, l := range leaves {
+		v := append([]float64(nil), l.value...)
+		for j := range v {
+			v[j] += h * u[k]
+			k++
+		}
+		out[i] = leaf{l.name, l.shape, v}
+	}
+	return out
+}
+
+// checkDerivatives compares f's gradient with central differences of the
+// loss (step 1e-6), and its H v with central differences of the gradient
+// along u = v/|v| (step h, about 1e-8 where ReLU or max-pool kinks could
+// be crossed), all in float64.
+func checkDerivatives(t *testing.T, f lossFn, leaves []leaf, rng *rand.Rand, h float64) {
+	t.Helper()
+	n := 0
+	for _, l := range leaves {
+		n += len(l.value)
+	}
+	_, g, _ := evaluate(f, leaves, nil)
+	fd := make([]float64, n)
+	e := make([]float64, n)
+	for i := range fd {
+		e[i] = 1
+		lp, _, _ := evaluate(f, perturbed(leaves, e, 1e-6), nil)
+		lm, _, _ := evaluate(f, perturbed(leaves, e, -1e-6), nil)
+		e[i] = 0
+		fd[i] = (lp - lm) / 2e-6
+	}
+	if r := relErr(g, fd); r > 1e-6 || math.IsNaN(r) {
+		t.Errorf("gradient: relative error %.3g against central differences (norm %.3g)", r, norm(g))
+	}
+
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = rng.NormFloat64()
+	}
+	dir := make([][]float64, len(leaves))
+	k := 0
+	for i, l := range leaves {
+		dir[i] = v[k : k+len(l.value)]
+		k += len(l.value)
+	}
+	_, g2, hv := evaluate(f, leaves, dir)
+	if r := relErr(g, g2); r > 1e-12 {
+		t.Errorf("gradient on an HVP tape differs from a plain tape: %.3g", r)
+	}
+	nv := norm(v)
+	u := make([]float64, n)
+	for i := range u {
+		u[i] = v[i] / nv
+	}
+	_, gp, _ := evaluate(f, perturbed(leaves, u, h), nil)
+	_, gm, _ := evaluate(f, perturbed(leaves, u, -h), nil)
+	want := make([]float64, n)
+	for i := range want {
+		want[i] = nv * (gp[i] - gm[i]) / (2 * h)
+	}
+	if r := relErr(hv, want); r > 1e-6 || math.IsNaN(r) {
+		t.Errorf("H v: relative error %.3g against central differences of the gradient (norm %.3g)", r, norm(hv))
+	}
+}
+
+// head makes any op output into a loss with curvature: a fixed random
+// linear map to 3 classes, then softmax cross-entropy at temperature 2.
+func head(rng *rand.Rand) func(t *Tape[float64], y *Var[float64]) *Var[float64] {
+	var proj []float64
+	labels := []int32{0, 2, 1, 1, 0, 2, 2, 1}
+	return func(t *Tape[float64], y *Var[float64]) *Var[float64] {
+		flat := y
+		if len(y.Shape) != 2 {
+			flat = Flatten(t, y)
+		}
+		if len(y.Shape) == 1 {
+			flat = Reshape(t, y, 1, y.Shape[0])
+		}
+		in := flat.Shape[1]
+		if proj == nil {
+			proj = make([]float64, 3*in)
+			for i := range proj {
+				proj[i] = rng.NormFloat64() / math.Sqrt(float64(in))
+			}
+		}
+		w := t.Input(proj, 3, in)
+		return SoftmaxCrossEntropy(t, Linear(t, flat, w, nil), labels[:flat.Shape[0]], 2)
+	}
+}
+
+func TestOpDerivatives(t *testing.T) {
+	type tc struct {
+		name   string
+		step   float64 // finite-difference step for H v; 0 means 1e-8
+		leaves func(r *rand.Rand) []leaf
+		f      func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn
+	}
+	cases := []tc{
+		{"linear", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 4, 5), randLeaf(r, "w", 0.5, 6, 5), randLeaf(r, "b", 0.5, 6)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] { return h(t, Linear(t, v[0], v[1], v[2])) }
+		}},
+		{"linear/nobias", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 3, 4), randLeaf(r, "w", 0.5, 5, 4)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] { return h(t, Linear(t, v[0], v[1], nil)) }
+		}},
+		{"conv2d/3x3/pad1", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 2, 3, 5, 5), randLeaf(r, "w", 0.3, 4, 3, 3, 3), randLeaf(r, "b", 0.3, 4)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] {
+				return h(t, Conv2d(t, v[0], v[1], v[2], [2]int{1, 1}, [2]int{1, 1}))
+			}
+		}},
+		{"conv2d/stride2/nopad", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 2, 2, 7, 6), randLeaf(r, "w", 0.3, 3, 2, 3, 2)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] {
+				return h(t, Conv2d(t, v[0], v[1], nil, [2]int{2, 2}, [2]int{0, 0}))
+			}
+		}},
+		{"conv2d/1x1", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 2, 3, 4, 4), randLeaf(r, "w", 0.3, 5, 3, 1, 1)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] {
+				return h(t, Conv2d(t, v[0], v[1], nil, [2]int{1, 1}, [2]int{0, 0}))
+			}
+		}},
+		{"conv2d/1x1/stride2", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 2, 3, 5, 5), randLeaf(r, "w", 0.3, 4, 3, 1, 1)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] {
+				return h(t, Conv2d(t, v[0], v[1], nil, [2]int{2, 2}, [2]int{0, 0}))
+			}
+		}},
+		{"batchnorm/train/4d", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 3, 2, 3, 3), randLeaf(r, "gamma", 1, 2), randLeaf(r, "beta", 1, 2)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] {
+				return h(t, BatchNorm(t, v[0], v[1], v[2], nil, true, 1e-5))
+			}
+		}},
+		{"batchnorm/train/2d", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 5, 3), randLeaf(r, "gamma", 1, 3), randLeaf(r, "beta", 1, 3)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] {
+				return h(t, BatchNorm(t, v[0], v[1], v[2], nil, true, 1e-5))
+			}
+		}},
+		{"batchnorm/eval", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 2, 2, 3, 3), randLeaf(r, "gamma", 1, 2), randLeaf(r, "beta", 1, 2)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			stats := &BatchNormStats[float64]{Mean: []float64{0.3, -0.2}, Var: []float64{1.5, 0.7}, Momentum: 0.1}
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] {
+				return h(t, BatchNorm(t, v[0], v[1], v[2], stats, false, 1e-5))
+			}
+		}},
+		{"relu", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 3, 7)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] { return h(t, ReLU(t, v[0])) }
+		}},
+		{"maxpool/2x2", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 2, 2, 4, 5)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] { return h(t, MaxPool2d(t, v[0], 2, 2, 0)) }
+		}},
+		{"maxpool/3x3/stride2/pad1", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 2, 2, 5, 5)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] { return h(t, MaxPool2d(t, v[0], 3, 2, 1)) }
+		}},
+		{"avgpool/2x2", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 2, 2, 4, 4)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] { return h(t, AvgPool2d(t, v[0], 2, 2)) }
+		}},
+		{"globalavgpool", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 2, 3, 3, 2)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] { return h(t, GlobalAvgPool(t, v[0])) }
+		}},
+		{"add/shared-input", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 2, 6), randLeaf(r, "w", 0.5, 6, 6)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] {
+				return h(t, Add(t, ReLU(t, Linear(t, v[0], v[1], nil)), v[0]))
+			}
+		}},
+		{"softmax-cross-entropy/T200", 1e-5, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "logits", 30, 4, 5)}
+		}, func(func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] {
+				return SoftmaxCrossEntropy(t, v[0], []int32{4, 0, 2, 2}, 200)
+			}
+		}},
+		{"softmax-cross-entropy/T1", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "logits", 2, 3, 4)}
+		}, func(func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] {
+				return SoftmaxCrossEntropy(t, v[0], []int32{3, 0, 1}, 1)
+			}
+		}},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(i)+1, 7))
+			step := c.step
+			if step == 0 {
+				step = 1e-8
+			}
+			checkDerivatives(t, c.f(head(rng)), c.leaves(rng), rng, step)
+		})
+	}
+}

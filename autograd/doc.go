@@ -1,0 +1,30 @@
+// Package autograd is winnow's differentiation engine: reverse-mode gradients
+// and exact Hessian-vector products of a scalar loss, over contiguous float32
+// or float64 buffers.
+//
+// A Tape records the operations of one forward pass. Each operation computes
+// its value at once and appends its backward rule to the tape; Backward walks
+// the rules in reverse, accumulating adjoints (gradients add, so a value used
+// twice, as in a residual block, is handled by every consumer adding its part).
+//
+// # Hessian-vector products
+//
+// A tape made with HVP runs Pearlmutter's R-operator (forward-over-reverse):
+// every value carries a forward tangent x' = d/dr x(theta + r v) beside it,
+// and every adjoint dx carries its tangent R{dx}. Leaves take their tangents
+// from the direction v; after Backward, a leaf's RGrad holds (H v) for its
+// part of the parameters, exactly, with no finite differences. Each op file
+// keeps its four rules side by side: forward, tangent-forward, backward and
+// tangent-backward. Second-order terms of piecewise-linear ops (ReLU,
+// max-pool) are zero, as in PyTorch's double backprop.
+//
+// # Conventions
+//
+// Tensors are row-major; images are NCHW; convolution weights are OIHW and
+// linear weights [out, in], as in PyTorch. A nil Tangent means a zero tangent
+// and a nil Grad means no gradient flows. Shape misuse panics with the op's
+// name and the shapes; it is a programmer error, as in gonum.
+//
+// Buffers come from the tape's arena: after Reset, the next pass of the same
+// shapes reuses them, so a training step allocates nothing new.
+package autograd

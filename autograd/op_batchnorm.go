@@ -1,0 +1,249 @@
+package autograd
+
+import (
+	"fmt"
+	"math"
+)
+
+// BatchNormStats are the running statistics of a batch normalisation layer,
+// updated in training mode as PyTorch does:
+//
+//	mean <- (1-momentum) mean + momentum mu
+//	var  <- (1-momentum) var  + momentum sigma^2 * m/(m-1)   (unbiased)
+//
+// with m = N*H*W values per channel. Tracked counts the updates
+// (PyTorch's num_batches_tracked).
+type BatchNormStats[T Float] struct {
+	Mean, Var []T
+	Tracked   *int64
+	Momentum  T
+}
+
+// BatchNorm normalises x [N, C, H, W] (or [N, C]) per channel and applies the
+// affine map gamma xh + beta (gamma, beta [C]; nil for none).
+//
+// In training mode it uses the batch's statistics and, unless the tape keeps
+// running statistics, updates stats (which may be nil). With mu = mean(x),
+// sigma^2 = mean((x-mu)^2), s = sqrt(sigma^2 + eps), xh = (x - mu)/s, means
+// over the m = N*H*W values of a channel:
+//
+//	forward:          y  = gamma xh + beta
+//	tangent-forward:  s' = mean(xh x');  xh' = (x' - mean(x') - xh s')/s;
+//	                  y' = gamma' xh + gamma xh' + beta'
+//	backward:         dbeta += sum dy;  dgamma += sum dy xh;  dxh = gamma dy;
+//	                  dx += (dxh - mean(dxh) - xh mean(dxh xh))/s
+//	tangent-backward: R{dbeta} += sum R{dy};  R{dgamma} += sum(R{dy} xh + dy xh');
+//	                  R{dxh} = gamma' dy + gamma R{dy};
+//	                  R{dx} += -(s'/s) dx_op + (R{dxh} - mean(R{dxh}) - xh' mean(dxh xh)
+//	                           - xh mean(R{dxh} xh + dxh xh'))/s
+//
+// where dx_op is this op's own contribution to dx. In evaluation mode
+// (train false) it is the per-channel affine map with the running statistics,
+// xh = (x - mean)/sqrt(var + eps), whose rules are those of a linear map.
+func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStats[T], train bool, eps T) *Var[T] {
+	if len(x.Shape) != 4 && len(x.Shape) != 2 {
+		panic(fmt.Sprintf("autograd: BatchNorm: x %v, want [N C H W] or [N C]", x.Shape))
+	}
+	c := x.Shape[1]
+	for _, p := range []*Var[T]{gamma, beta} {
+		if p != nil && (len(p.Shape) != 1 || p.Shape[0] != c) {
+			panic(fmt.Sprintf("autograd: BatchNorm: x %v, parameter %v", x.Shape, p.Shape))
+		}
+	}
+	if !train && (stats == nil || len(stats.Mean) != c || len(stats.Var) != c) {
+		panic("autograd: BatchNorm: evaluation mode needs running statistics of the right size")
+	}
+	n, hw := x.Shape[0], 1
+	if len(x.Shape) == 4 {
+		hw = x.Shape[2] * x.Shape[3]
+	}
+	y := t.newVar(append([]int(nil), x.Shape...), x, gamma, beta)
+	t.record("batchnorm", y.Shape, int64(2*len(y.Value)), gamma, beta)
+	if t.cfg.shapesOnly {
+		return y
+	}
+	m := n * hw
+	xh := t.alloc(len(x.Value))
+	inv := t.alloc(c) // 1/s per channel
+	var xht, ds []T   // xh' and s' (training mode)
+	if y.Tangent != nil {
+		xht = t.alloc(len(x.Value))
+		ds = t.alloc(c)
+	}
+	g := func(ch int) T {
+		if gamma == nil {
+			return 1
+		}
+		return gamma.Value[ch]
+	}
+	gt := func(ch int) T {
+		if gamma == nil || gamma.Tangent == nil {
+			return 0
+		}
+		return gamma.Tangent[ch]
+	}
+	bt := func(ch int) T {
+		if beta == nil || beta.Tangent == nil {
+			return 0
+		}
+		return beta.Tangent[ch]
+	}
+	// each calls f(start) for the start of every run of hw values of channel ch.
+	each := func(ch int, f func(off int)) {
+		for i := 0; i < n; i++ {
+			f((i*c + ch) * hw)
+		}
+	}
+	update := train && stats != nil && !t.cfg.keepStats
+	for ch := 0; ch < c; ch++ {
+		var mu, sd T
+		if train {
+			var sum float64
+			each(ch, func(off int) {
+				for _, v := range x.Value[off : off+hw] {
+					sum += float64(v)
+				}
+			})
+			mean := sum / float64(m)
+			var sq float64
+			each(ch, func(off int) {
+				for _, v := range x.Value[off : off+hw] {
+					d := float64(v) - mean
+					sq += d * d
+				}
+			})
+			variance := sq / float64(m)
+			mu, sd = T(mean), T(math.Sqrt(variance+float64(eps)))
+			if update {
+				mom := stats.Momentum
+				stats.Mean[ch] = (1-mom)*stats.Mean[ch] + mom*mu
+				unbiased := variance
+				if m > 1 {
+					unbiased = variance * float64(m) / float64(m-1)
+				}
+				stats.Var[ch] = (1-mom)*stats.Var[ch] + mom*T(unbiased)
+			}
+		} else {
+			mu, sd = stats.Mean[ch], T(math.Sqrt(float64(stats.Var[ch]+eps)))
+		}
+		is := 1 / sd
+		inv[ch] = is
+		gc := g(ch)
+		var bc T
+		if beta != nil {
+			bc = beta.Value[ch]
+		}
+		each(ch, func(off int) {
+			for j, v := range x.Value[off : off+hw] {
+				h := (v - mu) * is
+				xh[off+j] = h
+				y.Value[off+j] = gc*h + bc
+			}
+		})
+		if y.Tangent == nil {
+			continue
+		}
+		// Tangents.
+		var mt, st T // mean(x'), s' (training mode only)
+		if train && x.Tangent != nil {
+			var a, b T
+			each(ch, func(off int) {
+				for j, v := range x.Tangent[off : off+hw] {
+					a += v
+					b += xh[off+j] * v
+				}
+			})
+			mt, st = a/T(m), b/T(m)
+		}
+		ds[ch] = st
+		gtc, btc := gt(ch), bt(ch)
+		each(ch, func(off int) {
+			for j := off; j < off+hw; j++ {
+				var ht T
+				if x.Tangent != nil {
+					ht = (x.Tangent[j] - mt - xh[j]*st) * is
+				}
+				xht[j] = ht
+				y.Tangent[j] = gtc*xh[j] + gc*ht + btc
+			}
+		})
+	}
+	if update && stats.Tracked != nil {
+		*stats.Tracked++
+	}
+	t.push(y, func() {
+		for ch := 0; ch < c; ch++ {
+			gc, gtc, is := g(ch), gt(ch), inv[ch]
+			// Sums over the channel.
+			var sdy, sdyxh, srdy, srdyxh, sdyxht T
+			each(ch, func(off int) {
+				for j := off; j < off+hw; j++ {
+					sdy += y.Grad[j]
+					sdyxh += y.Grad[j] * xh[j]
+					if y.RGrad != nil {
+						srdy += y.RGrad[j]
+						srdyxh += y.RGrad[j] * xh[j]
+						if xht != nil {
+							sdyxht += y.Grad[j] * xht[j]
+						}
+					}
+				}
+			})
+			if beta != nil && beta.Grad != nil {
+				beta.Grad[ch] += sdy
+				if beta.RGrad != nil {
+					beta.RGrad[ch] += srdy
+				}
+			}
+			if gamma != nil && gamma.Grad != nil {
+				gamma.Grad[ch] += sdyxh
+				if gamma.RGrad != nil {
+					gamma.RGrad[ch] += srdyxh + sdyxht
+				}
+			}
+			if x.Grad == nil {
+				continue
+			}
+			if !train {
+				// y = gamma (x - mean)/sd + beta: dx = gamma dy/sd;
+				// R{dx} = (gamma R{dy} + gamma' dy)/sd.
+				each(ch, func(off int) {
+					for j := off; j < off+hw; j++ {
+						x.Grad[j] += gc * y.Grad[j] * is
+						if x.RGrad != nil {
+							x.RGrad[j] += (gc*y.RGrad[j] + gtc*y.Grad[j]) * is
+						}
+					}
+				})
+				continue
+			}
+			mf := T(m)
+			a := gc * sdy / mf   // mean(dxh)
+			b := gc * sdyxh / mf // mean(dxh xh)
+			var ra, rb, st T
+			if x.RGrad != nil {
+				ra = (gtc*sdy + gc*srdy) / mf                  // mean(R{dxh})
+				rb = (gtc*sdyxh + gc*srdyxh + gc*sdyxht) / mf // mean(R{dxh} xh + dxh xh')
+				if ds != nil {
+					st = ds[ch]
+				}
+			}
+			each(ch, func(off int) {
+				for j := off; j < off+hw; j++ {
+					dxop := (gc*y.Grad[j] - a - xh[j]*b) * is
+					x.Grad[j] += dxop
+					if x.RGrad == nil {
+						continue
+					}
+					rdxh := gtc*y.Grad[j] + gc*y.RGrad[j]
+					var ht T
+					if xht != nil {
+						ht = xht[j]
+					}
+					x.RGrad[j] += -st*is*dxop + (rdxh-ra-ht*b-xh[j]*rb)*is
+				}
+			})
+		}
+	})
+	return y
+}

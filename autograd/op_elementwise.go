@@ -1,0 +1,103 @@
+package autograd
+
+import "fmt"
+
+// ReLU returns max(x, 0). Its derivative is the mask m = [x > 0]: at x = 0
+// the gradient is 0, as in PyTorch.
+//
+//	y' = m x';  dx += m dy;  R{dx} += m R{dy}
+func ReLU[T Float](t *Tape[T], x *Var[T]) *Var[T] {
+	y := t.newVar(append([]int(nil), x.Shape...), x)
+	t.record("relu", y.Shape, int64(numel(y.Shape)), nil)
+	if t.cfg.shapesOnly {
+		return y
+	}
+	for i, v := range x.Value {
+		y.Value[i] = max(v, 0)
+	}
+	masked := func(dst, src []T, add bool) {
+		for i, v := range x.Value {
+			if v > 0 {
+				if add {
+					dst[i] += src[i]
+				} else {
+					dst[i] = src[i]
+				}
+			} else if !add {
+				dst[i] = 0
+			}
+		}
+	}
+	if y.Tangent != nil {
+		masked(y.Tangent, x.Tangent, false)
+	}
+	t.push(y, func() {
+		if x.Grad != nil {
+			masked(x.Grad, y.Grad, true)
+		}
+		if x.RGrad != nil {
+			masked(x.RGrad, y.RGrad, true)
+		}
+	})
+	return y
+}
+
+// Add returns a + b for operands of one shape (the residual connection).
+//
+//	y' = a' + b';  da += dy, db += dy;  R{da} += R{dy}, R{db} += R{dy}
+func Add[T Float](t *Tape[T], a, b *Var[T]) *Var[T] {
+	if !sameShape(a.Shape, b.Shape) {
+		panic(fmt.Sprintf("autograd: Add: %v vs %v", a.Shape, b.Shape))
+	}
+	y := t.newVar(append([]int(nil), a.Shape...), a, b)
+	t.record("add", y.Shape, int64(numel(y.Shape)), nil)
+	if t.cfg.shapesOnly {
+		return y
+	}
+	for i := range y.Value {
+		y.Value[i] = a.Value[i] + b.Value[i]
+	}
+	if y.Tangent != nil {
+		for i := range y.Tangent {
+			var s T
+			if a.Tangent != nil {
+				s += a.Tangent[i]
+			}
+			if b.Tangent != nil {
+				s += b.Tangent[i]
+			}
+			y.Tangent[i] = s
+		}
+	}
+	t.push(y, func() {
+		for _, in := range [2]*Var[T]{a, b} {
+			if in.Grad != nil {
+				addTo(in.Grad, y.Grad)
+			}
+			if in.RGrad != nil {
+				addTo(in.RGrad, y.RGrad)
+			}
+		}
+	})
+	return y
+}
+
+// Reshape returns x with a new shape of the same size. It shares x's
+// buffers (value, adjoint and tangents), so it needs no backward rule.
+func Reshape[T Float](t *Tape[T], x *Var[T], shape ...int) *Var[T] {
+	if numel(shape) != numel(x.Shape) {
+		panic(fmt.Sprintf("autograd: Reshape: %v to %v", x.Shape, shape))
+	}
+	return &Var[T]{Shape: append([]int(nil), shape...), Value: x.Value, Grad: x.Grad, Tangent: x.Tangent, RGrad: x.RGrad}
+}
+
+// Flatten reshapes x [N, ...] to [N, rest].
+func Flatten[T Float](t *Tape[T], x *Var[T]) *Var[T] {
+	return Reshape(t, x, x.Shape[0], numel(x.Shape[1:]))
+}
+
+func addTo[T Float](dst, src []T) {
+	for i, v := range src {
+		dst[i] += v
+	}
+}

@@ -1,0 +1,215 @@
+package autograd
+
+import "fmt"
+
+// Option configures a Tape.
+type Option func(*config)
+
+type config struct {
+	hvp        bool
+	noGrad     bool
+	shapesOnly bool
+	keepStats  bool
+}
+
+// HVP makes the tape carry forward tangents and tangents of adjoints, so that
+// Backward yields Hessian-vector products in every leaf's RGrad.
+func HVP() Option { return func(c *config) { c.hvp = true } }
+
+// NoGrad makes the tape record nothing for backward: inference only.
+func NoGrad() Option { return func(c *config) { c.noGrad = true } }
+
+// ShapesOnly makes every op compute output shapes and operation records but
+// no values: for counting parameters and FLOPs without running the network.
+func ShapesOnly() Option { return func(c *config) { c.shapesOnly, c.noGrad = true, true } }
+
+// KeepRunningStats stops batch normalisation in training mode from updating
+// its running statistics: scoring passes leave the model as it was.
+func KeepRunningStats() Option { return func(c *config) { c.keepStats = true } }
+
+// Record describes one executed operation, for FLOP and parameter counts.
+type Record struct {
+	Op     string
+	Out    []int    // output shape
+	FLOPs  int64    // floating-point operations; a multiply-add counts 2
+	Params []string // names of the leaves holding the op's weights, if any
+}
+
+// Tape records operations for reverse-mode differentiation and owns the
+// buffers of one pass.
+type Tape[T Float] struct {
+	cfg      config
+	backward []func()
+	records  []Record
+	bufs     [][]T
+	next     int
+	ints     [][]int32
+	nextInt  int
+}
+
+// NewTape returns an empty tape.
+func NewTape[T Float](opts ...Option) *Tape[T] {
+	t := &Tape[T]{}
+	for _, o := range opts {
+		o(&t.cfg)
+	}
+	return t
+}
+
+// HVPMode reports whether the tape computes Hessian-vector products.
+func (t *Tape[T]) HVPMode() bool { return t.cfg.hvp }
+
+// Grads reports whether the tape records backward rules.
+func (t *Tape[T]) Grads() bool { return !t.cfg.noGrad }
+
+// Records lists the operations run since the last Reset.
+func (t *Tape[T]) Records() []Record { return t.records }
+
+// Reset forgets the recorded pass. Buffers are kept and handed out again in
+// the same order, so the values of earlier Vars become invalid.
+func (t *Tape[T]) Reset() {
+	clear(t.backward)
+	t.backward = t.backward[:0]
+	t.records = t.records[:0]
+	t.next, t.nextInt = 0, 0
+}
+
+// alloc returns a buffer of n elements with unspecified contents.
+func (t *Tape[T]) alloc(n int) []T {
+	if t.next < len(t.bufs) && cap(t.bufs[t.next]) >= n {
+		b := t.bufs[t.next][:n]
+		t.next++
+		return b
+	}
+	b := make([]T, n)
+	if t.next < len(t.bufs) {
+		t.bufs[t.next] = b
+	} else {
+		t.bufs = append(t.bufs, b)
+	}
+	t.next++
+	return b
+}
+
+// zeros returns a zeroed buffer of n elements.
+func (t *Tape[T]) zeros(n int) []T {
+	b := t.alloc(n)
+	clear(b)
+	return b
+}
+
+func (t *Tape[T]) allocInt(n int) []int32 {
+	if t.nextInt < len(t.ints) && cap(t.ints[t.nextInt]) >= n {
+		b := t.ints[t.nextInt][:n]
+		t.nextInt++
+		return b
+	}
+	b := make([]int32, n)
+	if t.nextInt < len(t.ints) {
+		t.ints[t.nextInt] = b
+	} else {
+		t.ints = append(t.ints, b)
+	}
+	t.nextInt++
+	return b
+}
+
+// Input puts data on the tape as a constant: no gradient, zero tangent.
+// The Var shares data.
+func (t *Tape[T]) Input(data []T, shape ...int) *Var[T] {
+	if numel(shape) != len(data) {
+		panic(fmt.Sprintf("autograd: Input: %d values for shape %v", len(data), shape))
+	}
+	return &Var[T]{Shape: append([]int(nil), shape...), Value: data}
+}
+
+// Leaf puts a parameter on the tape. It shares value; grad (if not nil)
+// accumulates the gradient; on an HVP tape, tangent (nil for zero) is the
+// parameter's part of the direction v and rgrad accumulates (H v).
+func (t *Tape[T]) Leaf(name string, value, grad, tangent, rgrad []T, shape ...int) *Var[T] {
+	n := numel(shape)
+	if len(value) != n || (grad != nil && len(grad) != n) || (tangent != nil && len(tangent) != n) || (rgrad != nil && len(rgrad) != n) {
+		panic(fmt.Sprintf("autograd: Leaf %s: buffers do not match shape %v", name, shape))
+	}
+	v := &Var[T]{Name: name, Shape: append([]int(nil), shape...), Value: value}
+	if t.cfg.noGrad {
+		return v
+	}
+	v.Grad = grad
+	if t.cfg.hvp {
+		v.Tangent = tangent
+		if grad != nil {
+			if rgrad == nil {
+				panic("autograd: Leaf " + name + ": an HVP tape needs an rgrad buffer")
+			}
+			v.RGrad = rgrad
+		}
+	}
+	return v
+}
+
+// newVar makes an op's output. Its value buffer is uninitialised (every op
+// writes all of it); Grad and RGrad are zeroed when a gradient flows, and the
+// tangent is allocated (uninitialised) when any input carries one.
+func (t *Tape[T]) newVar(shape []int, inputs ...*Var[T]) *Var[T] {
+	n := numel(shape)
+	v := &Var[T]{Shape: shape}
+	if t.cfg.shapesOnly {
+		return v
+	}
+	v.Value = t.alloc(n)
+	if t.cfg.noGrad {
+		return v
+	}
+	grad, tan := false, false
+	for _, in := range inputs {
+		if in == nil {
+			continue
+		}
+		grad = grad || in.needsGrad()
+		tan = tan || in.Tangent != nil
+	}
+	if grad {
+		v.Grad = t.zeros(n)
+		if t.cfg.hvp {
+			v.RGrad = t.zeros(n)
+		}
+	}
+	if t.cfg.hvp && tan {
+		v.Tangent = t.alloc(n)
+	}
+	return v
+}
+
+// push appends a backward rule when a gradient flows to out.
+func (t *Tape[T]) push(out *Var[T], rule func()) {
+	if out.Grad != nil {
+		t.backward = append(t.backward, rule)
+	}
+}
+
+func (t *Tape[T]) record(op string, out []int, flops int64, params ...*Var[T]) {
+	r := Record{Op: op, Out: out, FLOPs: flops}
+	for _, p := range params {
+		if p != nil && p.Name != "" {
+			r.Params = append(r.Params, p.Name)
+		}
+	}
+	t.records = append(t.records, r)
+}
+
+// Backward runs the recorded backward rules from the scalar loss, seeding
+// dL/dL = 1 (and R{dL} = 0). Gradients accumulate into the leaves' Grad and,
+// on an HVP tape, Hessian-vector products into their RGrad.
+func (t *Tape[T]) Backward(loss *Var[T]) {
+	if len(loss.Value) != 1 {
+		panic(fmt.Sprintf("autograd: Backward: loss has shape %v, want a scalar", loss.Shape))
+	}
+	if loss.Grad == nil {
+		panic("autograd: Backward: no gradient flows to the loss (no leaf with a gradient, or a NoGrad tape)")
+	}
+	loss.Grad[0] = 1
+	for i := len(t.backward) - 1; i >= 0; i-- {
+		t.backward[i]()
+	}
+}

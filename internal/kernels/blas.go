@@ -1,0 +1,34 @@
+package kernels
+
+import "gonum.org/v1/gonum/blas"
+
+// Float is the set of element types the kernels support.
+type Float interface{ float32 | float64 }
+
+func trans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+// Gemm computes c = alpha*op(a)*op(b) + beta*c for row-major matrices, where
+// op(a) is m x k, op(b) is k x n and c is m x n. It is BLAS xGEMM:
+//
+//	for i < m, j < n: c[i*ldc+j] = alpha * sum_l op(a)[i,l]*op(b)[l,j] + beta*c[i*ldc+j]
+func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	switch a := any(a).(type) {
+	case []float32:
+		blasImpl.Sgemm(trans(transA), trans(transB), m, n, k, float32(alpha), a, lda,
+			any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		blasImpl.Dgemm(trans(transA), trans(transB), m, n, k, float64(alpha), a, lda,
+			any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}
+
+// BLAS names the BLAS implementation this binary was built with.
+func BLAS() string { return blasName }
