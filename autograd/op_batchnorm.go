@@ -11,11 +11,11 @@ import (
 //	mean <- (1-momentum) mean + momentum mu
 //	var  <- (1-momentum) var  + momentum sigma^2 * m/(m-1)   (unbiased)
 //
-// with m = N*H*W values per channel. Tracked counts the updates
-// (PyTorch's num_batches_tracked).
+// with m = N*H*W values per channel. Tracked, if not nil, holds one element
+// that counts the updates (PyTorch's num_batches_tracked).
 type BatchNormStats[T Float] struct {
 	Mean, Var []T
-	Tracked   *int64
+	Tracked   []T
 	Momentum  T
 }
 
@@ -168,8 +168,8 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 			}
 		})
 	}
-	if update && stats.Tracked != nil {
-		*stats.Tracked++
+	if update && len(stats.Tracked) == 1 {
+		stats.Tracked[0]++
 	}
 	t.push(y, func() {
 		for ch := 0; ch < c; ch++ {
@@ -222,7 +222,7 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 			b := gc * sdyxh / mf // mean(dxh xh)
 			var ra, rb, st T
 			if x.RGrad != nil {
-				ra = (gtc*sdy + gc*srdy) / mf                  // mean(R{dxh})
+				ra = (gtc*sdy + gc*srdy) / mf                 // mean(R{dxh})
 				rb = (gtc*sdyxh + gc*srdyxh + gc*sdyxht) / mf // mean(R{dxh} xh + dxh xh')
 				if ds != nil {
 					st = ds[ch]

@@ -1,0 +1,55 @@
+// Command winnow trains sparse networks pruned at initialisation.
+//
+// Exit status: 0 on success, 1 on a failure of the run, 2 on bad usage
+// (unknown command or flag, invalid value), 130 when interrupted.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// usageError marks errors caused by how winnow was called.
+type usageError struct{ error }
+
+func main() {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	root := newRootCommand()
+	err := root.ExecuteContext(ctx)
+	os.Exit(exitCode(ctx, err))
+}
+
+func exitCode(ctx context.Context, err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		fmt.Fprintln(os.Stderr, "winnow: interrupted")
+		return 130
+	}
+	fmt.Fprintln(os.Stderr, "winnow:", err)
+	var u usageError
+	if errors.As(err, &u) {
+		return 2
+	}
+	return 1
+}
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "winnow",
+		Short:         "Train sparse networks pruned at initialisation (GraSP, SNIP, SynFlow, ...)",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newModelsCommand())
+	return root
+}

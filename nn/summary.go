@@ -1,0 +1,68 @@
+package nn
+
+import (
+	"strings"
+
+	"winnow/autograd"
+)
+
+// LayerStats describes one convolution or linear layer for an input size.
+type LayerStats struct {
+	Name    string // layer name, e.g. "feature.0"
+	Op      string // "conv2d" or "linear"
+	Shape   []int  // weight shape
+	Weights int    // weight elements (the prunable ones)
+	Params  int    // weights and bias
+	FLOPs   int64  // forward FLOPs of the layer for one input; multiply-add = 2
+	Out     []int  // output shape for one input
+}
+
+// Summary counts a network's parameters and forward FLOPs for one input.
+type Summary struct {
+	Layers          []LayerStats // convolution and linear layers, in forward order
+	PrunableWeights int          // conv and linear weights
+	Params          int          // trainable parameters (weights, biases, BN affine)
+	FLOPs           int64        // every op: conv, linear, BN, ReLU, pooling, adds
+	ConvLinearFLOPs int64        // conv and linear layers only
+}
+
+// Summarize counts m's parameters and forward FLOPs for an input of the
+// given shape (without the batch dimension), without computing values.
+func Summarize[T Float](m Module[T], input ...int) Summary {
+	var s Summary
+	weights := map[string]*Param[T]{}
+	for _, p := range AllParams(m) {
+		if p.Trainable() {
+			s.Params += p.Len()
+		}
+		if p.Prunable() {
+			s.PrunableWeights += p.Len()
+		}
+		weights[p.Name] = p
+	}
+	t := autograd.NewTape[T](autograd.ShapesOnly())
+	x := &autograd.Var[T]{Shape: append([]int{1}, input...)}
+	m.Forward(t, x)
+	for _, r := range t.Records() {
+		s.FLOPs += r.FLOPs
+		if r.Op != "conv2d" && r.Op != "linear" {
+			continue
+		}
+		s.ConvLinearFLOPs += r.FLOPs
+		l := LayerStats{Op: r.Op, FLOPs: r.FLOPs, Out: r.Out[1:]}
+		for _, name := range r.Params {
+			p := weights[name]
+			if p == nil {
+				continue
+			}
+			l.Params += p.Len()
+			if p.Prunable() {
+				l.Name = strings.TrimSuffix(name, ".weight")
+				l.Shape = p.Shape
+				l.Weights = p.Len()
+			}
+		}
+		s.Layers = append(s.Layers, l)
+	}
+	return s
+}
