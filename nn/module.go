@@ -12,6 +12,8 @@ type Module[T Float] interface {
 	Forward(t *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T]
 	// Params names the module's parameters and buffers with prefix (as
 	// PyTorch's state_dict does) and appends them to dst in state_dict order.
+	// Listing sets each Param's Name, so names are those given by the last
+	// listing: list from the root (AllParams) to get state_dict names.
 	Params(prefix string, dst []*Param[T]) []*Param[T]
 	// SetTraining switches batch normalisation between batch statistics
 	// (true) and running statistics (false). Running statistics are kept.

@@ -271,7 +271,9 @@ func Decode(r io.ReaderAt, size int64, name string) (*File, error) {
 	for _, s := range spans {
 		e := entries[s.name]
 		data := make([]byte, s.end-s.begin)
-		if _, err := r.ReadAt(data, 8+int64(hlen)+s.begin); err != nil {
+		if len(data) == 0 {
+			// Nothing to read; ReadAt at the end of the file reports EOF.
+		} else if _, err := r.ReadAt(data, 8+int64(hlen)+s.begin); err != nil {
 			return nil, bad(s.name, "reading data: %v", err)
 		}
 		out.Tensors = append(out.Tensors, Tensor{Name: s.name, DType: e.DType, Shape: e.Shape, Data: data})
