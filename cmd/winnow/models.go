@@ -24,7 +24,7 @@ func newModelsCommand() *cobra.Command {
 		Long: `List every model, one line each: its name, prunable (conv + linear) weights,
 trainable parameters and forward FLOPs for one image of its default dataset
 (a multiply-add counts 2 FLOPs).`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runModels(cmd.OutOrStdout(), o) },
 	}
 	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON lines instead of a table")
