@@ -295,3 +295,22 @@ func TestOpDerivatives(t *testing.T) {
 		})
 	}
 }
+
+// TestTapeReusesBuffers checks that after Reset a pass of the same shapes
+// gets the same buffers back, so training steps do not allocate activations.
+func TestTapeReusesBuffers(t *testing.T) {
+	tp := NewTape[float32]()
+	w := make([]float32, 12)
+	g := make([]float32, 12)
+	x := make([]float32, 8)
+	pass := func() *Var[float32] {
+		y := ReLU(tp, Linear(tp, tp.Input(x, 2, 4), tp.Leaf("w", w, g, nil, nil, 3, 4), nil))
+		return y
+	}
+	a := pass()
+	tp.Reset()
+	b := pass()
+	if &a.Value[0] != &b.Value[0] || &a.Grad[0] != &b.Grad[0] {
+		t.Error("second pass got new buffers")
+	}
+}

@@ -41,10 +41,8 @@ type Tape[T Float] struct {
 	cfg      config
 	backward []func()
 	records  []Record
-	bufs     [][]T
-	next     int
-	ints     [][]int32
-	nextInt  int
+	floats   arena[T]
+	ints     arena[int32]
 }
 
 // NewTape returns an empty tape.
@@ -71,25 +69,34 @@ func (t *Tape[T]) Reset() {
 	clear(t.backward)
 	t.backward = t.backward[:0]
 	t.records = t.records[:0]
-	t.next, t.nextInt = 0, 0
+	t.floats.next, t.ints.next = 0, 0
+}
+
+// arena hands out buffers in order and, after reset, the same buffers again
+// in the same order: a pass of the same shapes allocates nothing new.
+type arena[E any] struct {
+	bufs [][]E
+	next int
+}
+
+func (a *arena[E]) get(n int) []E {
+	if a.next < len(a.bufs) && cap(a.bufs[a.next]) >= n {
+		b := a.bufs[a.next][:n]
+		a.next++
+		return b
+	}
+	b := make([]E, n)
+	if a.next < len(a.bufs) {
+		a.bufs[a.next] = b
+	} else {
+		a.bufs = append(a.bufs, b)
+	}
+	a.next++
+	return b
 }
 
 // alloc returns a buffer of n elements with unspecified contents.
-func (t *Tape[T]) alloc(n int) []T {
-	if t.next < len(t.bufs) && cap(t.bufs[t.next]) >= n {
-		b := t.bufs[t.next][:n]
-		t.next++
-		return b
-	}
-	b := make([]T, n)
-	if t.next < len(t.bufs) {
-		t.bufs[t.next] = b
-	} else {
-		t.bufs = append(t.bufs, b)
-	}
-	t.next++
-	return b
-}
+func (t *Tape[T]) alloc(n int) []T { return t.floats.get(n) }
 
 // zeros returns a zeroed buffer of n elements.
 func (t *Tape[T]) zeros(n int) []T {
@@ -98,21 +105,7 @@ func (t *Tape[T]) zeros(n int) []T {
 	return b
 }
 
-func (t *Tape[T]) allocInt(n int) []int32 {
-	if t.nextInt < len(t.ints) && cap(t.ints[t.nextInt]) >= n {
-		b := t.ints[t.nextInt][:n]
-		t.nextInt++
-		return b
-	}
-	b := make([]int32, n)
-	if t.nextInt < len(t.ints) {
-		t.ints[t.nextInt] = b
-	} else {
-		t.ints = append(t.ints, b)
-	}
-	t.nextInt++
-	return b
-}
+func (t *Tape[T]) allocInt(n int) []int32 { return t.ints.get(n) }
 
 // Input puts data on the tape as a constant: no gradient, zero tangent.
 // The Var shares data.
