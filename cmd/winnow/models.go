@@ -65,9 +65,9 @@ func runModels(w io.Writer, o modelsOptions) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "model\tprunable weights\tparams\tforward FLOPs\tdataset\tinput\t")
+	fmt.Fprintln(tw, "model\tprunable weights\tparams\tforward FLOPs\tdataset\tinput")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%dx%dx%d\t\n", r.Name, r.PrunableWeights, r.Params, r.FLOPs, r.Dataset, r.Input[0], r.Input[1], r.Input[2])
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%dx%dx%d\n", r.Name, r.PrunableWeights, r.Params, r.FLOPs, r.Dataset, r.Input[0], r.Input[1], r.Input[2])
 	}
 	return tw.Flush()
 }
