@@ -57,7 +57,7 @@ func newRootCommand() *cobra.Command {
 		return nil
 	}
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
-	root.AddCommand(newModelsCommand())
+	root.AddCommand(newModelsCommand(), newDataCommand())
 	return root
 }
 

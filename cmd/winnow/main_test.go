@@ -50,3 +50,21 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		}
 	}
 }
+
+func TestDataMNIST(t *testing.T) {
+	out, code := run(t, "data", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	for _, want := range []string{`"examples":60000`, `"examples":10000`, `"classes":10`, `"checked":70000`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s: %s", want, out)
+		}
+	}
+	if _, code := run(t, "data", "--dataset", "nope"); code != 2 {
+		t.Errorf("unknown dataset: exit %d, want 2", code)
+	}
+	if out, code := run(t, "data", "--dataset", "cifar10", "--data-dir", t.TempDir()); code != 1 || !strings.Contains(out, "data_batch_1.bin") {
+		t.Errorf("empty folder: exit %d: %s", code, out)
+	}
+}
