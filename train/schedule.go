@@ -1,0 +1,120 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Schedule gives the learning rate of each epoch (0-based) of a run.
+type Schedule interface {
+	LR(base float64, epoch, epochs int) float64
+	String() string
+}
+
+// StepAtFractions multiplies the rate by Gamma at each fraction of the run:
+// GraSP's schedule is x0.1 at 50% and x0.01 at 75% of the epochs.
+type StepAtFractions struct {
+	Fractions []float64
+	Gamma     float64
+}
+
+// LR implements Schedule: the rate drops at epoch floor(f*epochs) for each f.
+func (s StepAtFractions) LR(base float64, epoch, epochs int) float64 {
+	lr := base
+	for _, f := range s.Fractions {
+		if epoch >= int(f*float64(epochs)) {
+			lr *= s.Gamma
+		}
+	}
+	return lr
+}
+
+func (s StepAtFractions) String() string {
+	var parts []string
+	for _, f := range s.Fractions {
+		parts = append(parts, strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	return "step:" + strings.Join(parts, ",")
+}
+
+// MultiStep multiplies the rate by Gamma at each of the given epochs.
+type MultiStep struct {
+	Epochs []int
+	Gamma  float64
+}
+
+// LR implements Schedule.
+func (s MultiStep) LR(base float64, epoch, _ int) float64 {
+	lr := base
+	for _, e := range s.Epochs {
+		if epoch >= e {
+			lr *= s.Gamma
+		}
+	}
+	return lr
+}
+
+func (s MultiStep) String() string {
+	var parts []string
+	for _, e := range s.Epochs {
+		parts = append(parts, strconv.Itoa(e))
+	}
+	return "epochs:" + strings.Join(parts, ",")
+}
+
+// Cosine anneals the rate from base to 0 over the run: base (1 + cos(pi e/E))/2.
+type Cosine struct{}
+
+// LR implements Schedule.
+func (Cosine) LR(base float64, epoch, epochs int) float64 {
+	return base * (1 + math.Cos(math.Pi*float64(epoch)/float64(epochs))) / 2
+}
+
+func (Cosine) String() string { return "cosine" }
+
+// Constant keeps the base rate.
+type Constant struct{}
+
+// LR implements Schedule.
+func (Constant) LR(base float64, _, _ int) float64 { return base }
+
+func (Constant) String() string { return "constant" }
+
+// ParseSchedule reads a schedule: "step" (GraSP's: x0.1 at 50% and 75%),
+// "step:F1,F2,..." (x0.1 at those fractions), "epochs:E1,E2,..." (x0.1 at
+// those epochs), "cosine" or "constant".
+func ParseSchedule(s string) (Schedule, error) {
+	name, args, _ := strings.Cut(s, ":")
+	switch name {
+	case "step":
+		if args == "" {
+			return StepAtFractions{[]float64{0.5, 0.75}, 0.1}, nil
+		}
+		var fs []float64
+		for _, a := range strings.Split(args, ",") {
+			f, err := strconv.ParseFloat(a, 64)
+			if err != nil || f <= 0 || f >= 1 {
+				return nil, fmt.Errorf("schedule %q: %q is not a fraction in (0, 1)", s, a)
+			}
+			fs = append(fs, f)
+		}
+		return StepAtFractions{fs, 0.1}, nil
+	case "epochs":
+		var es []int
+		for _, a := range strings.Split(args, ",") {
+			e, err := strconv.Atoi(a)
+			if err != nil || e < 1 {
+				return nil, fmt.Errorf("schedule %q: %q is not an epoch", s, a)
+			}
+			es = append(es, e)
+		}
+		return MultiStep{es, 0.1}, nil
+	case "cosine":
+		return Cosine{}, nil
+	case "constant":
+		return Constant{}, nil
+	}
+	return nil, fmt.Errorf("unknown schedule %q (step, step:F1,F2, epochs:E1,E2, cosine, constant)", s)
+}
