@@ -1,0 +1,94 @@
+package prune
+
+import (
+	"fmt"
+
+	"winnow/autograd"
+	"winnow/nn"
+)
+
+// Batch is a scoring batch: NCHW inputs (after the training transforms) and
+// labels.
+type Batch struct {
+	X      []float64
+	Shape  []int
+	Labels []int32
+}
+
+// halves splits each batch into its first and second half, as the official
+// GraSP code scores.
+func halves(batches []Batch) []Batch {
+	var out []Batch
+	for _, b := range batches {
+		n := b.Shape[0]
+		if n < 2 {
+			out = append(out, b)
+			continue
+		}
+		per := len(b.X) / n
+		h := n / 2
+		for _, r := range [][2]int{{0, h}, {h, n}} {
+			shape := append([]int{r[1] - r[0]}, b.Shape[1:]...)
+			out = append(out, Batch{X: b.X[r[0]*per : r[1]*per], Shape: shape, Labels: b.Labels[r[0]:r[1]]})
+		}
+	}
+	return out
+}
+
+// weights returns the prunable (conv and linear) weights of net.
+func weights(net nn.Module[float64]) []*nn.Param[float64] { return nn.Prunable(net) }
+
+// gradient accumulates into each weight's Grad the gradient of the mean
+// cross-entropy of logits/T on every batch: g = sum_b dL_b/dθ. Running
+// statistics are left alone.
+func gradient(net nn.Module[float64], batches []Batch, temperature float64) error {
+	nn.ZeroGrad(net)
+	tape := autograd.NewTape[float64](autograd.KeepRunningStats())
+	for i, b := range batches {
+		tape.Reset()
+		loss := autograd.SoftmaxCrossEntropy(tape, net.Forward(tape, tape.Input(b.X, b.Shape...)), b.Labels, temperature)
+		if err := finite(loss.Value[0], i); err != nil {
+			return err
+		}
+		tape.Backward(loss)
+	}
+	return nil
+}
+
+// hessianVector accumulates into each weight's HV the product H_b v summed
+// over the batches, where v is each weight's Tangent (zero on the other
+// parameters) and H_b the Hessian of batch b's loss.
+func hessianVector(net nn.Module[float64], batches []Batch, temperature float64) error {
+	nn.ZeroGrad(net)
+	tape := autograd.NewTape[float64](autograd.HVP(), autograd.KeepRunningStats())
+	for i, b := range batches {
+		tape.Reset()
+		loss := autograd.SoftmaxCrossEntropy(tape, net.Forward(tape, tape.Input(b.X, b.Shape...)), b.Labels, temperature)
+		if err := finite(loss.Value[0], i); err != nil {
+			return err
+		}
+		tape.Backward(loss)
+	}
+	return nil
+}
+
+func finite(v float64, batch int) error {
+	if v != v || v > 1e308 || v < -1e308 {
+		return fmt.Errorf("prune: the loss of scoring batch %d is %v", batch, v)
+	}
+	return nil
+}
+
+// snapshot saves the values of params and returns a function restoring them.
+func snapshot(params []*nn.Param[float64]) func() {
+	saved := make([][]float64, len(params))
+	for i, p := range params {
+		saved[i] = append([]float64(nil), p.Data...)
+	}
+	return func() {
+		for i, p := range params {
+			copy(p.Data, saved[i])
+			p.Tangent = nil
+		}
+	}
+}

@@ -1,0 +1,77 @@
+package prune
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+
+	"winnow/nn"
+)
+
+// GraSPOptions are the settings of GraSP scoring.
+type GraSPOptions struct {
+	// Temperature divides the logits (the paper's T = 200).
+	Temperature float64
+	// ReinitLinear re-draws the linear layers' weights from Xavier normal in
+	// the scoring copy, as the official code does (reinit=True); θ in the
+	// score is then the re-drawn weight, and the trained network keeps its own.
+	ReinitLinear bool
+	// SplitHalves scores each batch as its two halves, as the official code
+	// (so BatchNorm sees half-batch statistics).
+	SplitHalves bool
+	Seed        uint64
+}
+
+// GraSP scores by Gradient Signal Preservation (Wang, Zhang and Grosse,
+// "Picking Winning Tickets Before Training by Preserving Gradient Flow",
+// ICLR 2020, eq. 8):
+//
+//	g  = sum_b ∇_θ L_b          (mean cross-entropy of logits/T on batch b)
+//	Hg = sum_b H_b g            (exact Hessian-gradient products)
+//	S  = -θ ⊙ Hg
+//
+// over the conv and linear weights θ, with BatchNorm in training mode. The
+// weights with the highest S are removed: removing them reduces the gradient
+// flow least (or increases it). The network's values are left unchanged.
+func GraSP(ctx context.Context, net nn.Module[float64], batches []Batch, o GraSPOptions) (map[string][]float64, error) {
+	w := weights(net)
+	defer snapshot(nn.AllParams(net))()
+	if o.ReinitLinear {
+		rng := rand.New(rand.NewPCG(o.Seed, 0x6a5b))
+		for _, p := range w {
+			if len(p.Shape) == 2 { // linear [out, in]: std = sqrt(2/(in+out))
+				std := math.Sqrt(2 / float64(p.Shape[0]+p.Shape[1]))
+				for i := range p.Data {
+					p.Data[i] = rng.NormFloat64() * std
+				}
+			}
+		}
+	}
+	if o.SplitHalves {
+		batches = halves(batches)
+	}
+	// g = sum_b ∇L_b
+	if err := gradient(net, batches, o.Temperature); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// v = g on the weights, 0 elsewhere; Hg = sum_b H_b g
+	for _, p := range w {
+		p.Tangent = append([]float64(nil), p.Grad...)
+	}
+	if err := hessianVector(net, batches, o.Temperature); err != nil {
+		return nil, err
+	}
+	// S = -θ ⊙ Hg
+	scores := map[string][]float64{}
+	for _, p := range w {
+		s := make([]float64, p.Len())
+		for i, theta := range p.Data {
+			s[i] = -theta * p.HV[i]
+		}
+		scores[p.Name] = s
+	}
+	return scores, nil
+}

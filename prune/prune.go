@@ -1,0 +1,130 @@
+package prune
+
+import (
+	"context"
+	"fmt"
+
+	"winnow/nn"
+)
+
+// Methods lists the pruning methods.
+var Methods = []string{"grasp", "snip", "synflow", "magnitude", "random"}
+
+// Config chooses a method and its settings.
+type Config struct {
+	Method          string
+	Sparsity        float64 // fraction of prunable weights removed, 0 <= p < 1
+	Scope           Scope
+	MinLayerDensity float64 // each layer keeps at least this fraction (0: no floor)
+	Seed            uint64
+	GraSP           GraSPOptions
+	SynFlow         SynFlowOptions
+}
+
+// DefaultConfig has the papers' settings: GraSP at T = 200 as the official
+// code (linear layers re-drawn for scoring, batches scored as halves),
+// SynFlow with 100 rounds, a global threshold.
+func DefaultConfig(method string, sparsity float64) Config {
+	return Config{Method: method, Sparsity: sparsity, Scope: Global,
+		GraSP:   GraSPOptions{Temperature: 200, ReinitLinear: true, SplitHalves: true},
+		SynFlow: SynFlowOptions{Rounds: 100}}
+}
+
+// Validate checks the settings a user gives.
+func (c Config) Validate() error {
+	known := false
+	for _, m := range Methods {
+		known = known || m == c.Method
+	}
+	if !known {
+		return fmt.Errorf("unknown pruning method %q (%v)", c.Method, Methods)
+	}
+	if !(c.Sparsity >= 0 && c.Sparsity < 1) {
+		return fmt.Errorf("sparsity %v: the fraction of weights removed must be in [0, 1)", c.Sparsity)
+	}
+	if !(c.MinLayerDensity >= 0 && c.MinLayerDensity <= 1) {
+		return fmt.Errorf("minimum layer density %v outside [0, 1]", c.MinLayerDensity)
+	}
+	if c.MinLayerDensity > 1-c.Sparsity {
+		return fmt.Errorf("minimum layer density %v exceeds the overall density %v", c.MinLayerDensity, 1-c.Sparsity)
+	}
+	if c.Scope != Global && c.Scope != Local {
+		return fmt.Errorf("unknown scope %q (global, local)", c.Scope)
+	}
+	if c.Method == "grasp" && !(c.GraSP.Temperature > 0) {
+		return fmt.Errorf("temperature %v must be positive", c.GraSP.Temperature)
+	}
+	if c.Method == "synflow" && c.SynFlow.Rounds < 1 {
+		return fmt.Errorf("SynFlow needs at least one round, got %d", c.SynFlow.Rounds)
+	}
+	return nil
+}
+
+// NeedsData reports whether the method scores on data.
+func (c Config) NeedsData() bool { return c.Method == "grasp" || c.Method == "snip" }
+
+// Result holds the scores (as the method's paper defines them) and the keep
+// masks of every prunable weight, by parameter name.
+type Result struct {
+	Config Config
+	Order  []string // weight names in the network's order
+	Scores map[string][]float64
+	Masks  map[string][]bool
+}
+
+// Prune scores net's conv and linear weights and selects the masks. net is
+// the float64 network at initialisation; batches are the scoring batches of
+// grasp and snip; input is the C, H, W of one input (synflow). net's
+// values are left unchanged; apply the masks with ApplyMasks.
+func Prune(ctx context.Context, net nn.Module[float64], batches []Batch, input []int, c Config) (*Result, error) {
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("prune: %w", err)
+	}
+	if c.NeedsData() && len(batches) == 0 {
+		return nil, fmt.Errorf("prune: %s needs scoring batches", c.Method)
+	}
+	r := &Result{Config: c}
+	for _, p := range weights(net) {
+		r.Order = append(r.Order, p.Name)
+	}
+	var err error
+	removeHighest := false
+	switch c.Method {
+	case "grasp":
+		o := c.GraSP
+		o.Seed = c.Seed
+		r.Scores, err = GraSP(ctx, net, batches, o)
+		removeHighest = true // S = -θ ⊙ Hg: the highest S go
+	case "snip":
+		r.Scores, err = SNIP(ctx, net, batches)
+	case "magnitude":
+		r.Scores = Magnitude(net)
+	case "random":
+		r.Scores = Random(net, c.Seed)
+	case "synflow":
+		o := c.SynFlow
+		o.Input, o.Scope, o.MinLayerDensity = input, c.Scope, c.MinLayerDensity
+		r.Scores, r.Masks, err = SynFlow(ctx, net, c.Sparsity, o)
+		return r, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	var layers []layerScores
+	for _, name := range r.Order {
+		imp := r.Scores[name]
+		if removeHighest {
+			neg := make([]float64, len(imp))
+			for i, v := range imp {
+				neg[i] = -v
+			}
+			imp = neg
+		}
+		layers = append(layers, layerScores{name, imp})
+	}
+	r.Masks, err = keepMasks(layers, c.Sparsity, c.Scope, c.MinLayerDensity, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}

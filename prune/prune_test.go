@@ -1,0 +1,373 @@
+package prune
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"winnow/autograd"
+	"winnow/nn"
+)
+
+func TestRemovesExactlyFloorPN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, n := range []int{1, 7, 100, 430500} {
+		for _, p := range []float64{0, 0.5, 0.9, 0.95, 0.98, 0.99, 0.999} {
+			imp := make([]float64, n)
+			for i := range imp {
+				imp[i] = float64(rng.IntN(5)) // many ties
+			}
+			a, b := imp[:n/3], imp[n/3:]
+			masks, err := keepMasks([]layerScores{{"a", a}, {"b", b}}, p, Global, 0, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			removed := 0
+			for _, k := range append(slices.Clone(masks["a"]), masks["b"]...) {
+				if !k {
+					removed++
+				}
+			}
+			if want := int(math.Floor(p*float64(n) + 1e-6)); removed != want {
+				t.Errorf("n=%d p=%v: removed %d, want %d", n, p, removed, want)
+			}
+		}
+	}
+	if removeCount(0.98, 430500) != 421890 {
+		t.Errorf("removeCount(0.98, 430500) = %d", removeCount(0.98, 430500))
+	}
+}
+
+func TestTiesAndOrder(t *testing.T) {
+	// Lowest go first; ties go in position order, earlier layers first.
+	// Three weights tie at 1 and two go: a[1], then b[0].
+	masks, _ := keepMasks([]layerScores{{"a", []float64{3, 1, 2}}, {"b", []float64{1, 5, 1}}}, 0.34, Global, 0, nil)
+	if !slices.Equal(masks["a"], []bool{true, false, true}) || !slices.Equal(masks["b"], []bool{false, true, true}) {
+		t.Errorf("masks %v %v", masks["a"], masks["b"])
+	}
+	// Local: each layer loses floor(p*n_l).
+	masks, _ = keepMasks([]layerScores{{"a", []float64{3, 1, 2, 0}}, {"b", []float64{9, 8}}}, 0.5, Local, 0, nil)
+	if !slices.Equal(masks["a"], []bool{true, false, true, false}) || !slices.Equal(masks["b"], []bool{true, false}) {
+		t.Errorf("local masks %v %v", masks["a"], masks["b"])
+	}
+	// A minimum density keeps a layer alive that a global threshold kills.
+	layers := []layerScores{{"a", []float64{0, 0, 0, 0}}, {"b", []float64{5, 6, 7, 8, 9, 10}}}
+	masks, _ = keepMasks(layers, 0.5, Global, 0.25, nil)
+	if kept(masks["a"]) != 1 || kept(masks["a"])+kept(masks["b"]) != 5 {
+		t.Errorf("min density: %v %v", masks["a"], masks["b"])
+	}
+	if _, err := keepMasks(layers, 0.5, Global, 0.9, nil); err == nil {
+		t.Error("a floor protecting more than the density allows: no error")
+	}
+	// Already pruned weights are never revived, even with top scores.
+	masks, _ = keepMasks([]layerScores{{"a", []float64{9, 1, 2, 3}}}, 0.25, Global, 0, map[string][]bool{"a": {true, false, false, false}})
+	if masks["a"][0] {
+		t.Error("pruned weight revived")
+	}
+}
+
+func kept(m []bool) int {
+	n := 0
+	for _, k := range m {
+		if k {
+			n++
+		}
+	}
+	return n
+}
+
+// TestGraSPByHand: for one linear layer z = W x / T and one example, with
+// p = softmax(z) and e the one-hot label,
+//
+//	g = (p - e) x^T / T,  H v = ((diag p - p p^T) (v x / T)) x^T / T,
+//
+// and GraSP's score is S = -W ⊙ H g.
+func TestGraSPByHand(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	const in, out, temp = 3, 4, 2.0
+	lin := nn.NewLinear[float64](rng, in, out, false)
+	for i := range lin.Weight.Data {
+		lin.Weight.Data[i] = rng.NormFloat64()
+	}
+	net := nn.Named(nn.Entry[float64]{Name: "fc", Module: lin})
+	x := []float64{0.5, -1, 2}
+	y := 2
+	W := lin.Weight.Data
+	z := make([]float64, out)
+	for o := range z {
+		for i := range x {
+			z[o] += W[o*in+i] * x[i] / temp
+		}
+	}
+	p := softmax(z)
+	g := make([]float64, out*in)
+	for o := 0; o < out; o++ {
+		d := p[o]
+		if o == y {
+			d--
+		}
+		for i := range x {
+			g[o*in+i] = d * x[i] / temp
+		}
+	}
+	zt := make([]float64, out) // v x / T with v = g
+	for o := range zt {
+		for i := range x {
+			zt[o] += g[o*in+i] * x[i] / temp
+		}
+	}
+	var pz float64
+	for o := range p {
+		pz += p[o] * zt[o]
+	}
+	want := make([]float64, out*in)
+	for o := 0; o < out; o++ {
+		pt := p[o] * (zt[o] - pz)
+		for i := range x {
+			want[o*in+i] = -W[o*in+i] * pt * x[i] / temp
+		}
+	}
+	before := slices.Clone(W)
+	scores, err := GraSP(context.Background(), net, []Batch{{X: x, Shape: []int{1, in}, Labels: []int32{int32(y)}}}, GraSPOptions{Temperature: temp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range want {
+		if math.Abs(scores["fc.weight"][i]-w) > 1e-14 {
+			t.Errorf("S[%d] = %v, by hand %v", i, scores["fc.weight"][i], w)
+		}
+	}
+	if !slices.Equal(before, W) {
+		t.Error("GraSP changed the weights")
+	}
+}
+
+func softmax(z []float64) []float64 {
+	m := slices.Max(z)
+	out := make([]float64, len(z))
+	var s float64
+	for i, v := range z {
+		out[i] = math.Exp(v - m)
+		s += out[i]
+	}
+	for i := range out {
+		out[i] /= s
+	}
+	return out
+}
+
+func smallNet(rng *rand.Rand) nn.Module[float64] {
+	return nn.NewSequential[float64](
+		nn.NewConv2d[float64](rng, 2, 3, 3, 1, 1, false), nn.NewBatchNorm2d[float64](3), nn.ReLU[float64]{},
+		nn.MaxPool2d[float64]{Kernel: 2, Stride: 2},
+		nn.Flatten[float64]{},
+		nn.NewLinear[float64](rng, 3*3*3, 4, true),
+	)
+}
+
+func smallBatches(rng *rand.Rand, n int) []Batch {
+	var bs []Batch
+	for k := 0; k < n; k++ {
+		x := make([]float64, 4*2*6*6)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		bs = append(bs, Batch{X: x, Shape: []int{4, 2, 6, 6}, Labels: []int32{0, 1, 2, 3}})
+	}
+	return bs
+}
+
+func flatGrad(net nn.Module[float64], bs []Batch, temp float64) []float64 {
+	nn.ZeroGrad(net)
+	for _, b := range bs {
+		tape := autograd.NewTape[float64](autograd.KeepRunningStats())
+		tape.Backward(autograd.SoftmaxCrossEntropy(tape, net.Forward(tape, tape.Input(b.X, b.Shape...)), b.Labels, temp))
+	}
+	var g []float64
+	for _, p := range weights(net) {
+		g = append(g, p.Grad...)
+	}
+	return g
+}
+
+// TestGraSPHgAgainstFiniteDifferences: -S/θ = Hg from GraSP equals float64
+// central differences of g along g/|g| at T = 200, over two batches.
+func TestGraSPHgAgainstFiniteDifferences(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	net := smallNet(rng)
+	for _, p := range weights(net) {
+		for i := range p.Data {
+			p.Data[i] *= 4
+		}
+	}
+	bs := smallBatches(rng, 2)
+	const temp = 200
+	scores, err := GraSP(context.Background(), net, bs, GraSPOptions{Temperature: temp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := flatGrad(net, bs, temp)
+	var ng float64
+	for _, v := range g {
+		ng += v * v
+	}
+	ng = math.Sqrt(ng)
+	const h = 1e-5 // T = 200 makes the logits nearly linear; a larger step is exact enough
+	shift := func(s float64) {
+		k := 0
+		for _, p := range weights(net) {
+			for i := range p.Data {
+				p.Data[i] += s * g[k] / ng
+				k++
+			}
+		}
+	}
+	shift(h)
+	gp := flatGrad(net, bs, temp)
+	shift(-2 * h)
+	gm := flatGrad(net, bs, temp)
+	shift(h)
+	var num, den float64
+	k := 0
+	for _, p := range weights(net) {
+		for i, theta := range p.Data {
+			fd := -theta * ng * (gp[k] - gm[k]) / (2 * h)
+			num += (scores[p.Name][i] - fd) * (scores[p.Name][i] - fd)
+			den += fd * fd
+			k++
+		}
+	}
+	if r := math.Sqrt(num / den); r > 1e-6 {
+		t.Errorf("GraSP scores: relative error %.3g against central differences", r)
+	}
+}
+
+func TestSNIPIsThetaTimesGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	net := smallNet(rng)
+	bs := smallBatches(rng, 2)
+	scores, err := SNIP(context.Background(), net, bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := flatGrad(net, bs, 1)
+	k := 0
+	for _, p := range weights(net) {
+		for i, theta := range p.Data {
+			if want := math.Abs(theta * g[k]); math.Abs(scores[p.Name][i]-want) > 1e-15 {
+				t.Fatalf("%s[%d]: %v, want |θ g| = %v", p.Name, i, scores[p.Name][i], want)
+			}
+			k++
+		}
+	}
+}
+
+// TestSynFlowConservation: in a bias-free ReLU MLP every layer's total
+// synaptic-flow score is the same (Tanaka et al., theorem 2).
+func TestSynFlowConservation(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	net := nn.NewSequential[float64](
+		nn.Flatten[float64]{},
+		nn.NewLinear[float64](rng, 12, 9, false), nn.ReLU[float64]{},
+		nn.NewLinear[float64](rng, 9, 7, false), nn.ReLU[float64]{},
+		nn.NewLinear[float64](rng, 7, 3, false),
+	)
+	for _, p := range weights(net) {
+		for i := range p.Data {
+			p.Data[i] = rng.NormFloat64()
+		}
+	}
+	scores, masks, err := SynFlow(context.Background(), net, 0, SynFlowOptions{Rounds: 1, Input: []int{1, 3, 4}, Scope: Global})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sums []float64
+	for _, p := range weights(net) {
+		var s float64
+		for _, v := range scores[p.Name] {
+			s += v
+		}
+		sums = append(sums, s)
+		if kept(masks[p.Name]) != p.Len() {
+			t.Error("sparsity 0 pruned something")
+		}
+	}
+	for _, s := range sums[1:] {
+		if math.Abs(s-sums[0]) > 1e-9*sums[0] {
+			t.Errorf("layer totals %v are not equal", sums)
+		}
+	}
+}
+
+func TestSynFlowIterative(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	net := smallNet(rng)
+	before := map[string][]float64{}
+	for _, p := range nn.AllParams(net) {
+		before[p.Name] = slices.Clone(p.Data)
+	}
+	_, masks, err := SynFlow(context.Background(), net, 0.9, SynFlowOptions{Rounds: 20, Input: []int{2, 6, 6}, Scope: Global})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total, keptN := 0, 0
+	for _, p := range weights(net) {
+		total += p.Len()
+		keptN += kept(masks[p.Name])
+	}
+	if total-keptN != removeCount(0.9, total) {
+		t.Errorf("removed %d of %d, want %d", total-keptN, total, removeCount(0.9, total))
+	}
+	for _, p := range nn.AllParams(net) {
+		if !slices.Equal(before[p.Name], p.Data) {
+			t.Errorf("SynFlow changed %s", p.Name)
+		}
+	}
+}
+
+func TestPruneAndReport(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	bs := smallBatches(rng, 1)
+	for _, m := range Methods {
+		net := smallNet(rand.New(rand.NewPCG(8, 8)))
+		c := DefaultConfig(m, 0.8)
+		c.SynFlow.Rounds = 5
+		r, err := Prune(context.Background(), net, bs, []int{2, 6, 6}, c)
+		if err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		if err := ApplyMasks(net, r.Masks); err != nil {
+			t.Fatal(err)
+		}
+		rep := NewReport(net, []int{2, 6, 6}, m, 0.8)
+		if rep.Weights-rep.Kept != removeCount(0.8, rep.Weights) {
+			t.Errorf("%s: removed %d of %d", m, rep.Weights-rep.Kept, rep.Weights)
+		}
+		if len(rep.Layers) != 2 || rep.Layers[0].FLOPs == 0 || rep.FLOPsKept >= rep.FLOPs {
+			t.Errorf("%s: report %+v", m, rep)
+		}
+	}
+	for _, bad := range []Config{DefaultConfig("grasp", 1), DefaultConfig("grasp", -0.1), DefaultConfig("obd", 0.5), DefaultConfig("grasp", math.NaN())} {
+		if _, err := Prune(context.Background(), smallNet(rng), bs, nil, bad); err == nil {
+			t.Errorf("config %+v: no error", bad)
+		}
+	}
+}
+
+func TestCollapseWarning(t *testing.T) {
+	net := smallNet(rand.New(rand.NewPCG(9, 9)))
+	masks := map[string][]bool{}
+	for _, p := range weights(net) {
+		masks[p.Name] = make([]bool, p.Len())
+	}
+	for i := 0; i < 27; i++ { // one output unit of the linear layer alive
+		masks["5.weight"][i] = true
+	}
+	ApplyMasks(net, masks)
+	rep := NewReport(net, []int{2, 6, 6}, "test", 0.9)
+	if len(rep.Warnings) != 2 || rep.Layers[1].DeadOutputs != 3 {
+		t.Errorf("warnings %v, dead %d", rep.Warnings, rep.Layers[1].DeadOutputs)
+	}
+}

@@ -1,0 +1,30 @@
+package prune
+
+import (
+	"context"
+	"math"
+
+	"winnow/nn"
+)
+
+// SNIP scores by connection sensitivity (Lee, Ajanthan and Torr, "SNIP:
+// Single-shot Network Pruning based on Connection Sensitivity", ICLR 2019):
+//
+//	S = |θ ⊙ g|,  g = sum_b ∇_θ L_b  (mean cross-entropy at T = 1)
+//
+// Higher = kept.
+func SNIP(ctx context.Context, net nn.Module[float64], batches []Batch) (map[string][]float64, error) {
+	defer snapshot(nn.AllParams(net))()
+	if err := gradient(net, batches, 1); err != nil {
+		return nil, err
+	}
+	scores := map[string][]float64{}
+	for _, p := range weights(net) {
+		s := make([]float64, p.Len())
+		for i, theta := range p.Data {
+			s[i] = math.Abs(theta * p.Grad[i])
+		}
+		scores[p.Name] = s
+	}
+	return scores, ctx.Err()
+}
