@@ -37,19 +37,14 @@ func GraSP(ctx context.Context, net nn.Module[float64], batches []Batch, o GraSP
 	w := weights(net)
 	defer snapshot(nn.AllParams(net))()
 	if o.ReinitLinear {
-		rng := rand.New(rand.NewPCG(o.Seed, 0x6a5b))
+		redrawn := RedrawnLinear(net, o.Seed)
 		for _, p := range w {
-			if len(p.Shape) == 2 { // linear [out, in]: std = sqrt(2/(in+out))
-				std := math.Sqrt(2 / float64(p.Shape[0]+p.Shape[1]))
-				for i := range p.Data {
-					p.Data[i] = rng.NormFloat64() * std
-				}
+			if v, ok := redrawn[p.Name]; ok {
+				copy(p.Data, v)
 			}
 		}
 	}
-	if o.SplitHalves {
-		batches = halves(batches)
-	}
+	batches = o.ScoringBatches(batches)
 	// g = sum_b ∇L_b
 	if err := gradient(net, batches, o.Temperature); err != nil {
 		return nil, err
@@ -74,4 +69,33 @@ func GraSP(ctx context.Context, net nn.Module[float64], batches []Batch, o GraSP
 		scores[p.Name] = s
 	}
 	return scores, nil
+}
+
+// ScoringBatches returns the batches GraSP scores: each batch's two halves
+// with SplitHalves, else the batches themselves.
+func (o GraSPOptions) ScoringBatches(batches []Batch) []Batch {
+	if o.SplitHalves {
+		return halves(batches)
+	}
+	return batches
+}
+
+// RedrawnLinear returns the linear weights GraSP scores with when
+// ReinitLinear is set: Xavier normal, std = sqrt(2/(in+out)), drawn from the
+// seed in layer order.
+func RedrawnLinear(net nn.Module[float64], seed uint64) map[string][]float64 {
+	rng := rand.New(rand.NewPCG(seed, 0x6a5b))
+	out := map[string][]float64{}
+	for _, p := range weights(net) {
+		if len(p.Shape) != 2 {
+			continue
+		}
+		std := math.Sqrt(2 / float64(p.Shape[0]+p.Shape[1]))
+		v := make([]float64, p.Len())
+		for i := range v {
+			v[i] = rng.NormFloat64() * std
+		}
+		out[p.Name] = v
+	}
+	return out
 }

@@ -57,7 +57,7 @@ func newRootCommand() *cobra.Command {
 		return nil
 	}
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
-	root.AddCommand(newModelsCommand(), newDataCommand())
+	root.AddCommand(newModelsCommand(), newDataCommand(), newPruneCommand(), newTrainCommand())
 	return root
 }
 

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"winnow/data"
+	"winnow/internal/kernels"
+	"winnow/nn"
+	"winnow/nn/models"
+	"winnow/prune"
+)
+
+// netOptions choose a model, its data and its pruning: shared by train,
+// prune and sweep.
+type netOptions struct {
+	Model           string  `json:"model"`
+	Width           int     `json:"width,omitempty"`
+	Dataset         string  `json:"dataset"`
+	DataDir         string  `json:"data_dir,omitempty"`
+	Prune           string  `json:"prune"`
+	Sparsity        float64 `json:"sparsity"`
+	Scope           string  `json:"scope"`
+	MinLayerDensity float64 `json:"min_layer_density"`
+	SamplesPerClass int     `json:"samples_per_class"`
+	ScoringIters    int     `json:"scoring_iters"`
+	Temperature     float64 `json:"temperature"`
+	GraSPReinit     bool    `json:"grasp_reinit_linear"`
+	GraSPHalves     bool    `json:"grasp_split_halves"`
+	SynFlowRounds   int     `json:"synflow_rounds"`
+	Seed            uint64  `json:"seed"`
+	Threads         int     `json:"threads"`
+	Workers         int     `json:"workers"`
+	LimitTrain      int     `json:"limit_train,omitempty"`
+	LimitTest       int     `json:"limit_test,omitempty"`
+}
+
+func (o *netOptions) addFlags(f *pflag.FlagSet, method string, sparsity float64) {
+	f.StringVar(&o.Model, "model", "lenet5", "model: "+strings.Join(models.Names(), ", "))
+	f.IntVar(&o.Width, "width", 0, "channel multiplier of the CIFAR ResNets (0: GraSP's 2)")
+	f.StringVar(&o.Dataset, "dataset", "mnist", "dataset: "+strings.Join(data.Names(), ", "))
+	f.StringVar(&o.DataDir, "data-dir", "", "folder with the dataset's files (default: the built-in MNIST)")
+	f.StringVar(&o.Prune, "prune", method, "pruning method: none, "+strings.Join(prune.Methods, ", "))
+	f.Float64Var(&o.Sparsity, "sparsity", sparsity, "fraction of conv and linear weights removed, 0 <= P < 1")
+	f.StringVar(&o.Scope, "scope", "global", "threshold scope: global or local (per layer)")
+	f.Float64Var(&o.MinLayerDensity, "min-layer-density", 0, "keep at least this fraction of every layer (prevents collapse)")
+	f.IntVar(&o.SamplesPerClass, "samples-per-class", 10, "GraSP/SNIP scoring sample: examples of each class per iteration")
+	f.IntVar(&o.ScoringIters, "scoring-iters", 1, "GraSP/SNIP scoring iterations (batches of samples-per-class x classes)")
+	f.Float64Var(&o.Temperature, "temperature", 200, "GraSP temperature T dividing the logits")
+	f.BoolVar(&o.GraSPReinit, "grasp-reinit-linear", true, "GraSP scores with linear layers re-drawn from Xavier normal, as the official code")
+	f.BoolVar(&o.GraSPHalves, "grasp-split-halves", true, "GraSP scores each batch as two halves, as the official code")
+	f.IntVar(&o.SynFlowRounds, "synflow-rounds", 100, "SynFlow pruning rounds")
+	f.Uint64Var(&o.Seed, "seed", 1, "seed of the initialisation, the scoring sample, the data order and augmentation")
+	f.IntVar(&o.Threads, "threads", runtime.GOMAXPROCS(0), "threads for computation")
+	f.IntVar(&o.Workers, "workers", 2, "data loading goroutines")
+	f.IntVar(&o.LimitTrain, "limit-train", 0, "use only the first N training examples (0: all)")
+	f.IntVar(&o.LimitTest, "limit-test", 0, "use only the first N test examples (0: all)")
+}
+
+func (o *netOptions) validate() error {
+	if _, _, _, err := models.Describe(o.Model); err != nil {
+		return usageError{err}
+	}
+	if _, err := data.Lookup(o.Dataset); err != nil {
+		return usageError{err}
+	}
+	if o.Prune != "none" {
+		if err := o.pruneConfig().Validate(); err != nil {
+			return usageError{err}
+		}
+	} else if o.Sparsity != 0 && !(o.Sparsity >= 0 && o.Sparsity < 1) {
+		return usageError{fmt.Errorf("sparsity %v outside [0, 1)", o.Sparsity)}
+	}
+	if o.SamplesPerClass < 1 || o.ScoringIters < 1 {
+		return usageError{fmt.Errorf("--samples-per-class and --scoring-iters must be at least 1")}
+	}
+	if o.Threads < 1 || o.Workers < 1 {
+		return usageError{fmt.Errorf("--threads and --workers must be at least 1")}
+	}
+	if o.LimitTrain < 0 || o.LimitTest < 0 {
+		return usageError{fmt.Errorf("--limit-train and --limit-test must not be negative")}
+	}
+	return nil
+}
+
+func (o *netOptions) pruneConfig() prune.Config {
+	c := prune.DefaultConfig(o.Prune, o.Sparsity)
+	c.Scope = prune.Scope(o.Scope)
+	c.MinLayerDensity = o.MinLayerDensity
+	c.Seed = o.Seed
+	c.GraSP.Temperature = o.Temperature
+	c.GraSP.ReinitLinear = o.GraSPReinit
+	c.GraSP.SplitHalves = o.GraSPHalves
+	c.SynFlow.Rounds = o.SynFlowRounds
+	return c
+}
+
+// setup is what a run needs: data, the model and its input.
+type setup struct {
+	train, test data.Dataset
+	input       models.Input
+	model       nn.Module[float32]
+}
+
+func newSetup(o *netOptions) (*setup, error) {
+	runtime.GOMAXPROCS(o.Threads)
+	train, err := data.Open(o.Dataset, o.DataDir, data.Train)
+	if err != nil {
+		return nil, err
+	}
+	test, err := data.Open(o.Dataset, o.DataDir, data.Test)
+	if err != nil {
+		return nil, err
+	}
+	info, _ := data.Lookup(o.Dataset)
+	s := &setup{train: data.Limit(train, o.LimitTrain), test: data.Limit(test, o.LimitTest),
+		input: models.Input{Channels: info.Channels, Height: info.Height, Width: info.Width, Classes: train.Classes()}}
+	s.model, err = models.New[float32](o.Model, s.input, models.Options{Width: o.Width}, o.Seed)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *setup) inputCHW() []int { return []int{s.input.Channels, s.input.Height, s.input.Width} }
+
+// scoringBatches draws the class-balanced scoring sample of every
+// iteration, after the training transforms, as float64.
+func (s *setup) scoringBatches(ctx context.Context, o *netOptions) ([]prune.Batch, error) {
+	tf, err := data.Pipeline(o.Dataset, true)
+	if err != nil {
+		return nil, err
+	}
+	var out []prune.Batch
+	for it := 0; it < o.ScoringIters; it++ {
+		idx, err := data.BalancedSample(s.train, o.SamplesPerClass, o.Seed+uint64(it)*7919)
+		if err != nil {
+			return nil, err
+		}
+		l := &data.Loader{Dataset: data.Subset{Dataset: s.train, Indices: idx}, Transform: tf, BatchSize: len(idx), Seed: o.Seed + uint64(it), Workers: 1}
+		for b, err := range l.Batches(ctx, 0) {
+			if err != nil {
+				return nil, err
+			}
+			x := make([]float64, len(b.X))
+			for i, v := range b.X {
+				x[i] = float64(v)
+			}
+			out = append(out, prune.Batch{X: x, Shape: b.Shape(), Labels: b.Labels})
+		}
+	}
+	return out, nil
+}
+
+// pruned is the outcome of pruning a fresh model.
+type pruned struct {
+	result  *prune.Result
+	batches []prune.Batch
+	twin    nn.Module[float64]
+	report  prune.Report
+}
+
+// pruneModel scores the fresh float32 model through its float64 twin and
+// puts the masks on it.
+func (s *setup) pruneModel(ctx context.Context, o *netOptions) (*pruned, error) {
+	c := o.pruneConfig()
+	twin, err := models.New[float64](o.Model, s.input, models.Options{Width: o.Width}, o.Seed)
+	if err != nil {
+		return nil, err
+	}
+	nn.CopyState(twin, s.model)
+	p := &pruned{twin: twin}
+	if c.NeedsData() {
+		if p.batches, err = s.scoringBatches(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	if p.result, err = prune.Prune(ctx, twin, p.batches, s.inputCHW(), c); err != nil {
+		return nil, err
+	}
+	if err := prune.ApplyMasks(s.model, p.result.Masks); err != nil {
+		return nil, err
+	}
+	p.report = prune.NewReport(s.model, s.inputCHW(), o.Prune, o.Sparsity)
+	return p, nil
+}
+
+// versions records what produced a run.
+func versions() map[string]string {
+	v := map[string]string{"go": runtime.Version(), "blas": kernels.BLAS()}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v["winnow"] = bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				v["revision"] = s.Value
+			}
+		}
+	}
+	return v
+}
