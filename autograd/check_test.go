@@ -314,3 +314,73 @@ func TestTapeReusesBuffers(t *testing.T) {
 		t.Error("second pass got new buffers")
 	}
 }
+
+// TestConvChunks checks that a batch lowered in several chunks (here 28
+// images and then 2) gives the same values, gradients and H v as each image
+// convolved alone. The loss is a mean over images of per-image terms, so the
+// batch's derivatives are the per-image ones divided by N.
+func TestConvChunks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	const n = 30
+	x := randLeaf(rng, "x", 1, n, 16, 32, 32)
+	w := randLeaf(rng, "w", 0.1, 4, 16, 3, 3)
+	b := randLeaf(rng, "b", 0.1, 4)
+	proj := randLeaf(rng, "proj", 0.01, 3, 4*32*32)
+	if per := 16 * 9 * 32 * 32; convChunk/per >= n {
+		t.Fatalf("test does not span chunks: %d images per chunk", convChunk/per)
+	}
+	labels := make([]int32, n)
+	for i := range labels {
+		labels[i] = int32(i % 3)
+	}
+	dir := [][]float64{randLeaf(rng, "", 1, n, 16, 32, 32).value, randLeaf(rng, "", 1, 4, 16, 3, 3).value, randLeaf(rng, "", 1, 4).value}
+	const per = 16 * 32 * 32
+	run := func(lo, hi int) (y, gx, gw, hx, hw []float64) {
+		tp := NewTape[float64](HVP())
+		gx, hx = make([]float64, (hi-lo)*per), make([]float64, (hi-lo)*per)
+		gw, hw = make([]float64, len(w.value)), make([]float64, len(w.value))
+		gb, hb := make([]float64, 4), make([]float64, 4)
+		xv := tp.Leaf("x", x.value[lo*per:hi*per], gx, dir[0][lo*per:hi*per], hx, hi-lo, 16, 32, 32)
+		wv := tp.Leaf("w", w.value, gw, dir[1], hw, w.shape...)
+		bv := tp.Leaf("b", b.value, gb, dir[2], hb, 4)
+		out := Conv2d(tp, xv, wv, bv, [2]int{1, 1}, [2]int{1, 1})
+		logits := Linear(tp, Flatten(tp, ReLU(tp, out)), tp.Input(proj.value, proj.shape...), nil)
+		tp.Backward(SoftmaxCrossEntropy(tp, logits, labels[lo:hi], 1))
+		return append([]float64(nil), out.Value...), gx, gw, hx, hw
+	}
+	y, gx, gw, hx, hw := run(0, n)
+	if norm(gw) == 0 || norm(hw) == 0 || norm(hx) == 0 {
+		t.Fatal("zero derivatives: the test checks nothing")
+	}
+	scaled := func(v []float64) []float64 {
+		out := make([]float64, len(v))
+		for i, a := range v {
+			out[i] = a * n
+		}
+		return out
+	}
+	sgw, shw := make([]float64, len(gw)), make([]float64, len(hw))
+	for i := 0; i < n; i++ {
+		yi, gxi, gwi, hxi, hwi := run(i, i+1)
+		py := len(yi)
+		if r := relErr(y[i*py:(i+1)*py], yi); r > 1e-13 {
+			t.Fatalf("image %d: output differs by %.3g", i, r)
+		}
+		if r := relErr(scaled(gx[i*per:(i+1)*per]), gxi); r > 1e-12 {
+			t.Fatalf("image %d: dx differs by %.3g", i, r)
+		}
+		if r := relErr(scaled(hx[i*per:(i+1)*per]), hxi); r > 1e-12 {
+			t.Fatalf("image %d: R{dx} differs by %.3g", i, r)
+		}
+		for j := range gwi {
+			sgw[j] += gwi[j] / n
+			shw[j] += hwi[j] / n
+		}
+	}
+	if r := relErr(gw, sgw); r > 1e-12 {
+		t.Errorf("dW differs from the per-image mean by %.3g", r)
+	}
+	if r := relErr(hw, shw); r > 1e-12 {
+		t.Errorf("R{dW} differs from the per-image mean by %.3g", r)
+	}
+}

@@ -6,16 +6,22 @@ import (
 	"winnow/internal/kernels"
 )
 
+// convChunk bounds the column matrix of one chunk of images (elements):
+// images are lowered a chunk at a time so that one matrix product serves
+// many of them.
+const convChunk = 1 << 22
+
 // Conv2d returns the 2-D convolution (cross-correlation, as PyTorch) of x
 // [N, C, H, W] with w [O, C, KH, KW], plus b [O] if not nil, with the given
-// stride and zero padding. Each image is lowered to its column matrix
-// col(x) [C*KH*KW, OH*OW] so that y_n = W col(x_n) + b:
+// stride and zero padding. Images are lowered to column matrices col(x)
+// [C*KH*KW, OH*OW], side by side for a chunk of images, so that
+// y = W col(x) + b is one matrix product per chunk:
 //
-//	forward:          y_n   = W col(x_n) + b
-//	tangent-forward:  y_n'  = W' col(x_n) + W col(x_n') + b'
-//	backward:         dW   += dy_n col(x_n)^T;  dx_n += col2im(W^T dy_n);  db += sum dy_n
-//	tangent-backward: R{dW}  += R{dy_n} col(x_n)^T + dy_n col(x_n')^T
-//	                  R{dx_n} += col2im(W^T R{dy_n} + W'^T dy_n);  R{db} += sum R{dy_n}
+//	forward:          y   = W col(x) + b
+//	tangent-forward:  y'  = W' col(x) + W col(x') + b'
+//	backward:         dW += dy col(x)^T;  dx += col2im(W^T dy);  db += sum dy
+//	tangent-backward: R{dW} += R{dy} col(x)^T + dy col(x')^T
+//	                  R{dx} += col2im(W^T R{dy} + W'^T dy);  R{db} += sum R{dy}
 func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 	if len(x.Shape) != 4 || len(w.Shape) != 4 || x.Shape[1] != w.Shape[1] || (b != nil && (len(b.Shape) != 1 || b.Shape[0] != w.Shape[0])) ||
 		stride[0] < 1 || stride[1] < 1 || pad[0] < 0 || pad[1] < 0 {
@@ -36,94 +42,106 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 	if t.cfg.shapesOnly {
 		return y
 	}
-	direct := g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PH == 0 && g.PW == 0
-	var col, colT []T
-	if !direct {
-		col = t.alloc(k * p)
-		if x.Tangent != nil {
-			colT = t.alloc(k * p)
-		}
-	}
-	// lower returns col(src) for image i, in buf unless the conv is 1x1.
-	lower := func(src []T, i int, buf []T) []T {
-		img := src[i*g.C*g.H*g.W : (i+1)*g.C*g.H*g.W]
-		if direct {
-			return img
-		}
-		kernels.Im2col(g, img, buf)
-		return buf
-	}
+	nc := max(1, min(n, convChunk/(k*p))) // images per chunk
 	in, outSz := g.C*g.H*g.W, o*p
-	for i := 0; i < n; i++ {
-		c := lower(x.Value, i, col)
-		yi := y.Value[i*outSz : (i+1)*outSz]
-		kernels.Gemm(false, false, o, p, k, 1, w.Value, k, c, p, 0, yi, p)
-		addBias(yi, valueOf(b), p)
+	col := t.alloc(k * nc * p)
+	var colT []T
+	if x.Tangent != nil {
+		colT = t.alloc(k * nc * p)
+	}
+	tmp := t.alloc(o * nc * p) // [O, m*P] product of one chunk
+	// lower writes col(src) of images c0..c0+m-1 side by side into buf.
+	lower := func(src []T, c0, m int, buf []T) {
+		for j := 0; j < m; j++ {
+			kernels.Im2col(g, src[(c0+j)*in:(c0+j+1)*in], buf[j*p:], m*p)
+		}
+	}
+	// scatter adds (or sets) tmp [O, m*P] into NCHW dst for images c0..
+	scatter := func(dst []T, c0, m int) {
+		for j := 0; j < m; j++ {
+			for oc := 0; oc < o; oc++ {
+				copy(dst[(c0+j)*outSz+oc*p:][:p], tmp[oc*m*p+j*p:][:p])
+			}
+		}
+	}
+	// gather copies NCHW src of images c0.. into buf [O, m*P].
+	gather := func(buf, src []T, c0, m int) {
+		for j := 0; j < m; j++ {
+			for oc := 0; oc < o; oc++ {
+				copy(buf[oc*m*p+j*p:][:p], src[(c0+j)*outSz+oc*p:][:p])
+			}
+		}
+	}
+	for c0 := 0; c0 < n; c0 += nc {
+		m := min(nc, n-c0)
+		lower(x.Value, c0, m, col)
+		kernels.Gemm(false, false, o, m*p, k, 1, w.Value, k, col, m*p, 0, tmp, m*p)
+		addBias(tmp[:o*m*p], valueOf(b), m*p)
+		scatter(y.Value, c0, m)
 		if y.Tangent == nil {
 			continue
 		}
-		ti := y.Tangent[i*outSz : (i+1)*outSz]
-		clear(ti)
+		clear(tmp[:o*m*p])
 		if w.Tangent != nil {
-			kernels.Gemm(false, false, o, p, k, 1, w.Tangent, k, c, p, 0, ti, p)
+			kernels.Gemm(false, false, o, m*p, k, 1, w.Tangent, k, col, m*p, 0, tmp, m*p)
 		}
-		addBias(ti, tangentOf(b), p)
+		addBias(tmp[:o*m*p], tangentOf(b), m*p)
 		if x.Tangent != nil {
-			ct := lower(x.Tangent, i, colT)
-			kernels.Gemm(false, false, o, p, k, 1, w.Value, k, ct, p, 1, ti, p)
+			lower(x.Tangent, c0, m, colT)
+			kernels.Gemm(false, false, o, m*p, k, 1, w.Value, k, colT, m*p, 1, tmp, m*p)
 		}
+		scatter(y.Tangent, c0, m)
 	}
-	var dcol []T
+	var dcol, rdy []T
 	if x.needsGrad() {
-		dcol = t.alloc(k * p)
+		dcol = t.alloc(k * nc * p)
+	}
+	if t.cfg.hvp {
+		rdy = t.alloc(o * nc * p)
 	}
 	t.push(y, func() {
-		for i := 0; i < n; i++ {
-			dy := y.Grad[i*outSz : (i+1)*outSz]
-			var rdy []T
+		dy := tmp
+		for c0 := 0; c0 < n; c0 += nc {
+			m := min(nc, n-c0)
+			mp := m * p
+			gather(dy, y.Grad, c0, m)
 			if y.RGrad != nil {
-				rdy = y.RGrad[i*outSz : (i+1)*outSz]
+				gather(rdy, y.RGrad, c0, m)
 			}
-			if w.Grad != nil || b != nil && b.Grad != nil {
-				c := lower(x.Value, i, col)
-				if w.Grad != nil {
-					kernels.Gemm(false, true, o, k, p, 1, dy, p, c, p, 1, w.Grad, k)
-				}
-				sumRows(gradOf(b), dy, p)
-				if rdy != nil {
-					if w.RGrad != nil {
-						kernels.Gemm(false, true, o, k, p, 1, rdy, p, c, p, 1, w.RGrad, k)
-						if x.Tangent != nil {
-							ct := lower(x.Tangent, i, colT)
-							kernels.Gemm(false, true, o, k, p, 1, dy, p, ct, p, 1, w.RGrad, k)
-						}
+			if w.Grad != nil {
+				lower(x.Value, c0, m, col)
+				kernels.Gemm(false, true, o, k, mp, 1, dy, mp, col, mp, 1, w.Grad, k)
+				if w.RGrad != nil {
+					kernels.Gemm(false, true, o, k, mp, 1, rdy, mp, col, mp, 1, w.RGrad, k)
+					if x.Tangent != nil {
+						lower(x.Tangent, c0, m, colT)
+						kernels.Gemm(false, true, o, k, mp, 1, dy, mp, colT, mp, 1, w.RGrad, k)
 					}
-					sumRows(rgradOf(b), rdy, p)
+				}
+			}
+			if b != nil && b.Grad != nil {
+				sumRows(b.Grad, dy[:o*mp], mp)
+				if b.RGrad != nil {
+					sumRows(b.RGrad, rdy[:o*mp], mp)
 				}
 			}
 			if x.Grad == nil {
 				continue
 			}
-			dx := x.Grad[i*in : (i+1)*in]
-			scatter := func(dst []T) {
-				if direct {
-					for j, v := range dcol[:len(dst)] {
-						dst[j] += v
-					}
-				} else {
-					kernels.Col2im(g, dcol, dst)
-				}
+			kernels.Gemm(true, false, k, mp, o, 1, w.Value, k, dy, mp, 0, dcol, mp)
+			for j := 0; j < m; j++ {
+				kernels.Col2im(g, dcol[j*p:], x.Grad[(c0+j)*in:(c0+j+1)*in], mp)
 			}
-			kernels.Gemm(true, false, k, p, o, 1, w.Value, k, dy, p, 0, dcol, p)
-			scatter(dx)
-			if rdy == nil {
+			if x.RGrad == nil {
 				continue
 			}
-			kernels.Gemm(true, false, k, p, o, 1, w.Value, k, rdy, p, 0, dcol, p)
+			kernels.Gemm(true, false, k, mp, o, 1, w.Value, k, rdy, mp, 0, dcol, mp)
 			if w.Tangent != nil {
-				kernels.Gemm(true, false, k, p, o, 1, w.Tangent, k, dy, p, 1, dcol, p)
+				kernels.Gemm(true, false, k, mp, o, 1, w.Tangent, k, dy, mp, 1, dcol, mp)
 			}
-			scatter(x.RGrad[i*in : (i+1)*in])
+			for j := 0; j < m; j++ {
+				kernels.Col2im(g, dcol[j*p:], x.RGrad[(c0+j)*in:(c0+j+1)*in], mp)
+			}
 		}
 	})
 	return y

@@ -23,18 +23,26 @@ func main() {
 	defer cancel()
 	root := newRootCommand()
 	err := root.ExecuteContext(ctx)
-	os.Exit(exitCode(ctx, err))
+	code := exitCode(ctx, err)
+	switch code {
+	case 0:
+	case 130:
+		fmt.Fprintln(os.Stderr, "winnow: interrupted (the last checkpoint is kept)")
+	default:
+		fmt.Fprintln(os.Stderr, "winnow:", err)
+	}
+	os.Exit(code)
 }
 
+// exitCode maps an error to the exit status: 0, 1 failure, 2 usage, 130
+// interrupted.
 func exitCode(ctx context.Context, err error) int {
 	switch {
 	case err == nil:
 		return 0
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
-		fmt.Fprintln(os.Stderr, "winnow: interrupted")
 		return 130
 	}
-	fmt.Fprintln(os.Stderr, "winnow:", err)
 	var u usageError
 	if errors.As(err, &u) {
 		return 2

@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"winnow/internal/safetensors"
 )
 
 func run(t *testing.T, args ...string) (string, int) {
@@ -66,5 +71,77 @@ func TestDataMNIST(t *testing.T) {
 	}
 	if out, code := run(t, "data", "--dataset", "cifar10", "--data-dir", t.TempDir()); code != 1 || !strings.Contains(out, "data_batch_1.bin") {
 		t.Errorf("empty folder: exit %d: %s", code, out)
+	}
+}
+
+func TestPruneWritesMasksAndDump(t *testing.T) {
+	dir := t.TempDir()
+	mask, dump := filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "d.safetensors")
+	out, code := run(t, "prune", "--model", "lenet300", "--sparsity", "0.9", "--out", mask, "--dump", dump, "--limit-train", "2000", "--samples-per-class", "2")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	if !strings.Contains(out, "fc1") || !strings.Contains(out, "total") {
+		t.Errorf("no report:\n%s", out)
+	}
+	f, err := safetensors.ReadFile(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"param/fc1.weight", "param/fc1.bias", "scoring_param/fc1.weight", "input/0", "input/1", "label/1", "score/fc3.weight", "mask/fc2.weight"} {
+		if _, ok := f.Get(name); !ok {
+			t.Errorf("dump lacks %s", name)
+		}
+	}
+	if f.Metadata["temperature"] != "200" || f.Metadata["method"] != "grasp" {
+		t.Errorf("metadata %v", f.Metadata)
+	}
+	for _, bad := range [][]string{
+		{"prune", "--sparsity", "1"}, {"prune", "--sparsity", "-0.5"}, {"prune", "--prune", "obd"},
+		{"prune", "--model", "vgg7"}, {"prune", "--scope", "galactic"}, {"prune", "--sparsity", "abc"},
+	} {
+		if out, code := run(t, bad...); code != 2 {
+			t.Errorf("winnow %v: exit %d, want 2: %s", bad, code, out)
+		}
+	}
+}
+
+func TestTrainResumeAndRefuseOverwrite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	args := []string{"train", "--model", "lenet5", "--prune", "snip", "--sparsity", "0.9", "--epochs", "2",
+		"--limit-train", "1000", "--limit-test", "500", "--samples-per-class", "2", "--batch-size", "32", "--lr", "0.05", "--out", dir, "--quiet"}
+	out, code := run(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	for _, f := range []string{"config.json", "metrics.csv", "mask.safetensors", "checkpoint.safetensors", "final.safetensors", "summary.json", "prune-report.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	var sum struct {
+		FinalTestAcc float64 `json:"final_test_acc"`
+		WeightsKept  int     `json:"weights_kept"`
+		WeightsTotal int     `json:"weights_total"`
+		BestNote     string  `json:"best_note"`
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.WeightsTotal != 430500 || sum.WeightsKept != 430500-387450 || sum.FinalTestAcc < 0.3 || sum.BestNote == "" {
+		t.Errorf("summary %+v", sum)
+	}
+	if out, code := run(t, args...); code != 2 || !strings.Contains(out, "--resume") {
+		t.Errorf("second run into the same folder: exit %d: %s", code, out)
+	}
+	// Resuming a finished run with more epochs continues it.
+	more := append(append([]string{}, args...), "--resume", "--epochs", "3")
+	if out, code := run(t, more...); code != 0 || !strings.Contains(out, "final test accuracy") {
+		t.Errorf("resume: exit %d: %s", code, out)
+	}
+	csv, _ := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+	if n := strings.Count(string(csv), "\n"); n != 4 {
+		t.Errorf("metrics.csv has %d lines, want a header and 3 epochs:\n%s", n, csv)
 	}
 }

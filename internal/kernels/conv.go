@@ -23,16 +23,18 @@ func (g ConvGeom) Rows() int { return g.C * g.KH * g.KW }
 func (g ConvGeom) Cols() int { return g.OH * g.OW }
 
 // Im2col writes the column matrix of image x (C x H x W) into col
-// (C*KH*KW x OH*OW), zero where the window overlaps the padding:
+// (C*KH*KW rows of OH*OW values, row r starting at r*ld; ld >= OH*OW lets
+// several images share the rows), zero where the window overlaps the
+// padding:
 //
-//	col[(c*KH+i)*KW+j, oy*OW+ox] = x[c, oy*SH-PH+i, ox*SW-PW+j]
-func Im2col[T Float](g ConvGeom, x, col []T) {
+//	col[((c*KH+i)*KW+j)*ld + oy*OW+ox] = x[c, oy*SH-PH+i, ox*SW-PW+j]
+func Im2col[T Float](g ConvGeom, x, col []T, ld int) {
 	p := g.OH * g.OW
 	for c := 0; c < g.C; c++ {
 		xc := x[c*g.H*g.W : (c+1)*g.H*g.W]
 		for i := 0; i < g.KH; i++ {
 			for j := 0; j < g.KW; j++ {
-				row := col[((c*g.KH+i)*g.KW+j)*p:][:p]
+				row := col[((c*g.KH+i)*g.KW+j)*ld:][:p]
 				for oy := 0; oy < g.OH; oy++ {
 					y := oy*g.SH - g.PH + i
 					dst := row[oy*g.OW : (oy+1)*g.OW]
@@ -67,16 +69,17 @@ func Im2col[T Float](g ConvGeom, x, col []T) {
 	}
 }
 
-// Col2im adds the column matrix col back into image dx, the adjoint of Im2col:
+// Col2im adds the column matrix col (rows starting at multiples of ld) back
+// into image dx, the adjoint of Im2col:
 //
-//	dx[c, oy*SH-PH+i, ox*SW-PW+j] += col[(c*KH+i)*KW+j, oy*OW+ox]
-func Col2im[T Float](g ConvGeom, col, dx []T) {
+//	dx[c, oy*SH-PH+i, ox*SW-PW+j] += col[((c*KH+i)*KW+j)*ld + oy*OW+ox]
+func Col2im[T Float](g ConvGeom, col, dx []T, ld int) {
 	p := g.OH * g.OW
 	for c := 0; c < g.C; c++ {
 		xc := dx[c*g.H*g.W : (c+1)*g.H*g.W]
 		for i := 0; i < g.KH; i++ {
 			for j := 0; j < g.KW; j++ {
-				row := col[((c*g.KH+i)*g.KW+j)*p:][:p]
+				row := col[((c*g.KH+i)*g.KW+j)*ld:][:p]
 				for oy := 0; oy < g.OH; oy++ {
 					y := oy*g.SH - g.PH + i
 					if y < 0 || y >= g.H {

@@ -95,7 +95,7 @@ func TestIm2colAdjoint(t *testing.T) {
 		t.Run(fmt.Sprintf("%+v", g), func(t *testing.T) {
 			x := randSlice(rng, g.C*g.H*g.W)
 			col := make([]float64, g.Rows()*g.Cols())
-			Im2col(g, x, col)
+			Im2col(g, x, col, g.Cols())
 			for c := 0; c < g.C; c++ {
 				for i := 0; i < g.KH; i++ {
 					for j := 0; j < g.KW; j++ {
@@ -116,7 +116,7 @@ func TestIm2colAdjoint(t *testing.T) {
 			}
 			cv := randSlice(rng, len(col))
 			dx := make([]float64, len(x))
-			Col2im(g, cv, dx)
+			Col2im(g, cv, dx, g.Cols())
 			var lhs, rhs float64
 			for i := range col {
 				lhs += col[i] * cv[i]
@@ -156,7 +156,7 @@ func BenchmarkIm2col64x32x32(b *testing.B) {
 	x, col := make([]float32, g.C*g.H*g.W), make([]float32, g.Rows()*g.Cols())
 	b.SetBytes(int64(4 * len(col)))
 	for i := 0; i < b.N; i++ {
-		Im2col(g, x, col)
+		Im2col(g, x, col, g.Cols())
 	}
 	sink = col
 }

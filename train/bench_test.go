@@ -1,0 +1,51 @@
+package train
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"winnow/autograd"
+	"winnow/nn"
+	"winnow/nn/models"
+)
+
+// benchStep measures a training step (forward, backward, SGD) of a model at
+// batch size 64 on random inputs: images per second.
+func benchStep(b *testing.B, name string) {
+	_, _, in, _ := models.Describe(name)
+	m, err := models.New[float32](name, in, models.Options{}, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const batch = 64
+	rng := rand.New(rand.NewPCG(1, 1))
+	x := make([]float32, batch*in.Channels*in.Height*in.Width)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	labels := make([]int32, batch)
+	for i := range labels {
+		labels[i] = int32(rng.IntN(in.Classes))
+	}
+	opt := NewSGD(nn.Trainable(m), 0.01, 0.9, 5e-4, false)
+	tape := autograd.NewTape[float32]()
+	step := func() {
+		tape.Reset()
+		nn.ZeroGrad(m)
+		loss := autograd.SoftmaxCrossEntropy(tape, m.Forward(tape, tape.Input(x, in.Shape(batch)...)), labels, 1)
+		tape.Backward(loss)
+		opt.Step()
+	}
+	step()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		step()
+	}
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
+}
+
+func BenchmarkStepLeNet5(b *testing.B)   { benchStep(b, "lenet5") }
+func BenchmarkStepLeNet300(b *testing.B) { benchStep(b, "lenet300") }
+func BenchmarkStepResNet32(b *testing.B) { benchStep(b, "resnet32") }
+func BenchmarkStepVGG19(b *testing.B)    { benchStep(b, "vgg19") }
