@@ -39,7 +39,7 @@ training transforms), score/<name> and mask/<name>, with metadata.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runPrune(cmd.Context(), cmd.OutOrStdout(), &o) },
 	}
-	o.net.addFlags(cmd.Flags(), "grasp", 0.98)
+	o.net.addFlags(cmd.Flags(), "grasp", 0.98, true)
 	cmd.Flags().StringVar(&o.net.Prune, "method", "grasp", "pruning method (the same as --prune)")
 	cmd.Flags().StringVar(&o.out, "out", "mask.safetensors", "where to write the masks")
 	cmd.Flags().StringVar(&o.dump, "dump", "", "also write parameters, scoring batches, scores and masks to this safetensors file")

@@ -40,13 +40,18 @@ type netOptions struct {
 	LimitTest       int     `json:"limit_test,omitempty"`
 }
 
-func (o *netOptions) addFlags(f *pflag.FlagSet, method string, sparsity float64) {
+// addFlags defines the flags; sweep (perRun false) sets --prune,
+// --sparsity and --seed itself for each run.
+func (o *netOptions) addFlags(f *pflag.FlagSet, method string, sparsity float64, perRun bool) {
 	f.StringVar(&o.Model, "model", "lenet5", "model: "+strings.Join(models.Names(), ", "))
 	f.IntVar(&o.Width, "width", 0, "channel multiplier of the CIFAR ResNets (0: GraSP's 2)")
 	f.StringVar(&o.Dataset, "dataset", "mnist", "dataset: "+strings.Join(data.Names(), ", "))
 	f.StringVar(&o.DataDir, "data-dir", "", "folder with the dataset's files (default: the built-in MNIST)")
-	f.StringVar(&o.Prune, "prune", method, "pruning method: none, "+strings.Join(prune.Methods, ", "))
-	f.Float64Var(&o.Sparsity, "sparsity", sparsity, "fraction of conv and linear weights removed, 0 <= P < 1")
+	if perRun {
+		f.StringVar(&o.Prune, "prune", method, "pruning method: none, "+strings.Join(prune.Methods, ", "))
+		f.Float64Var(&o.Sparsity, "sparsity", sparsity, "fraction of conv and linear weights removed, 0 <= P < 1")
+		f.Uint64Var(&o.Seed, "seed", 1, "seed of the initialisation, the scoring sample, the data order and augmentation")
+	}
 	f.StringVar(&o.Scope, "scope", "global", "threshold scope: global or local (per layer)")
 	f.Float64Var(&o.MinLayerDensity, "min-layer-density", 0, "keep at least this fraction of every layer (prevents collapse)")
 	f.IntVar(&o.SamplesPerClass, "samples-per-class", 10, "GraSP/SNIP scoring sample: examples of each class per iteration")
@@ -55,7 +60,6 @@ func (o *netOptions) addFlags(f *pflag.FlagSet, method string, sparsity float64)
 	f.BoolVar(&o.GraSPReinit, "grasp-reinit-linear", true, "GraSP scores with linear layers re-drawn from Xavier normal, as the official code")
 	f.BoolVar(&o.GraSPHalves, "grasp-split-halves", true, "GraSP scores each batch as two halves, as the official code")
 	f.IntVar(&o.SynFlowRounds, "synflow-rounds", 100, "SynFlow pruning rounds")
-	f.Uint64Var(&o.Seed, "seed", 1, "seed of the initialisation, the scoring sample, the data order and augmentation")
 	f.IntVar(&o.Threads, "threads", runtime.GOMAXPROCS(0), "threads for computation")
 	f.IntVar(&o.Workers, "workers", 2, "data loading goroutines")
 	f.IntVar(&o.LimitTrain, "limit-train", 0, "use only the first N training examples (0: all)")

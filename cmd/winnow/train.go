@@ -14,6 +14,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"winnow/data"
@@ -100,7 +101,12 @@ Exit status: 0 done, 1 failed (a NaN loss, bad data...), 2 bad usage,
 		},
 	}
 	f := cmd.Flags()
-	o.netOptions.addFlags(f, "grasp", 0.98)
+	o.netOptions.addFlags(f, "grasp", 0.98, true)
+	addTrainFlags(f, &o)
+	return cmd
+}
+
+func addTrainFlags(f *pflag.FlagSet, o *trainOptions) {
 	f.StringVar(&o.Preset, "preset", "", "a paper's settings: "+strings.Join(presetNames(), ", "))
 	f.IntVar(&o.Epochs, "epochs", 3, "epochs")
 	f.IntVar(&o.BatchSize, "batch-size", 128, "batch size")
@@ -113,7 +119,6 @@ Exit status: 0 done, 1 failed (a NaN loss, bad data...), 2 bad usage,
 	f.BoolVar(&o.Resume, "resume", false, "continue the run in --out from its checkpoint")
 	f.BoolVar(&o.Force, "force", false, "overwrite a finished or interrupted run in --out")
 	f.BoolVar(&o.Quiet, "quiet", false, "print only the summary")
-	return cmd
 }
 
 func applyPreset(cmd *cobra.Command, name string) error {
