@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -143,5 +144,47 @@ func TestTrainResumeAndRefuseOverwrite(t *testing.T) {
 	csv, _ := os.ReadFile(filepath.Join(dir, "metrics.csv"))
 	if n := strings.Count(string(csv), "\n"); n != 4 {
 		t.Errorf("metrics.csv has %d lines, want a header and 3 epochs:\n%s", n, csv)
+	}
+}
+
+// TestSweepAndReport builds winnow, sweeps two methods x two sparsities x two
+// seeds plus dense on a slice of MNIST, interrupts nothing, reruns the sweep
+// (which must skip every run), and reports.
+func TestSweepAndReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "winnow")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	sweep := filepath.Join(dir, "sweep")
+	args := []string{"sweep", "--model", "lenet300", "--methods", "magnitude,random,dense", "--sparsity", "0.5,0.9", "--seeds", "1,2",
+		"--epochs", "1", "--limit-train", "600", "--limit-test", "200", "--batch-size", "32", "--lr", "0.05", "--out", sweep, "--jobs", "2"}
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("sweep: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "10 done, 0 running, 0 left") {
+		t.Errorf("progress lines:\n%s", out)
+	}
+	out, err = exec.Command(bin, args...).CombinedOutput()
+	if err != nil || strings.Contains(string(out), "started") || !strings.Contains(string(out), "10 done") {
+		t.Errorf("second sweep did not skip the finished runs: %v\n%s", err, out)
+	}
+	out, err = exec.Command(bin, "report", sweep).CombinedOutput()
+	if err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	for _, want := range []string{"| lenet300 | mnist | magnitude | 50% | 2 |", "| lenet300 | mnist | dense | 0% | 2 |", "report.md"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	for _, f := range []string{"report.md", "report.csv", "acc_vs_sparsity_lenet300.png", "layer_density_lenet300.png", "curves_lenet300.png"} {
+		if st, err := os.Stat(filepath.Join(sweep, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
 	}
 }
