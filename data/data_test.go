@@ -6,10 +6,12 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -644,4 +646,100 @@ func BenchmarkCIFARPipeline(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(images)/b.Elapsed().Seconds(), "images/s")
+}
+
+func TestFolderDataset(t *testing.T) {
+	root := t.TempDir()
+	var want [][]byte
+	for i, class := range []string{"cat", "airplane"} {
+		for k := 0; k < 2; k++ {
+			img, chw := rgbImage(5, 4, uint8(40*i+10*k))
+			write(t, filepath.Join(root, "train", class, fmt.Sprintf("%d.png", k)), pngBytes(t, img))
+			if class == "airplane" {
+				want = append(want, chw)
+			}
+		}
+	}
+	img, _ := rgbImage(5, 4, 0)
+	write(t, filepath.Join(root, "val", "airplane", "0.png"), pngBytes(t, img))
+	write(t, filepath.Join(root, "val", "cat", "0.png"), pngBytes(t, img))
+	tr, err := Open("folder", root, Train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tr.(*byteImages); !ok {
+		t.Errorf("a small folder of one image size is not cached: %T", tr)
+	}
+	if tr.Len() != 4 || tr.Classes() != 2 || !slices.Equal(ClassNames(tr), []string{"airplane", "cat"}) {
+		t.Fatalf("len %d classes %v", tr.Len(), ClassNames(tr))
+	}
+	var ex Example
+	for k := 0; k < 2; k++ {
+		tr.Get(k, &ex)
+		checkImage(t, ex, 3, 4, 5, want[k])
+		if ex.Label != 0 {
+			t.Errorf("airplane labelled %d", ex.Label)
+		}
+	}
+	te, err := Open("folder", root, Test)
+	if err != nil || te.Len() != 2 {
+		t.Fatalf("val split: %v", err)
+	}
+	in, err := Describe("folder", root, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Classes != 2 || in.Height != 4 || in.Width != 5 || len(in.Mean) != 3 || in.Mean[0] <= 0 {
+		t.Errorf("described as %+v", in)
+	}
+	if _, err := Open("folder", t.TempDir(), Train); err == nil {
+		t.Error("a folder without train/: no error")
+	}
+}
+
+// TestSharedCIFARJPEG reads a few files of the CIFAR-10 JPEG folders and
+// compares test/cat/0000.jpg with record 0 of the binary test batch, of
+// which it is a lossy re-encoding (mean absolute difference about 7.4/255).
+func TestSharedCIFARJPEG(t *testing.T) {
+	src := needShared(t, "cifar10-jpeg")
+	bin := needShared(t, "cifar10/test_batch.first20.bin")
+	root := t.TempDir()
+	classes := []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}
+	for _, split := range []string{"train", "test"} {
+		for _, c := range classes {
+			for _, f := range []string{"0000.jpg", "0001.jpg"} {
+				b, err := os.ReadFile(filepath.Join(src, split, c, f))
+				if err != nil {
+					t.Fatal(err)
+				}
+				write(t, filepath.Join(root, split, c, f), b)
+			}
+		}
+	}
+	te, err := Open("folder", root, Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if te.Len() != 20 || te.Classes() != 10 || te.Label(6) != 3 {
+		t.Fatalf("len %d classes %d label %d", te.Len(), te.Classes(), te.Label(6))
+	}
+	var jpg, rec Example
+	te.Get(6, &jpg) // test/cat/0000.jpg
+	ref, err := ReadCIFARFile(bin, CIFAR10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref.Get(0, &rec)
+	if jpg.C != 3 || jpg.H != 32 || jpg.W != 32 || rec.Label != 3 {
+		t.Fatalf("%dx%dx%d, record label %d", jpg.C, jpg.H, jpg.W, rec.Label)
+	}
+	var diff float64
+	for i := range jpg.Image {
+		diff += math.Abs(float64(jpg.Image[i] - rec.Image[i]))
+	}
+	if mad := diff / float64(len(jpg.Image)) * 255; mad > 10 {
+		t.Errorf("mean absolute difference %.2f/255 from the binary record, want about 7.4", mad)
+	} else {
+		t.Logf("mean absolute difference from the binary record: %.2f/255", mad)
+	}
 }

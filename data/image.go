@@ -127,8 +127,11 @@ func (l *imageList) Get(i int, ex *Example) error {
 // ClassNames returns the class names in label order, for datasets that have
 // them.
 func ClassNames(ds Dataset) []string {
-	if l, ok := ds.(*imageList); ok {
-		return l.names
+	switch d := ds.(type) {
+	case *imageList:
+		return d.names
+	case *byteImages:
+		return d.names
 	}
 	return nil
 }

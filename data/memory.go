@@ -7,6 +7,7 @@ type byteImages struct {
 	labels  []uint8
 	c, h, w int
 	classes int
+	names   []string // class names, when known
 }
 
 func (b *byteImages) Len() int        { return len(b.labels) }

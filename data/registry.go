@@ -15,6 +15,7 @@ type Info struct {
 	Channels, Height, Width int // of the network's input (after transforms)
 	Mean, Std               []float32
 	NeedsDir                bool // no built-in copy: --data-dir is required
+	Native                  int  // the images' own height, when it differs from Height
 }
 
 var infos = map[string]Info{
@@ -25,6 +26,9 @@ var infos = map[string]Info{
 	"cifar100-coarse": {Name: "cifar100-coarse", Classes: 20, Channels: 3, Height: 32, Width: 32, Mean: []float32{0.5071, 0.4867, 0.4408}, Std: []float32{0.2675, 0.2565, 0.2761}, NeedsDir: true},
 	"tiny-imagenet":   {Name: "tiny-imagenet", Classes: 200, Channels: 3, Height: 64, Width: 64, Mean: []float32{0.4802, 0.4481, 0.3975}, Std: []float32{0.2302, 0.2265, 0.2262}, NeedsDir: true},
 	"imagenet":        {Name: "imagenet", Classes: 1000, Channels: 3, Height: 224, Width: 224, Mean: []float32{0.485, 0.456, 0.406}, Std: []float32{0.229, 0.224, 0.225}, NeedsDir: true},
+	// folder is any image-folder dataset; Describe fills in its classes,
+	// size and statistics from the files.
+	"folder": {Name: "folder", NeedsDir: true},
 }
 
 // Names lists the dataset names, sorted.
@@ -77,6 +81,9 @@ func Open(name, dir string, split Split) (Dataset, error) {
 		return OpenCIFAR(dir, split, CIFAR100Coarse)
 	case "tiny-imagenet":
 		return OpenTinyImageNet(dir, split)
+	case "folder":
+		ds, _, err := OpenFolderDataset(dir, split)
+		return ds, err
 	case "imagenet":
 		sub := []string{"train"}
 		if split == Test {
@@ -105,18 +112,74 @@ func Pipeline(name string, augment bool) (Transform, error) {
 	if err != nil {
 		return nil, err
 	}
+	return PipelineFor(in, augment), nil
+}
+
+// LargeImage is the size from which folder datasets get the ImageNet
+// transforms rather than CIFAR's.
+const LargeImage = 128
+
+// PipelineFor returns the transforms for a described dataset: normalisation
+// only for MNIST-like data; ImageNet's for imagenet and for images of
+// LargeImage pixels or more (RandomResizedCrop to Height and flip; resize to
+// Height*256/224 and center crop); otherwise CIFAR's (random crop of Height
+// with 4 pixels of zero padding and flip).
+func PipelineFor(in Info, augment bool) Transform {
 	norm := Normalize{Mean: in.Mean, Std: in.Std}
-	switch name {
-	case "mnist", "fashion-mnist":
-		return Compose{norm}, nil
-	case "imagenet":
+	switch {
+	case in.Name == "mnist" || in.Name == "fashion-mnist":
+		return Compose{norm}
+	case in.Name == "imagenet" || in.Height >= LargeImage:
 		if augment {
-			return Compose{NewRandomResizedCrop(224), HorizontalFlip{}, norm}, nil
+			return Compose{NewRandomResizedCrop(in.Height), HorizontalFlip{}, norm}
 		}
-		return Compose{Resize{256}, CenterCrop{224}, norm}, nil
+		return Compose{Resize{in.Height * 256 / 224}, CenterCrop{in.Height}, norm}
+	}
+	var resize Transform = Compose{}
+	if in.Native != 0 && in.Native != in.Height {
+		resize = Compose{Resize{in.Height}, CenterCrop{in.Height}}
 	}
 	if augment {
-		return Compose{RandomCrop{Size: in.Height, Padding: 4}, HorizontalFlip{}, norm}, nil
+		return Compose{resize, RandomCrop{Size: in.Height, Padding: 4}, HorizontalFlip{}, norm}
 	}
-	return Compose{norm}, nil
+	return Compose{resize, norm}
+}
+
+// Describe returns what a dataset is. For "folder" it reads dir: classes
+// are the folder names under train/, the size is the first training
+// image's (or imageSize when not 0), and the mean and std are computed from
+// (up to 10,000 of) the training images.
+func Describe(name, dir string, imageSize int) (Info, error) {
+	in, err := Lookup(name)
+	if err != nil {
+		return Info{}, err
+	}
+	if name != "folder" {
+		return in, nil
+	}
+	if dir == "" {
+		return Info{}, fmt.Errorf("data: folder needs --data-dir (with train/ and test/ or val/ inside)")
+	}
+	ds, size, err := OpenFolderDataset(dir, Train)
+	if err != nil {
+		return Info{}, err
+	}
+	in.Classes, in.Channels, in.Height, in.Width, in.Native = ds.Classes(), size[0], size[1], size[2], size[1]
+	if imageSize > 0 {
+		in.Height, in.Width = imageSize, imageSize
+	}
+	idx := make([]int, min(ds.Len(), 10000))
+	step := max(1, ds.Len()/len(idx))
+	for i := range idx {
+		idx[i] = i * step
+	}
+	st, err := ChannelStats(ds, idx)
+	if err != nil {
+		return Info{}, err
+	}
+	for c := range st.Mean {
+		in.Mean = append(in.Mean, float32(st.Mean[c]))
+		in.Std = append(in.Std, float32(st.Std[c]))
+	}
+	return in, nil
 }

@@ -19,25 +19,28 @@ import (
 // netOptions choose a model, its data and its pruning: shared by train,
 // prune and sweep.
 type netOptions struct {
-	Model           string  `json:"model"`
-	Width           int     `json:"width,omitempty"`
-	Dataset         string  `json:"dataset"`
-	DataDir         string  `json:"data_dir,omitempty"`
-	Prune           string  `json:"prune"`
-	Sparsity        float64 `json:"sparsity"`
-	Scope           string  `json:"scope"`
-	MinLayerDensity float64 `json:"min_layer_density"`
-	SamplesPerClass int     `json:"samples_per_class"`
-	ScoringIters    int     `json:"scoring_iters"`
-	Temperature     float64 `json:"temperature"`
-	GraSPReinit     bool    `json:"grasp_reinit_linear"`
-	GraSPHalves     bool    `json:"grasp_split_halves"`
-	SynFlowRounds   int     `json:"synflow_rounds"`
-	Seed            uint64  `json:"seed"`
-	Threads         int     `json:"threads"`
-	Workers         int     `json:"workers"`
-	LimitTrain      int     `json:"limit_train,omitempty"`
-	LimitTest       int     `json:"limit_test,omitempty"`
+	Model           string    `json:"model"`
+	Width           int       `json:"width,omitempty"`
+	Dataset         string    `json:"dataset"`
+	DataDir         string    `json:"data_dir,omitempty"`
+	Prune           string    `json:"prune"`
+	Sparsity        float64   `json:"sparsity"`
+	Scope           string    `json:"scope"`
+	MinLayerDensity float64   `json:"min_layer_density"`
+	SamplesPerClass int       `json:"samples_per_class"`
+	ScoringIters    int       `json:"scoring_iters"`
+	Temperature     float64   `json:"temperature"`
+	GraSPReinit     bool      `json:"grasp_reinit_linear"`
+	GraSPHalves     bool      `json:"grasp_split_halves"`
+	SynFlowRounds   int       `json:"synflow_rounds"`
+	Seed            uint64    `json:"seed"`
+	Threads         int       `json:"threads"`
+	Workers         int       `json:"workers"`
+	LimitTrain      int       `json:"limit_train,omitempty"`
+	LimitTest       int       `json:"limit_test,omitempty"`
+	ImageSize       int       `json:"image_size,omitempty"`
+	Mean            []float64 `json:"mean,omitempty"`
+	Std             []float64 `json:"std,omitempty"`
 }
 
 // addFlags defines the flags; sweep (perRun false) sets --prune,
@@ -64,6 +67,9 @@ func (o *netOptions) addFlags(f *pflag.FlagSet, method string, sparsity float64,
 	f.IntVar(&o.Workers, "workers", 2, "data loading goroutines")
 	f.IntVar(&o.LimitTrain, "limit-train", 0, "use only the first N training examples (0: all)")
 	f.IntVar(&o.LimitTest, "limit-test", 0, "use only the first N test examples (0: all)")
+	f.IntVar(&o.ImageSize, "image-size", 0, "folder datasets: resize images to this size (0: their own size)")
+	f.Float64SliceVar(&o.Mean, "mean", nil, "per-channel mean for normalisation (default: the dataset's, or computed from a folder's training images)")
+	f.Float64SliceVar(&o.Std, "std", nil, "per-channel standard deviation for normalisation (with --mean)")
 }
 
 func (o *netOptions) validate() error {
@@ -86,6 +92,17 @@ func (o *netOptions) validate() error {
 	if o.Threads < 1 || o.Workers < 1 {
 		return usageError{fmt.Errorf("--threads and --workers must be at least 1")}
 	}
+	if len(o.Mean) != len(o.Std) {
+		return usageError{fmt.Errorf("--mean has %d values, --std %d", len(o.Mean), len(o.Std))}
+	}
+	for _, v := range o.Std {
+		if !(v > 0) {
+			return usageError{fmt.Errorf("--std values must be positive, got %v", o.Std)}
+		}
+	}
+	if o.ImageSize < 0 {
+		return usageError{fmt.Errorf("--image-size must not be negative")}
+	}
 	if o.LimitTrain < 0 || o.LimitTest < 0 {
 		return usageError{fmt.Errorf("--limit-train and --limit-test must not be negative")}
 	}
@@ -107,12 +124,27 @@ func (o *netOptions) pruneConfig() prune.Config {
 // setup is what a run needs: data, the model and its input.
 type setup struct {
 	train, test data.Dataset
+	info        data.Info
 	input       models.Input
 	model       nn.Module[float32]
 }
 
 func newSetup(o *netOptions) (*setup, error) {
 	runtime.GOMAXPROCS(o.Threads)
+	info, err := data.Describe(o.Dataset, o.DataDir, o.ImageSize)
+	if err != nil {
+		return nil, err
+	}
+	if len(o.Mean) > 0 {
+		if len(o.Mean) != info.Channels {
+			return nil, usageError{fmt.Errorf("--mean has %d values for %d channels", len(o.Mean), info.Channels)}
+		}
+		info.Mean, info.Std = nil, nil
+		for i := range o.Mean {
+			info.Mean = append(info.Mean, float32(o.Mean[i]))
+			info.Std = append(info.Std, float32(o.Std[i]))
+		}
+	}
 	train, err := data.Open(o.Dataset, o.DataDir, data.Train)
 	if err != nil {
 		return nil, err
@@ -121,8 +153,7 @@ func newSetup(o *netOptions) (*setup, error) {
 	if err != nil {
 		return nil, err
 	}
-	info, _ := data.Lookup(o.Dataset)
-	s := &setup{train: data.Limit(train, o.LimitTrain), test: data.Limit(test, o.LimitTest),
+	s := &setup{train: data.Limit(train, o.LimitTrain), test: data.Limit(test, o.LimitTest), info: info,
 		input: models.Input{Channels: info.Channels, Height: info.Height, Width: info.Width, Classes: train.Classes()}}
 	s.model, err = models.New[float32](o.Model, s.input, models.Options{Width: o.Width}, o.Seed)
 	if err != nil {
@@ -136,10 +167,7 @@ func (s *setup) inputCHW() []int { return []int{s.input.Channels, s.input.Height
 // scoringBatches draws the class-balanced scoring sample of every
 // iteration, after the training transforms, as float64.
 func (s *setup) scoringBatches(ctx context.Context, o *netOptions) ([]prune.Batch, error) {
-	tf, err := data.Pipeline(o.Dataset, true)
-	if err != nil {
-		return nil, err
-	}
+	tf := data.PipelineFor(s.info, true)
 	var out []prune.Batch
 	for it := 0; it < o.ScoringIters; it++ {
 		idx, err := data.BalancedSample(s.train, o.SamplesPerClass, o.Seed+uint64(it)*7919)

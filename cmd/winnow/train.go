@@ -181,8 +181,7 @@ func runTrain(ctx context.Context, w io.Writer, o *trainOptions) error {
 		return err
 	}
 	sched, _ := train.ParseSchedule(o.Schedule)
-	trainTF, _ := data.Pipeline(o.Dataset, true)
-	testTF, _ := data.Pipeline(o.Dataset, false)
+	trainTF, testTF := data.PipelineFor(s.info, true), data.PipelineFor(s.info, false)
 	t := &train.Trainer{
 		Model:  s.model,
 		Train:  &data.Loader{Dataset: s.train, Transform: trainTF, BatchSize: o.BatchSize, Shuffle: true, Seed: o.Seed, Workers: o.Workers},
