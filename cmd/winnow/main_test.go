@@ -188,3 +188,23 @@ func TestSweepAndReport(t *testing.T) {
 		}
 	}
 }
+
+func TestPresets(t *testing.T) {
+	cmd := newTrainCommand()
+	if err := cmd.ParseFlags([]string{"--preset", "cifar100-resnet32-95", "--epochs", "7"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyPreset(cmd, "cifar100-resnet32-95"); err != nil {
+		t.Fatal(err)
+	}
+	f := cmd.Flags()
+	for name, want := range map[string]string{"model": "resnet32", "dataset": "cifar100", "sparsity": "0.95", "weight-decay": "0.0001",
+		"samples-per-class": "5", "scoring-iters": "2", "lr": "0.1", "batch-size": "128", "epochs": "7"} {
+		if got := f.Lookup(name).Value.String(); got != want {
+			t.Errorf("--%s = %s, want %s", name, got, want)
+		}
+	}
+	if out, code := run(t, "train", "--preset", "cifar10-vgg7"); code != 2 {
+		t.Errorf("unknown preset: exit %d: %s", code, out)
+	}
+}

@@ -51,13 +51,48 @@ func grasp(model, dataset string, epochs int, wd string, spc, iters int) preset 
 			"samples-per-class": strconv.Itoa(spc), "scoring-iters": strconv.Itoa(iters)}}
 }
 
-var presets = map[string]preset{
-	"cifar10-vgg19":          grasp("vgg19", "cifar10", 160, "5e-4", 10, 1),
-	"cifar10-resnet32":       grasp("resnet32", "cifar10", 160, "1e-4", 10, 1),
-	"cifar100-vgg19":         grasp("vgg19", "cifar100", 160, "5e-4", 10, 1),
-	"cifar100-resnet32":      grasp("resnet32", "cifar100", 160, "1e-4", 5, 2),
-	"tiny-imagenet-vgg19":    grasp("vgg19", "tiny-imagenet", 300, "5e-4", 1, 10),
-	"tiny-imagenet-resnet32": grasp("resnet32", "tiny-imagenet", 300, "1e-4", 1, 10),
+// presets are the GraSP paper's runs: <dataset>-<model> leaves the sparsity
+// to --sparsity; <dataset>-<model>-<percent> sets it too.
+var presets = func() map[string]preset {
+	base := map[string]preset{
+		"cifar10-vgg19":          grasp("vgg19", "cifar10", 160, "5e-4", 10, 1),
+		"cifar10-resnet32":       grasp("resnet32", "cifar10", 160, "1e-4", 10, 1),
+		"cifar100-vgg19":         grasp("vgg19", "cifar100", 160, "5e-4", 10, 1),
+		"cifar100-resnet32":      grasp("resnet32", "cifar100", 160, "1e-4", 5, 2),
+		"tiny-imagenet-vgg19":    grasp("vgg19", "tiny-imagenet", 300, "5e-4", 1, 10),
+		"tiny-imagenet-resnet32": grasp("resnet32", "tiny-imagenet", 300, "1e-4", 1, 10),
+		"imagenet-resnet50": {"GraSP paper: resnet50 on ImageNet, scoring 1 per class x 150 (official config); training as PyTorch's ImageNet recipe: 90 epochs, batch 256, lr 0.1 (x0.1 at 30 and 60), momentum 0.9, weight decay 1e-4",
+			map[string]string{"model": "resnet50", "dataset": "imagenet", "epochs": "90", "batch-size": "256", "lr": "0.1",
+				"momentum": "0.9", "weight-decay": "1e-4", "schedule": "epochs:30,60", "prune": "grasp",
+				"samples-per-class": "1", "scoring-iters": "150"}},
+	}
+	out := map[string]preset{}
+	for name, p := range base {
+		out[name] = p
+		levels := []int{90, 95, 98}
+		if name == "imagenet-resnet50" {
+			levels = []int{60, 80, 90}
+		}
+		for _, l := range levels {
+			v := map[string]string{"sparsity": strconv.FormatFloat(float64(l)/100, 'g', -1, 64)}
+			for k, x := range p.values {
+				v[k] = x
+			}
+			out[fmt.Sprintf("%s-%d", name, l)] = preset{fmt.Sprintf("%s, at %d%% sparsity", p.doc, l), v}
+		}
+	}
+	return out
+}()
+
+// basePresets lists the presets without a sparsity suffix, with their docs.
+func basePresets() []string {
+	var out []string
+	for _, n := range presetNames() {
+		if n[len(n)-3] != '-' {
+			out = append(out, n+": "+presets[n].doc)
+		}
+	}
+	return out
 }
 
 func presetNames() []string {
@@ -81,8 +116,9 @@ network), and train it with SGD, keeping pruned weights at exactly zero.
 With no flags: lenet5 on the built-in MNIST, GraSP at 98% sparsity, 3 epochs
 (a few minutes on 2 cores).
 
-Presets carry a paper's hyperparameters (flags given explicitly win):
-  ` + strings.Join(presetNames(), "\n  ") + `
+Presets carry a paper's hyperparameters (flags given explicitly win); a
+suffix -90, -95, -98 (ImageNet: -60, -80, -90) sets the sparsity too:
+  ` + strings.Join(basePresets(), "\n  ") + `
 
 Files in --out: config.json, prune-report.json, mask.safetensors,
 checkpoint.safetensors (after every epoch, atomically), metrics.csv,
