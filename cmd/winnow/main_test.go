@@ -208,3 +208,19 @@ func TestPresets(t *testing.T) {
 		t.Errorf("unknown preset: exit %d: %s", code, out)
 	}
 }
+
+func TestBench(t *testing.T) {
+	out, code := run(t, "bench", "--model", "lenet5", "--steps", "2", "--warmup", "1", "--grasp")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, k := range []string{"train_img_s", "grasp_score_s", "peak_rss_mb", "threads", "blas"} {
+		if v, ok := r[k]; !ok || v == 0.0 {
+			t.Errorf("%s = %v", k, v)
+		}
+	}
+}

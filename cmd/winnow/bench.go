@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"winnow/autograd"
+	"winnow/internal/kernels"
+	"winnow/nn"
+	"winnow/nn/models"
+	"winnow/prune"
+	"winnow/train"
+)
+
+type benchOptions struct {
+	model   string
+	batch   int
+	steps   int
+	warmup  int
+	grasp   bool
+	threads int
+}
+
+func newBenchCommand() *cobra.Command {
+	var o benchOptions
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure training throughput and GraSP scoring time on random data; prints one JSON line",
+		Long: `Measure, on random CIFAR-sized (or MNIST-sized for the LeNets) inputs:
+train_img_s, images per second of forward + backward + SGD step after warm-up;
+with --grasp, grasp_score_s, seconds to GraSP-score the model (float64, exact
+Hg) on 100 images, 10 per class, as ../shared/bench/torch_ref_bench.py does;
+peak_rss_mb, threads and blas.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd.Context(), cmd.OutOrStdout(), o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.model, "model", "vgg19", "model")
+	f.IntVar(&o.batch, "batch-size", 64, "batch size")
+	f.IntVar(&o.steps, "steps", 5, "timed steps")
+	f.IntVar(&o.warmup, "warmup", 2, "untimed steps first")
+	f.BoolVar(&o.grasp, "grasp", false, "also time GraSP scoring")
+	f.IntVar(&o.threads, "threads", runtime.GOMAXPROCS(0), "threads")
+	return cmd
+}
+
+func runBench(ctx context.Context, w io.Writer, o benchOptions) error {
+	_, _, in, err := models.Describe(o.model)
+	if err != nil {
+		return usageError{err}
+	}
+	if o.batch < 1 || o.steps < 1 || o.warmup < 0 || o.threads < 1 {
+		return usageError{fmt.Errorf("--batch-size, --steps and --threads must be positive")}
+	}
+	if in.Classes > 10 { // ImageNet models: bench at CIFAR-10 size as the reference does for its models
+		in = models.Input{Channels: 3, Height: 32, Width: 32, Classes: 10}
+	}
+	runtime.GOMAXPROCS(o.threads)
+	m, err := models.New[float32](o.model, in, models.Options{}, 0)
+	if err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(0, 0))
+	x := make([]float32, o.batch*in.Channels*in.Height*in.Width)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	labels := make([]int32, o.batch)
+	for i := range labels {
+		labels[i] = int32(rng.IntN(in.Classes))
+	}
+	opt := train.NewSGD(nn.Trainable(m), 0.01, 0.9, 5e-4, false)
+	tape := autograd.NewTape[float32]()
+	step := func() {
+		tape.Reset()
+		nn.ZeroGrad(m)
+		loss := autograd.SoftmaxCrossEntropy(tape, m.Forward(tape, tape.Input(x, in.Shape(o.batch)...)), labels, 1)
+		tape.Backward(loss)
+		opt.Step()
+	}
+	for i := 0; i < o.warmup; i++ {
+		step()
+	}
+	start := time.Now()
+	for i := 0; i < o.steps; i++ {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		step()
+	}
+	out := map[string]any{"model": o.model, "batch": o.batch, "threads": o.threads, "blas": kernels.BLAS(),
+		"train_img_s": round(float64(o.batch*o.steps) / time.Since(start).Seconds())}
+	if o.grasp {
+		twin, err := models.New[float64](o.model, in, models.Options{}, 0)
+		if err != nil {
+			return err
+		}
+		xs := make([]float64, 100*in.Channels*in.Height*in.Width)
+		for i := range xs {
+			xs[i] = rng.NormFloat64()
+		}
+		ls := make([]int32, 100)
+		for i := range ls {
+			ls[i] = int32(i % 10)
+		}
+		c := prune.DefaultConfig("grasp", 0.9)
+		// The reference scores one batch of 100 with the weights as they are.
+		c.GraSP.SplitHalves, c.GraSP.ReinitLinear = false, false
+		start := time.Now()
+		if _, err := prune.Prune(ctx, twin, []prune.Batch{{X: xs, Shape: in.Shape(100), Labels: ls}}, nil, c); err != nil {
+			return err
+		}
+		out["grasp_score_s"] = round(time.Since(start).Seconds())
+	}
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		out["peak_rss_mb"] = round(float64(ru.Maxrss) / 1024)
+	}
+	return json.NewEncoder(w).Encode(out)
+}
+
+func round(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }
