@@ -131,14 +131,16 @@ func (s Subset) Label(i int) int { return s.Dataset.Label(s.Indices[i]) }
 // Get decodes the subset's example i.
 func (s Subset) Get(i int, ex *Example) error { return s.Dataset.Get(s.Indices[i], ex) }
 
-// Limit returns the first n examples of ds (all of them if n <= 0 or n >= Len).
+// Limit returns n examples of ds spread evenly over it, i*Len/n for
+// i < n (all of them if n <= 0 or n >= Len): datasets stored class by
+// class, like image folders, keep every class.
 func Limit(ds Dataset, n int) Dataset {
 	if n <= 0 || n >= ds.Len() {
 		return ds
 	}
 	idx := make([]int, n)
 	for i := range idx {
-		idx[i] = i
+		idx[i] = int(int64(i) * int64(ds.Len()) / int64(n))
 	}
 	return Subset{ds, idx}
 }
