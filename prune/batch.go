@@ -42,25 +42,21 @@ func weights(net nn.Module[float64]) []*nn.Param[float64] { return nn.Prunable(n
 // cross-entropy of logits/T on every batch: g = sum_b dL_b/dθ. Running
 // statistics are left alone.
 func gradient(net nn.Module[float64], batches []Batch, temperature float64) error {
-	nn.ZeroGrad(net)
-	tape := autograd.NewTape[float64](autograd.KeepRunningStats())
-	for i, b := range batches {
-		tape.Reset()
-		loss := autograd.SoftmaxCrossEntropy(tape, net.Forward(tape, tape.Input(b.X, b.Shape...)), b.Labels, temperature)
-		if err := finite(loss.Value[0], i); err != nil {
-			return err
-		}
-		tape.Backward(loss)
-	}
-	return nil
+	return backward(net, batches, temperature, autograd.KeepRunningStats())
 }
 
 // hessianVector accumulates into each weight's HV the product H_b v summed
 // over the batches, where v is each weight's Tangent (zero on the other
 // parameters) and H_b the Hessian of batch b's loss.
 func hessianVector(net nn.Module[float64], batches []Batch, temperature float64) error {
+	return backward(net, batches, temperature, autograd.KeepRunningStats(), autograd.HVP())
+}
+
+// backward runs the loss of every batch forward and backward on a tape with
+// the options, after clearing the gradients.
+func backward(net nn.Module[float64], batches []Batch, temperature float64, opts ...autograd.Option) error {
 	nn.ZeroGrad(net)
-	tape := autograd.NewTape[float64](autograd.HVP(), autograd.KeepRunningStats())
+	tape := autograd.NewTape[float64](opts...)
 	for i, b := range batches {
 		tape.Reset()
 		loss := autograd.SoftmaxCrossEntropy(tape, net.Forward(tape, tape.Input(b.X, b.Shape...)), b.Labels, temperature)

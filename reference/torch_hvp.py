@@ -14,21 +14,7 @@ nn/golden_test.go recomputes the same quantities with winnow.
 import sys
 import torch, torch.nn as nn, torch.nn.functional as F
 import st
-
-
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False); self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False); self.bn2 = nn.BatchNorm2d(cout)
-        self.shortcut = None
-        if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        o = F.relu(self.bn1(self.conv1(x)))
-        o = self.bn2(self.conv2(o))
-        return F.relu(o + (x if self.shortcut is None else self.shortcut(x)))
+from grasp_check import Block
 
 
 class GAP(nn.Module):
