@@ -33,9 +33,9 @@ def small_resnet():
                          Block(4, 6, 2), Block(6, 6, 1), GAP(), nn.Linear(6, 5))
 
 
-def golden(name, model, out):
+def golden(name, make, out):
     torch.manual_seed(0)
-    model = model.double()
+    model = make().double()
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, nn.BatchNorm2d):
@@ -64,5 +64,5 @@ def golden(name, model, out):
 
 if __name__ == '__main__':
     out = sys.argv[1] if len(sys.argv) > 1 else '.'
-    golden('small_vgg', small_vgg(), out)
-    golden('small_resnet', small_resnet(), out)
+    golden('small_vgg', small_vgg, out)
+    golden('small_resnet', small_resnet, out)
