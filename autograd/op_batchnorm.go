@@ -3,6 +3,8 @@ package autograd
 import (
 	"fmt"
 	"math"
+
+	"winnow/internal/kernels"
 )
 
 // BatchNormStats are the running statistics of a batch normalisation layer,
@@ -95,155 +97,159 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 		}
 	}
 	update := train && stats != nil && !t.cfg.keepStats
-	for ch := 0; ch < c; ch++ {
-		var mu, sd T
-		if train {
-			var sum float64
+	kernels.ParallelFor(c, n*hw, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			var mu, sd T
+			if train {
+				var sum float64
+				each(ch, func(off int) {
+					for _, v := range x.Value[off : off+hw] {
+						sum += float64(v)
+					}
+				})
+				mean := sum / float64(m)
+				var sq float64
+				each(ch, func(off int) {
+					for _, v := range x.Value[off : off+hw] {
+						d := float64(v) - mean
+						sq += d * d
+					}
+				})
+				variance := sq / float64(m)
+				mu, sd = T(mean), T(math.Sqrt(variance+float64(eps)))
+				if update {
+					mom := stats.Momentum
+					stats.Mean[ch] = (1-mom)*stats.Mean[ch] + mom*mu
+					unbiased := variance
+					if m > 1 {
+						unbiased = variance * float64(m) / float64(m-1)
+					}
+					stats.Var[ch] = (1-mom)*stats.Var[ch] + mom*T(unbiased)
+				}
+			} else {
+				mu, sd = stats.Mean[ch], T(math.Sqrt(float64(stats.Var[ch]+eps)))
+			}
+			is := 1 / sd
+			inv[ch] = is
+			gc := g(ch)
+			var bc T
+			if beta != nil {
+				bc = beta.Value[ch]
+			}
 			each(ch, func(off int) {
-				for _, v := range x.Value[off : off+hw] {
-					sum += float64(v)
+				for j, v := range x.Value[off : off+hw] {
+					h := (v - mu) * is
+					xh[off+j] = h
+					y.Value[off+j] = gc*h + bc
 				}
 			})
-			mean := sum / float64(m)
-			var sq float64
+			if y.Tangent == nil {
+				continue
+			}
+			// Tangents.
+			var mt, st T // mean(x'), s' (training mode only)
+			if train && x.Tangent != nil {
+				var a, b T
+				each(ch, func(off int) {
+					for j, v := range x.Tangent[off : off+hw] {
+						a += v
+						b += xh[off+j] * v
+					}
+				})
+				mt, st = a/T(m), b/T(m)
+			}
+			ds[ch] = st
+			gtc, btc := gt(ch), bt(ch)
 			each(ch, func(off int) {
-				for _, v := range x.Value[off : off+hw] {
-					d := float64(v) - mean
-					sq += d * d
+				for j := off; j < off+hw; j++ {
+					var ht T
+					if x.Tangent != nil {
+						ht = (x.Tangent[j] - mt - xh[j]*st) * is
+					}
+					xht[j] = ht
+					y.Tangent[j] = gtc*xh[j] + gc*ht + btc
 				}
 			})
-			variance := sq / float64(m)
-			mu, sd = T(mean), T(math.Sqrt(variance+float64(eps)))
-			if update {
-				mom := stats.Momentum
-				stats.Mean[ch] = (1-mom)*stats.Mean[ch] + mom*mu
-				unbiased := variance
-				if m > 1 {
-					unbiased = variance * float64(m) / float64(m-1)
-				}
-				stats.Var[ch] = (1-mom)*stats.Var[ch] + mom*T(unbiased)
-			}
-		} else {
-			mu, sd = stats.Mean[ch], T(math.Sqrt(float64(stats.Var[ch]+eps)))
 		}
-		is := 1 / sd
-		inv[ch] = is
-		gc := g(ch)
-		var bc T
-		if beta != nil {
-			bc = beta.Value[ch]
-		}
-		each(ch, func(off int) {
-			for j, v := range x.Value[off : off+hw] {
-				h := (v - mu) * is
-				xh[off+j] = h
-				y.Value[off+j] = gc*h + bc
-			}
-		})
-		if y.Tangent == nil {
-			continue
-		}
-		// Tangents.
-		var mt, st T // mean(x'), s' (training mode only)
-		if train && x.Tangent != nil {
-			var a, b T
-			each(ch, func(off int) {
-				for j, v := range x.Tangent[off : off+hw] {
-					a += v
-					b += xh[off+j] * v
-				}
-			})
-			mt, st = a/T(m), b/T(m)
-		}
-		ds[ch] = st
-		gtc, btc := gt(ch), bt(ch)
-		each(ch, func(off int) {
-			for j := off; j < off+hw; j++ {
-				var ht T
-				if x.Tangent != nil {
-					ht = (x.Tangent[j] - mt - xh[j]*st) * is
-				}
-				xht[j] = ht
-				y.Tangent[j] = gtc*xh[j] + gc*ht + btc
-			}
-		})
-	}
+	})
 	if update && len(stats.Tracked) == 1 {
 		stats.Tracked[0]++
 	}
 	t.push(y, func() {
-		for ch := 0; ch < c; ch++ {
-			gc, gtc, is := g(ch), gt(ch), inv[ch]
-			// Sums over the channel.
-			var sdy, sdyxh, srdy, srdyxh, sdyxht T
-			each(ch, func(off int) {
-				for j := off; j < off+hw; j++ {
-					sdy += y.Grad[j]
-					sdyxh += y.Grad[j] * xh[j]
-					if y.RGrad != nil {
-						srdy += y.RGrad[j]
-						srdyxh += y.RGrad[j] * xh[j]
-						if xht != nil {
-							sdyxht += y.Grad[j] * xht[j]
-						}
-					}
-				}
-			})
-			if beta != nil && beta.Grad != nil {
-				beta.Grad[ch] += sdy
-				if beta.RGrad != nil {
-					beta.RGrad[ch] += srdy
-				}
-			}
-			if gamma != nil && gamma.Grad != nil {
-				gamma.Grad[ch] += sdyxh
-				if gamma.RGrad != nil {
-					gamma.RGrad[ch] += srdyxh + sdyxht
-				}
-			}
-			if x.Grad == nil {
-				continue
-			}
-			if !train {
-				// y = gamma (x - mean)/sd + beta: dx = gamma dy/sd;
-				// R{dx} = (gamma R{dy} + gamma' dy)/sd.
+		kernels.ParallelFor(c, n*hw, func(lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				gc, gtc, is := g(ch), gt(ch), inv[ch]
+				// Sums over the channel.
+				var sdy, sdyxh, srdy, srdyxh, sdyxht T
 				each(ch, func(off int) {
 					for j := off; j < off+hw; j++ {
-						x.Grad[j] += gc * y.Grad[j] * is
-						if x.RGrad != nil {
-							x.RGrad[j] += (gc*y.RGrad[j] + gtc*y.Grad[j]) * is
+						sdy += y.Grad[j]
+						sdyxh += y.Grad[j] * xh[j]
+						if y.RGrad != nil {
+							srdy += y.RGrad[j]
+							srdyxh += y.RGrad[j] * xh[j]
+							if xht != nil {
+								sdyxht += y.Grad[j] * xht[j]
+							}
 						}
 					}
 				})
-				continue
-			}
-			mf := T(m)
-			a := gc * sdy / mf   // mean(dxh)
-			b := gc * sdyxh / mf // mean(dxh xh)
-			var ra, rb, st T
-			if x.RGrad != nil {
-				ra = (gtc*sdy + gc*srdy) / mf                 // mean(R{dxh})
-				rb = (gtc*sdyxh + gc*srdyxh + gc*sdyxht) / mf // mean(R{dxh} xh + dxh xh')
-				if ds != nil {
-					st = ds[ch]
-				}
-			}
-			each(ch, func(off int) {
-				for j := off; j < off+hw; j++ {
-					dxop := (gc*y.Grad[j] - a - xh[j]*b) * is
-					x.Grad[j] += dxop
-					if x.RGrad == nil {
-						continue
+				if beta != nil && beta.Grad != nil {
+					beta.Grad[ch] += sdy
+					if beta.RGrad != nil {
+						beta.RGrad[ch] += srdy
 					}
-					rdxh := gtc*y.Grad[j] + gc*y.RGrad[j]
-					var ht T
-					if xht != nil {
-						ht = xht[j]
-					}
-					x.RGrad[j] += -st*is*dxop + (rdxh-ra-ht*b-xh[j]*rb)*is
 				}
-			})
-		}
+				if gamma != nil && gamma.Grad != nil {
+					gamma.Grad[ch] += sdyxh
+					if gamma.RGrad != nil {
+						gamma.RGrad[ch] += srdyxh + sdyxht
+					}
+				}
+				if x.Grad == nil {
+					continue
+				}
+				if !train {
+					// y = gamma (x - mean)/sd + beta: dx = gamma dy/sd;
+					// R{dx} = (gamma R{dy} + gamma' dy)/sd.
+					each(ch, func(off int) {
+						for j := off; j < off+hw; j++ {
+							x.Grad[j] += gc * y.Grad[j] * is
+							if x.RGrad != nil {
+								x.RGrad[j] += (gc*y.RGrad[j] + gtc*y.Grad[j]) * is
+							}
+						}
+					})
+					continue
+				}
+				mf := T(m)
+				a := gc * sdy / mf   // mean(dxh)
+				b := gc * sdyxh / mf // mean(dxh xh)
+				var ra, rb, st T
+				if x.RGrad != nil {
+					ra = (gtc*sdy + gc*srdy) / mf                 // mean(R{dxh})
+					rb = (gtc*sdyxh + gc*srdyxh + gc*sdyxht) / mf // mean(R{dxh} xh + dxh xh')
+					if ds != nil {
+						st = ds[ch]
+					}
+				}
+				each(ch, func(off int) {
+					for j := off; j < off+hw; j++ {
+						dxop := (gc*y.Grad[j] - a - xh[j]*b) * is
+						x.Grad[j] += dxop
+						if x.RGrad == nil {
+							continue
+						}
+						rdxh := gtc*y.Grad[j] + gc*y.RGrad[j]
+						var ht T
+						if xht != nil {
+							ht = xht[j]
+						}
+						x.RGrad[j] += -st*is*dxop + (rdxh-ra-ht*b-xh[j]*rb)*is
+					}
+				})
+			}
+		})
 	})
 	return y
 }

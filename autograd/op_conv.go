@@ -50,27 +50,42 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 		colT = t.alloc(k * nc * p)
 	}
 	tmp := t.alloc(o * nc * p) // [O, m*P] product of one chunk
+	var dcol, rdy []T          // [K, m*P] and [O, m*P] scratch of the backward pass
 	// lower writes col(src) of images c0..c0+m-1 side by side into buf.
 	lower := func(src []T, c0, m int, buf []T) {
-		for j := 0; j < m; j++ {
-			kernels.Im2col(g, src[(c0+j)*in:(c0+j+1)*in], buf[j*p:], m*p)
-		}
+		kernels.ParallelFor(m, k*p, func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				kernels.Im2col(g, src[(c0+j)*in:(c0+j+1)*in], buf[j*p:], m*p)
+			}
+		})
 	}
 	// scatter adds (or sets) tmp [O, m*P] into NCHW dst for images c0..
 	scatter := func(dst []T, c0, m int) {
-		for j := 0; j < m; j++ {
-			for oc := 0; oc < o; oc++ {
-				copy(dst[(c0+j)*outSz+oc*p:][:p], tmp[oc*m*p+j*p:][:p])
+		kernels.ParallelFor(m, outSz, func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				for oc := 0; oc < o; oc++ {
+					copy(dst[(c0+j)*outSz+oc*p:][:p], tmp[oc*m*p+j*p:][:p])
+				}
 			}
-		}
+		})
 	}
 	// gather copies NCHW src of images c0.. into buf [O, m*P].
 	gather := func(buf, src []T, c0, m int) {
-		for j := 0; j < m; j++ {
-			for oc := 0; oc < o; oc++ {
-				copy(buf[oc*m*p+j*p:][:p], src[(c0+j)*outSz+oc*p:][:p])
+		kernels.ParallelFor(m, outSz, func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				for oc := 0; oc < o; oc++ {
+					copy(buf[oc*m*p+j*p:][:p], src[(c0+j)*outSz+oc*p:][:p])
+				}
 			}
-		}
+		})
+	}
+	// fold adds the column matrix dcol of images c0.. back into dst (NCHW).
+	fold := func(dst []T, c0, m int) {
+		kernels.ParallelFor(m, k*p, func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				kernels.Col2im(g, dcol[j*p:], dst[(c0+j)*in:(c0+j+1)*in], m*p)
+			}
+		})
 	}
 	for c0 := 0; c0 < n; c0 += nc {
 		m := min(nc, n-c0)
@@ -92,7 +107,6 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 		}
 		scatter(y.Tangent, c0, m)
 	}
-	var dcol, rdy []T
 	if x.needsGrad() {
 		dcol = t.alloc(k * nc * p)
 	}
@@ -129,9 +143,7 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 				continue
 			}
 			kernels.Gemm(true, false, k, mp, o, 1, w.Value, k, dy, mp, 0, dcol, mp)
-			for j := 0; j < m; j++ {
-				kernels.Col2im(g, dcol[j*p:], x.Grad[(c0+j)*in:(c0+j+1)*in], mp)
-			}
+			fold(x.Grad, c0, m)
 			if x.RGrad == nil {
 				continue
 			}
@@ -139,9 +151,7 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 			if w.Tangent != nil {
 				kernels.Gemm(true, false, k, mp, o, 1, w.Tangent, k, dy, mp, 1, dcol, mp)
 			}
-			for j := 0; j < m; j++ {
-				kernels.Col2im(g, dcol[j*p:], x.RGrad[(c0+j)*in:(c0+j+1)*in], mp)
-			}
+			fold(x.RGrad, c0, m)
 		}
 	})
 	return y

@@ -1,6 +1,10 @@
 package autograd
 
-import "fmt"
+import (
+	"fmt"
+
+	"winnow/internal/kernels"
+)
 
 // ReLU returns max(x, 0). Its derivative is the mask m = [x > 0]: at x = 0
 // the gradient is 0, as in PyTorch.
@@ -12,21 +16,25 @@ func ReLU[T Float](t *Tape[T], x *Var[T]) *Var[T] {
 	if t.cfg.shapesOnly {
 		return y
 	}
-	for i, v := range x.Value {
-		y.Value[i] = max(v, 0)
-	}
-	masked := func(dst, src []T, add bool) {
-		for i, v := range x.Value {
-			if v > 0 {
-				if add {
-					dst[i] += src[i]
-				} else {
-					dst[i] = src[i]
-				}
-			} else if !add {
-				dst[i] = 0
-			}
+	kernels.ParallelFor(len(x.Value), 1, func(lo, hi int) {
+		for i, v := range x.Value[lo:hi] {
+			y.Value[lo+i] = max(v, 0)
 		}
+	})
+	masked := func(dst, src []T, add bool) {
+		kernels.ParallelFor(len(x.Value), 1, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				if x.Value[i] > 0 {
+					if add {
+						dst[i] += src[i]
+					} else {
+						dst[i] = src[i]
+					}
+				} else if !add {
+					dst[i] = 0
+				}
+			}
+		})
 	}
 	if y.Tangent != nil {
 		masked(y.Tangent, x.Tangent, false)
@@ -54,9 +62,11 @@ func Add[T Float](t *Tape[T], a, b *Var[T]) *Var[T] {
 	if t.cfg.shapesOnly {
 		return y
 	}
-	for i := range y.Value {
-		y.Value[i] = a.Value[i] + b.Value[i]
-	}
+	kernels.ParallelFor(len(y.Value), 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			y.Value[i] = a.Value[i] + b.Value[i]
+		}
+	})
 	if y.Tangent != nil {
 		for i := range y.Tangent {
 			var s T
@@ -97,7 +107,9 @@ func Flatten[T Float](t *Tape[T], x *Var[T]) *Var[T] {
 }
 
 func addTo[T Float](dst, src []T) {
-	for i, v := range src {
-		dst[i] += v
-	}
+	kernels.ParallelFor(len(src), 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dst[i] += src[i]
+		}
+	})
 }
