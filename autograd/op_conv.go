@@ -44,13 +44,15 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 	}
 	nc := max(1, min(n, convChunk/(k*p))) // images per chunk
 	in, outSz := g.C*g.H*g.W, o*p
-	col := t.alloc(k * nc * p)
-	var colT []T
-	if x.Tangent != nil {
-		colT = t.alloc(k * nc * p)
+	// Scratch shared with the other ops: valid while this op's rule runs.
+	var col, colT, tmp, dcol, rdy []T // [K, m*P], [K, m*P], [O, m*P], [K, m*P], [O, m*P]
+	scratch := func() {
+		col, tmp = t.shared(scratchCol, k*nc*p), t.shared(scratchProduct, o*nc*p)
+		if x.Tangent != nil {
+			colT = t.shared(scratchColTangent, k*nc*p)
+		}
 	}
-	tmp := t.alloc(o * nc * p) // [O, m*P] product of one chunk
-	var dcol, rdy []T          // [K, m*P] and [O, m*P] scratch of the backward pass
+	scratch()
 	// lower writes col(src) of images c0..c0+m-1 side by side into buf.
 	lower := func(src []T, c0, m int, buf []T) {
 		kernels.ParallelFor(m, k*p, func(lo, hi int) {
@@ -107,13 +109,14 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 		}
 		scatter(y.Tangent, c0, m)
 	}
-	if x.needsGrad() {
-		dcol = t.alloc(k * nc * p)
-	}
-	if t.cfg.hvp {
-		rdy = t.alloc(o * nc * p)
-	}
 	t.push(y, func() {
+		scratch()
+		if x.needsGrad() {
+			dcol = t.shared(scratchDCol, k*nc*p)
+		}
+		if t.cfg.hvp {
+			rdy = t.shared(scratchRDY, o*nc*p)
+		}
 		dy := tmp
 		for c0 := 0; c0 < n; c0 += nc {
 			m := min(nc, n-c0)

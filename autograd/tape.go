@@ -43,6 +43,7 @@ type Tape[T Float] struct {
 	records  []Record
 	floats   arena[T]
 	ints     arena[int32]
+	scratch  [8][]T // shared by ops for buffers they need only while they run
 }
 
 // NewTape returns an empty tape.
@@ -106,6 +107,26 @@ func (t *Tape[T]) zeros(n int) []T {
 }
 
 func (t *Tape[T]) allocInt(n int) []int32 { return t.ints.get(n) }
+
+// Scratch slots: buffers an op needs only while its forward or backward
+// rule runs. Rules run one at a time, so every op shares them.
+const (
+	scratchCol = iota
+	scratchColTangent
+	scratchProduct
+	scratchDCol
+	scratchRDY
+)
+
+// shared returns scratch slot i with at least n elements (contents
+// unspecified). It is valid until the next call for the same slot by
+// another op.
+func (t *Tape[T]) shared(i, n int) []T {
+	if cap(t.scratch[i]) < n {
+		t.scratch[i] = make([]T, n)
+	}
+	return t.scratch[i][:n]
+}
 
 // Input puts data on the tape as a constant: no gradient, zero tangent.
 // The Var shares data.
