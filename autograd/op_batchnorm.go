@@ -65,7 +65,7 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 		return y
 	}
 	m := n * hw
-	xh := t.alloc(len(x.Value))
+	mus := t.alloc(c) // per channel: the mean used (batch or running); xh is recomputed from it
 	inv := t.alloc(c) // 1/s per channel
 	var xht, ds []T   // xh' and s' (training mode)
 	if y.Tangent != nil {
@@ -130,7 +130,7 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 				mu, sd = stats.Mean[ch], T(math.Sqrt(float64(stats.Var[ch]+eps)))
 			}
 			is := 1 / sd
-			inv[ch] = is
+			inv[ch], mus[ch] = is, mu
 			gc := g(ch)
 			var bc T
 			if beta != nil {
@@ -139,7 +139,6 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 			each(ch, func(off int) {
 				for j, v := range x.Value[off : off+hw] {
 					h := (v - mu) * is
-					xh[off+j] = h
 					y.Value[off+j] = gc*h + bc
 				}
 			})
@@ -153,7 +152,7 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 				each(ch, func(off int) {
 					for j, v := range x.Tangent[off : off+hw] {
 						a += v
-						b += xh[off+j] * v
+						b += (x.Value[off+j] - mu) * is * v
 					}
 				})
 				mt, st = a/T(m), b/T(m)
@@ -164,10 +163,10 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 				for j := off; j < off+hw; j++ {
 					var ht T
 					if x.Tangent != nil {
-						ht = (x.Tangent[j] - mt - xh[j]*st) * is
+						ht = (x.Tangent[j] - mt - (x.Value[j]-mu)*is*st) * is
 					}
 					xht[j] = ht
-					y.Tangent[j] = gtc*xh[j] + gc*ht + btc
+					y.Tangent[j] = gtc*(x.Value[j]-mu)*is + gc*ht + btc
 				}
 			})
 		}
@@ -178,16 +177,16 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 	t.push(y, func() {
 		kernels.ParallelFor(c, n*hw, func(lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
-				gc, gtc, is := g(ch), gt(ch), inv[ch]
+				gc, gtc, is, mu := g(ch), gt(ch), inv[ch], mus[ch]
 				// Sums over the channel.
 				var sdy, sdyxh, srdy, srdyxh, sdyxht T
 				each(ch, func(off int) {
 					for j := off; j < off+hw; j++ {
 						sdy += y.Grad[j]
-						sdyxh += y.Grad[j] * xh[j]
+						sdyxh += y.Grad[j] * (x.Value[j] - mu) * is
 						if y.RGrad != nil {
 							srdy += y.RGrad[j]
-							srdyxh += y.RGrad[j] * xh[j]
+							srdyxh += y.RGrad[j] * (x.Value[j] - mu) * is
 							if xht != nil {
 								sdyxht += y.Grad[j] * xht[j]
 							}
@@ -235,7 +234,7 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 				}
 				each(ch, func(off int) {
 					for j := off; j < off+hw; j++ {
-						dxop := (gc*y.Grad[j] - a - xh[j]*b) * is
+						dxop := (gc*y.Grad[j] - a - (x.Value[j]-mu)*is*b) * is
 						x.Grad[j] += dxop
 						if x.RGrad == nil {
 							continue
@@ -245,7 +244,7 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 						if xht != nil {
 							ht = xht[j]
 						}
-						x.RGrad[j] += -st*is*dxop + (rdxh-ra-ht*b-xh[j]*rb)*is
+						x.RGrad[j] += -st*is*dxop + (rdxh-ra-ht*b-(x.Value[j]-mu)*is*rb)*is
 					}
 				})
 			}
