@@ -3,6 +3,8 @@ package autograd
 import (
 	"fmt"
 	"math"
+
+	"winnow/internal/kernels"
 )
 
 // MaxPool2d takes the maximum over k x k windows of x [N, C, H, W] with the
@@ -21,33 +23,35 @@ func MaxPool2d[T Float](t *Tape[T], x *Var[T], k, stride, pad int) *Var[T] {
 		return y
 	}
 	arg := t.allocInt(len(y.Value)) // index into the input plane
-	for pl := 0; pl < n*c; pl++ {
-		xp := x.Value[pl*h*w : (pl+1)*h*w]
-		for oy := 0; oy < oh; oy++ {
-			for ox := 0; ox < ow; ox++ {
-				best, bi := T(math.Inf(-1)), int32(-1)
-				for i := 0; i < k; i++ {
-					yy := oy*stride - pad + i
-					if yy < 0 || yy >= h {
-						continue
-					}
-					for j := 0; j < k; j++ {
-						xx := ox*stride - pad + j
-						if xx < 0 || xx >= w {
+	kernels.ParallelFor(n*c, h*w, func(plo, phi int) {
+		for pl := plo; pl < phi; pl++ {
+			xp := x.Value[pl*h*w : (pl+1)*h*w]
+			for oy := 0; oy < oh; oy++ {
+				for ox := 0; ox < ow; ox++ {
+					best, bi := T(math.Inf(-1)), int32(-1)
+					for i := 0; i < k; i++ {
+						yy := oy*stride - pad + i
+						if yy < 0 || yy >= h {
 							continue
 						}
-						v := xp[yy*w+xx]
-						if v > best || bi < 0 || v != v {
-							best, bi = v, int32(yy*w+xx)
+						for j := 0; j < k; j++ {
+							xx := ox*stride - pad + j
+							if xx < 0 || xx >= w {
+								continue
+							}
+							v := xp[yy*w+xx]
+							if v > best || bi < 0 || v != v {
+								best, bi = v, int32(yy*w+xx)
+							}
 						}
 					}
+					o := (pl*oh+oy)*ow + ox
+					arg[o] = bi
+					y.Value[o] = best
 				}
-				o := (pl*oh+oy)*ow + ox
-				arg[o] = bi
-				y.Value[o] = best
 			}
 		}
-	}
+	})
 	plane, oplane := h*w, oh*ow
 	gather := func(dst, src []T) {
 		for o := range dst {

@@ -1,6 +1,9 @@
 package train
 
-import "winnow/nn"
+import (
+	"winnow/internal/kernels"
+	"winnow/nn"
+)
 
 // SGD is stochastic gradient descent with momentum and weight decay, as
 // torch.optim.SGD (dampening 0):
@@ -31,22 +34,24 @@ func (o *SGD) Step() {
 			buf, first = make([]float32, p.Len()), true
 			o.buf[p] = buf
 		}
-		for i, g := range p.Grad {
-			d := g + wd*p.Data[i]
-			if mom != 0 {
-				if first {
-					buf[i] = d
-				} else {
-					buf[i] = mom*buf[i] + d
+		kernels.ParallelFor(p.Len(), 4, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				d := p.Grad[i] + wd*p.Data[i]
+				if mom != 0 {
+					if first {
+						buf[i] = d
+					} else {
+						buf[i] = mom*buf[i] + d
+					}
+					if o.Nesterov {
+						d += mom * buf[i]
+					} else {
+						d = buf[i]
+					}
 				}
-				if o.Nesterov {
-					d += mom * buf[i]
-				} else {
-					d = buf[i]
-				}
+				p.Data[i] -= lr * d
 			}
-			p.Data[i] -= lr * d
-		}
+		})
 		for i, m := range p.Mask {
 			if m == 0 {
 				p.Data[i] = 0
