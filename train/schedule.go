@@ -20,11 +20,13 @@ type StepAtFractions struct {
 	Gamma     float64
 }
 
-// LR implements Schedule: the rate drops at epoch floor(f*epochs) for each f.
+// LR implements Schedule: the rate drops at epoch floor(f*epochs) for each
+// f, but never before the second epoch (a one-epoch run trains at the base
+// rate; the official GraSP code would use base*0.01 there).
 func (s StepAtFractions) LR(base float64, epoch, epochs int) float64 {
 	lr := base
 	for _, f := range s.Fractions {
-		if epoch >= int(f*float64(epochs)) {
+		if epoch >= max(1, int(f*float64(epochs))) {
 			lr *= s.Gamma
 		}
 	}

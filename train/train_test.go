@@ -59,6 +59,9 @@ func TestSchedules(t *testing.T) {
 			t.Errorf("step at epoch %d of 160: %v, want %v", c.epoch, got, c.want)
 		}
 	}
+	if s.LR(0.1, 0, 1) != 0.1 || math.Abs(s.LR(0.1, 1, 2)-0.001) > 1e-12 {
+		t.Error("short runs: the first epoch must keep the base rate")
+	}
 	m, _ := ParseSchedule("epochs:2,4")
 	if m.LR(1, 1, 10) != 1 || math.Abs(m.LR(1, 2, 10)-0.1) > 1e-12 || math.Abs(m.LR(1, 5, 10)-0.01) > 1e-12 {
 		t.Error("epochs schedule")
