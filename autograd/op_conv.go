@@ -109,9 +109,12 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 		}
 		scatter(y.Tangent, c0, m)
 	}
+	// For stride 1, dx is itself a convolution (of dy with the flipped
+	// weights): one well-shaped product instead of W^T dy and col2im.
+	transposed := stride == [2]int{1, 1} && pad[0] <= g.KH-1 && pad[1] <= g.KW-1
 	t.push(y, func() {
 		scratch()
-		if x.needsGrad() {
+		if x.needsGrad() && !transposed {
 			dcol = t.shared(scratchDCol, k*nc*p)
 		}
 		if t.cfg.hvp {
@@ -142,7 +145,7 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 					sumRows(b.RGrad, rdy[:o*mp], mp)
 				}
 			}
-			if x.Grad == nil {
+			if x.Grad == nil || transposed {
 				continue
 			}
 			kernels.Gemm(true, false, k, mp, o, 1, w.Value, k, dy, mp, 0, dcol, mp)
@@ -156,8 +159,82 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 			}
 			fold(x.RGrad, c0, m)
 		}
+		if x.Grad != nil && transposed {
+			convInputGrad(t, g, n, o, w, x, y)
+		}
 	})
 	return y
+}
+
+// convInputGrad adds to x.Grad the adjoint of a stride-1 convolution, which
+// is the convolution of dy with the flipped, transposed weights and padding
+// K-1-P:
+//
+//	dx_n = Wf col'(dy_n),  Wf[c, (o*KH+i)*KW+j] = W[o, c, KH-1-i, KW-1-j]
+//
+// where col' lowers dy_n with that padding. On an HVP tape it adds
+// R{dx} = Wf col'(R{dy}) + W'f col'(dy) to x.RGrad.
+func convInputGrad[T Float](t *Tape[T], g kernels.ConvGeom, n, o int, w, x, y *Var[T]) {
+	gt := kernels.NewConvGeom(o, g.OH, g.OW, g.KH, g.KW, 1, 1, g.KH-1-g.PH, g.KW-1-g.PW)
+	kt, hw, in, outSz := gt.Rows(), g.H*g.W, g.C*g.H*g.W, o*g.OH*g.OW
+	flip := func(dst, src []T) {
+		kk := g.KH * g.KW
+		for oc := 0; oc < o; oc++ {
+			for c := 0; c < g.C; c++ {
+				s := src[(oc*g.C+c)*kk:][:kk]
+				d := dst[c*kt+oc*kk:][:kk]
+				for i := range kk {
+					d[i] = s[kk-1-i]
+				}
+			}
+		}
+	}
+	wf := t.shared(scratchFlip, g.C*kt)
+	flip(wf, w.Value)
+	var wft []T
+	if x.RGrad != nil && w.Tangent != nil {
+		wft = t.shared(scratchFlipTangent, g.C*kt)
+		flip(wft, w.Tangent)
+	}
+	nc := max(1, min(n, convChunk/(kt*hw)))
+	col := t.shared(scratchColDY, kt*nc*hw)
+	dx := t.shared(scratchDX, g.C*nc*hw)
+	lower := func(src []T, c0, m int) {
+		kernels.ParallelFor(m, kt*hw, func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				kernels.Im2col(gt, src[(c0+j)*outSz:(c0+j+1)*outSz], col[j*hw:], m*hw)
+			}
+		})
+	}
+	addInto := func(dst []T, c0, m int) {
+		kernels.ParallelFor(m, in, func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				for c := 0; c < g.C; c++ {
+					d := dst[(c0+j)*in+c*hw:][:hw]
+					for i, v := range dx[c*m*hw+j*hw:][:hw] {
+						d[i] += v
+					}
+				}
+			}
+		})
+	}
+	for c0 := 0; c0 < n; c0 += nc {
+		m := min(nc, n-c0)
+		mhw := m * hw
+		lower(y.Grad, c0, m)
+		kernels.Gemm(false, false, g.C, mhw, kt, 1, wf, kt, col, mhw, 0, dx, mhw)
+		addInto(x.Grad, c0, m)
+		if x.RGrad == nil {
+			continue
+		}
+		clear(dx[:g.C*mhw])
+		if wft != nil {
+			kernels.Gemm(false, false, g.C, mhw, kt, 1, wft, kt, col, mhw, 0, dx, mhw)
+		}
+		lower(y.RGrad, c0, m)
+		kernels.Gemm(false, false, g.C, mhw, kt, 1, wf, kt, col, mhw, 1, dx, mhw)
+		addInto(x.RGrad, c0, m)
+	}
 }
 
 // addBias adds b[c] to every element of row c of y (rows of length p).

@@ -43,7 +43,7 @@ type Tape[T Float] struct {
 	records  []Record
 	floats   arena[T]
 	ints     arena[int32]
-	scratch  [8][]T // shared by ops for buffers they need only while they run
+	scratch  [scratchSlots][]T // shared by ops for buffers they need only while they run
 }
 
 // NewTape returns an empty tape.
@@ -116,6 +116,11 @@ const (
 	scratchProduct
 	scratchDCol
 	scratchRDY
+	scratchFlip
+	scratchFlipTangent
+	scratchColDY
+	scratchDX
+	scratchSlots
 )
 
 // shared returns scratch slot i with at least n elements (contents
