@@ -64,6 +64,7 @@ func runBench(ctx context.Context, w io.Writer, o benchOptions) error {
 		in = models.Input{Channels: 3, Height: 32, Width: 32, Classes: 10}
 	}
 	runtime.GOMAXPROCS(o.threads)
+	kernels.SetThreads(o.threads)
 	m, err := models.New[float32](o.model, in, models.Options{}, 0)
 	if err != nil {
 		return err

@@ -131,6 +131,7 @@ type setup struct {
 
 func newSetup(o *netOptions) (*setup, error) {
 	runtime.GOMAXPROCS(o.Threads)
+	kernels.SetThreads(o.Threads)
 	info, err := data.Describe(o.Dataset, o.DataDir, o.ImageSize)
 	if err != nil {
 		return nil, err

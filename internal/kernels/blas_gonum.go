@@ -8,3 +8,6 @@ import "gonum.org/v1/gonum/blas/gonum"
 var blasImpl gonum.Implementation
 
 const blasName = "gonum"
+
+// SetThreads does nothing for gonum, which follows GOMAXPROCS.
+func SetThreads(int) {}

@@ -3,6 +3,7 @@
 package kernels
 
 // #cgo LDFLAGS: -lopenblas
+// void openblas_set_num_threads(int);
 import "C"
 
 import "gonum.org/v1/netlib/blas/netlib"
@@ -12,3 +13,6 @@ import "gonum.org/v1/netlib/blas/netlib"
 var blasImpl netlib.Implementation
 
 const blasName = "openblas"
+
+// SetThreads sets the threads of OpenBLAS (Go code follows GOMAXPROCS).
+func SetThreads(n int) { C.openblas_set_num_threads(C.int(n)) }
