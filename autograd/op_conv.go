@@ -109,9 +109,11 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 		}
 		scatter(y.Tangent, c0, m)
 	}
-	// For stride 1, dx is itself a convolution (of dy with the flipped
-	// weights): one well-shaped product instead of W^T dy and col2im.
-	transposed := stride == [2]int{1, 1} && pad[0] <= g.KH-1 && pad[1] <= g.KW-1
+	// For a stride-1 "same" convolution (output as large as the input), dx is
+	// itself such a convolution (of dy with the flipped weights): one
+	// well-shaped product instead of W^T dy and col2im. Unpadded convolutions
+	// keep col2im, which touches no padding.
+	transposed := stride == [2]int{1, 1} && 2*pad[0] == g.KH-1 && 2*pad[1] == g.KW-1
 	t.push(y, func() {
 		scratch()
 		if x.needsGrad() && !transposed {
