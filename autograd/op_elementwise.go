@@ -54,7 +54,7 @@ func ReLU[T Float](t *Tape[T], x *Var[T]) *Var[T] {
 //
 //	y' = a' + b';  da += dy, db += dy;  R{da} += R{dy}, R{db} += R{dy}
 func Add[T Float](t *Tape[T], a, b *Var[T]) *Var[T] {
-	if !sameShape(a.Shape, b.Shape) {
+	if !SameShape(a.Shape, b.Shape) {
 		panic(fmt.Sprintf("autograd: Add: %v vs %v", a.Shape, b.Shape))
 	}
 	y := t.newVar(append([]int(nil), a.Shape...), a, b)

@@ -44,7 +44,8 @@ func numel(shape []int) int {
 	return n
 }
 
-func sameShape(a, b []int) bool {
+// SameShape reports whether two shapes are equal.
+func SameShape(a, b []int) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"winnow/autograd"
 	"winnow/internal/safetensors"
 )
 
@@ -103,14 +104,4 @@ func CopyState[D, S Float](dst Module[D], src Module[S]) {
 	}
 }
 
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+func sameShape(a, b []int) bool { return autograd.SameShape(a, b) }

@@ -95,6 +95,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 		p.ApplyMask()
 	}
 	tape := autograd.NewTape[float32]()
+	params := nn.AllParams(t.Model)
 	for epoch := len(t.history); epoch < t.Config.Epochs; epoch++ {
 		lr := t.Config.Schedule.LR(t.Config.LR, epoch, t.Config.Epochs)
 		opt.LR = float32(lr)
@@ -111,7 +112,9 @@ func (t *Trainer) Run(ctx context.Context) error {
 				return err
 			}
 			tape.Reset()
-			nn.ZeroGrad(t.Model)
+			for _, p := range params {
+				p.ZeroGrad()
+			}
 			logits := t.Model.Forward(tape, tape.Input(b.X, b.Shape()...))
 			loss := autograd.SoftmaxCrossEntropy(tape, logits, b.Labels, 1)
 			l := float64(loss.Value[0])
