@@ -24,6 +24,7 @@ type Summary struct {
 	Params          int          // trainable parameters (weights, biases, BN affine)
 	FLOPs           int64        // every op: conv, linear, BN, ReLU, pooling, adds
 	ConvLinearFLOPs int64        // conv and linear layers only
+	Activations     int64        // elements of every op's output: what a pass keeps per input
 }
 
 // Summarize counts m's parameters and forward FLOPs for an input of the
@@ -45,6 +46,11 @@ func Summarize[T Float](m Module[T], input ...int) Summary {
 	m.Forward(t, x)
 	for _, r := range t.Records() {
 		s.FLOPs += r.FLOPs
+		n := int64(1)
+		for _, d := range r.Out[1:] {
+			n *= int64(d)
+		}
+		s.Activations += n
 		if r.Op != "conv2d" && r.Op != "linear" {
 			continue
 		}

@@ -224,3 +224,10 @@ func TestBench(t *testing.T) {
 		}
 	}
 }
+
+func TestScoringMemoryRefused(t *testing.T) {
+	out, code := run(t, "prune", "--model", "lenet5", "--samples-per-class", "100000")
+	if code != 1 || !strings.Contains(out, "needs about") || !strings.Contains(out, "--samples-per-class") {
+		t.Errorf("exit %d: %s", code, out)
+	}
+}
