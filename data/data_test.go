@@ -685,7 +685,7 @@ func TestFolderDataset(t *testing.T) {
 	if err != nil || te.Len() != 2 {
 		t.Fatalf("val split: %v", err)
 	}
-	in, err := Describe("folder", root, 0)
+	in, err := Describe("folder", tr, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

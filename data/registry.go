@@ -145,11 +145,12 @@ func PipelineFor(in Info, augment bool) Transform {
 	return Compose{resize, norm}
 }
 
-// Describe returns what a dataset is. For "folder" it reads dir: classes
-// are the folder names under train/, the size is the first training
-// image's (or imageSize when not 0), and the mean and std are computed from
-// (up to 10,000 of) the training images.
-func Describe(name, dir string, imageSize int) (Info, error) {
+// Describe returns what a dataset is, given its opened training split. For
+// "folder" it looks at the images: classes from the training set, the size
+// of its first image (or imageSize when not 0), and the mean and std over
+// (up to 10,000 of) the training images. The training set is not read again
+// from disk.
+func Describe(name string, train Dataset, imageSize int) (Info, error) {
 	in, err := Lookup(name)
 	if err != nil {
 		return Info{}, err
@@ -157,23 +158,20 @@ func Describe(name, dir string, imageSize int) (Info, error) {
 	if name != "folder" {
 		return in, nil
 	}
-	if dir == "" {
-		return Info{}, fmt.Errorf("data: folder needs --data-dir (with train/ and test/ or val/ inside)")
-	}
-	ds, size, err := OpenFolderDataset(dir, Train)
-	if err != nil {
+	var first Example
+	if err := train.Get(0, &first); err != nil {
 		return Info{}, err
 	}
-	in.Classes, in.Channels, in.Height, in.Width, in.Native = ds.Classes(), size[0], size[1], size[2], size[1]
+	in.Classes, in.Channels, in.Height, in.Width, in.Native = train.Classes(), first.C, first.H, first.W, first.H
 	if imageSize > 0 {
 		in.Height, in.Width = imageSize, imageSize
 	}
-	idx := make([]int, min(ds.Len(), 10000))
-	step := max(1, ds.Len()/len(idx))
+	idx := make([]int, min(train.Len(), 10000))
+	step := max(1, train.Len()/len(idx))
 	for i := range idx {
 		idx[i] = i * step
 	}
-	st, err := ChannelStats(ds, idx)
+	st, err := ChannelStats(train, idx)
 	if err != nil {
 		return Info{}, err
 	}

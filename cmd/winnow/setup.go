@@ -133,7 +133,11 @@ type setup struct {
 func newSetup(o *netOptions) (*setup, error) {
 	runtime.GOMAXPROCS(o.Threads)
 	kernels.SetThreads(o.Threads)
-	info, err := data.Describe(o.Dataset, o.DataDir, o.ImageSize)
+	train, err := data.Open(o.Dataset, o.DataDir, data.Train)
+	if err != nil {
+		return nil, err
+	}
+	info, err := data.Describe(o.Dataset, train, o.ImageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -146,10 +150,6 @@ func newSetup(o *netOptions) (*setup, error) {
 			info.Mean = append(info.Mean, float32(o.Mean[i]))
 			info.Std = append(info.Std, float32(o.Std[i]))
 		}
-	}
-	train, err := data.Open(o.Dataset, o.DataDir, data.Train)
-	if err != nil {
-		return nil, err
 	}
 	test, err := data.Open(o.Dataset, o.DataDir, data.Test)
 	if err != nil {
