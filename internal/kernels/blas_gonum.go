@@ -9,5 +9,8 @@ var blasImpl gonum.Implementation
 
 const blasName = "gonum"
 
+// splitGemm: gonum splits products over goroutines itself.
+const splitGemm = false
+
 // SetThreads does nothing for gonum, which follows GOMAXPROCS.
 func SetThreads(int) {}
