@@ -8,9 +8,22 @@ import (
 )
 
 // Conv2d is a 2-D convolution with an OIHW weight and an optional bias.
+//
+// A factored convolution (In and Out set, as EigenDamage leaves a layer) is
+// three: a 1x1 convolution In [k_in, C, 1, 1] into an input basis, the core
+// Weight [k_out, k_in, KH, KW] with the layer's stride and padding, and a 1x1
+// convolution Out [O, k_out, 1, 1] back to the layer's width, then the bias.
+// Its state names are those of torch.nn.Sequential(in, core, out): name.0,
+// name.1, name.2 (which holds the bias).
 type Conv2d[T Float] struct {
 	Weight, Bias    *Param[T] // Bias is nil without a bias
 	Stride, Padding [2]int
+	In, Out         *Param[T] // both nil, or both set (factored)
+
+	// Observe, when set, is called in Forward with the core convolution's
+	// input and output on the tape: how curvature statistics (K-FAC) see a
+	// layer's activations and, after Backward, its output gradients.
+	Observe func(x, y *autograd.Var[T])
 }
 
 // NewConv2d makes a k x k convolution initialised as the GraSP code does:
@@ -31,16 +44,49 @@ func (c *Conv2d[T]) Forward(t *autograd.Tape[T], x *autograd.Var[T]) *autograd.V
 	if c.Bias != nil {
 		b = c.Bias.leaf(t)
 	}
-	return autograd.Conv2d(t, x, c.Weight.leaf(t), b, c.Stride, c.Padding)
+	one, zero := [2]int{1, 1}, [2]int{0, 0}
+	if c.In != nil {
+		x = autograd.Conv2d(t, x, c.In.leaf(t), nil, one, zero)
+	}
+	core := b
+	if c.Out != nil {
+		core = nil
+	}
+	y := autograd.Conv2d(t, x, c.Weight.leaf(t), core, c.Stride, c.Padding)
+	if c.Observe != nil {
+		c.Observe(x, y)
+	}
+	if c.Out != nil {
+		y = autograd.Conv2d(t, y, c.Out.leaf(t), b, one, zero)
+	}
+	return y
 }
 
-// Params lists weight and bias.
+// Factored reports whether the layer is three (In, core, Out).
+func (c *Conv2d[T]) Factored() bool { return c.In != nil }
+
+// Params lists weight and bias (factored: in, core, out weights and bias).
 func (c *Conv2d[T]) Params(prefix string, dst []*Param[T]) []*Param[T] {
-	c.Weight.Name = join(prefix, "weight")
-	dst = append(dst, c.Weight)
-	if c.Bias != nil {
-		c.Bias.Name = join(prefix, "bias")
-		dst = append(dst, c.Bias)
+	return factoredParams(prefix, c.In, c.Weight, c.Out, c.Bias, dst)
+}
+
+// factoredParams names a layer's parameters as PyTorch would: weight and
+// bias, or for a factored layer those of Sequential(in, core, out).
+func factoredParams[T Float](prefix string, in, w, out, b *Param[T], dst []*Param[T]) []*Param[T] {
+	biasAt := prefix
+	if in != nil {
+		in.Name = join(prefix, "0.weight")
+		w.Name = join(prefix, "1.weight")
+		out.Name = join(prefix, "2.weight")
+		dst = append(dst, in, w, out)
+		biasAt = join(prefix, "2")
+	} else {
+		w.Name = join(prefix, "weight")
+		dst = append(dst, w)
+	}
+	if b != nil {
+		b.Name = join(biasAt, "bias")
+		dst = append(dst, b)
 	}
 	return dst
 }
@@ -48,9 +94,15 @@ func (c *Conv2d[T]) Params(prefix string, dst []*Param[T]) []*Param[T] {
 // SetTraining does nothing.
 func (c *Conv2d[T]) SetTraining(bool) {}
 
-// Linear is y = x W^T + b with W [out, in].
+// Linear is y = x W^T + b with W [out, in]. A factored linear layer (In
+// and Out set) is x In^T W^T Out^T + b, with In [k_in, in], W [k_out, k_in]
+// and Out [out, k_out], named as Conv2d's factors are.
 type Linear[T Float] struct {
 	Weight, Bias *Param[T]
+	In, Out      *Param[T] // both nil, or both set (factored)
+
+	// Observe, as Conv2d's, sees the core product's input and output.
+	Observe func(x, y *autograd.Var[T])
 }
 
 // NewLinear makes a linear layer initialised as the GraSP code does:
@@ -70,18 +122,29 @@ func (l *Linear[T]) Forward(t *autograd.Tape[T], x *autograd.Var[T]) *autograd.V
 	if l.Bias != nil {
 		b = l.Bias.leaf(t)
 	}
-	return autograd.Linear(t, x, l.Weight.leaf(t), b)
+	if l.In != nil {
+		x = autograd.Linear(t, x, l.In.leaf(t), nil)
+	}
+	core := b
+	if l.Out != nil {
+		core = nil
+	}
+	y := autograd.Linear(t, x, l.Weight.leaf(t), core)
+	if l.Observe != nil {
+		l.Observe(x, y)
+	}
+	if l.Out != nil {
+		y = autograd.Linear(t, y, l.Out.leaf(t), b)
+	}
+	return y
 }
 
-// Params lists weight and bias.
+// Factored reports whether the layer is three (In, core, Out).
+func (l *Linear[T]) Factored() bool { return l.In != nil }
+
+// Params lists weight and bias (factored: in, core, out weights and bias).
 func (l *Linear[T]) Params(prefix string, dst []*Param[T]) []*Param[T] {
-	l.Weight.Name = join(prefix, "weight")
-	dst = append(dst, l.Weight)
-	if l.Bias != nil {
-		l.Bias.Name = join(prefix, "bias")
-		dst = append(dst, l.Bias)
-	}
-	return dst
+	return factoredParams(prefix, l.In, l.Weight, l.Out, l.Bias, dst)
 }
 
 // SetTraining does nothing.
