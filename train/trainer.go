@@ -412,3 +412,19 @@ func WriteJSON(path string, v any) error {
 	}
 	return os.Rename(tmp, path)
 }
+
+// ReestimateBN recomputes m's BatchNorm running statistics with one pass of
+// the loader's batches in training mode and no gradients (PyTorch's update
+// rule, momentum 0.1), as after pruning changed the features they describe.
+func ReestimateBN(ctx context.Context, m nn.Module[float32], l *data.Loader) error {
+	m.SetTraining(true)
+	tape := autograd.NewTape[float32](autograd.NoGrad())
+	for b, err := range l.Batches(ctx, 0) {
+		if err != nil {
+			return err
+		}
+		tape.Reset()
+		m.Forward(tape, tape.Input(b.X, b.Shape()...))
+	}
+	return nil
+}

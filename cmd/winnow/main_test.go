@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -229,5 +230,64 @@ func TestScoringMemoryRefused(t *testing.T) {
 	out, code := run(t, "prune", "--model", "lenet5", "--samples-per-class", "100000")
 	if code != 1 || !strings.Contains(out, "needs about") || !strings.Contains(out, "--samples-per-class") {
 		t.Errorf("exit %d: %s", code, out)
+	}
+}
+
+// TestEigenDamage trains lenet300 briefly, prunes it in two rounds, and
+// loads the pruned network with winnow eval: fewer weights and FLOPs, the
+// factored layers rebuilt from the file, the accuracy eval reports equal to
+// the summary's final one.
+func TestEigenDamage(t *testing.T) {
+	dir := t.TempDir()
+	common := []string{"--model", "lenet300", "--limit-train", "2000", "--limit-test", "500"}
+	if out, code := run(t, append([]string{"train", "--prune", "none", "--epochs", "1", "--quiet", "--out", filepath.Join(dir, "dense")}, common...)...); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, out)
+	}
+	ed := filepath.Join(dir, "ed")
+	args := append([]string{"eigendamage", "--checkpoint", filepath.Join(dir, "dense", "checkpoint.safetensors"),
+		"--ratio", "0.7", "--iterative", "2", "--limit", "0.9", "--finetune-epochs", "1", "--quiet", "--out", ed}, common...)
+	out, code := run(t, args...)
+	if code != 0 {
+		t.Fatalf("eigendamage: exit %d: %s", code, out)
+	}
+	var s struct {
+		Before, Final struct {
+			Weights int     `json:"conv_linear_weights"`
+			FLOPs   int64   `json:"flops"`
+			TestAcc float64 `json:"test_acc"`
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(ed, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	if !(s.Final.Weights < s.Before.Weights/2 && s.Final.FLOPs < s.Before.FLOPs/2) {
+		t.Errorf("weights %d -> %d, FLOPs %d -> %d: want both more than halved by two rounds of 0.7", s.Before.Weights, s.Final.Weights, s.Before.FLOPs, s.Final.FLOPs)
+	}
+	if s.Final.TestAcc < s.Before.TestAcc-0.1 {
+		t.Errorf("final accuracy %v after fine-tuning, %v before pruning", s.Final.TestAcc, s.Before.TestAcc)
+	}
+	table, _ := os.ReadFile(filepath.Join(ed, "layers.txt"))
+	if !strings.Contains(string(table), "round 2 of 2") || !strings.Contains(string(table), "fc2") {
+		t.Errorf("layers.txt lacks round 2 or fc2:\n%s", table)
+	}
+	out, code = run(t, append([]string{"eval", "--checkpoint", filepath.Join(ed, "pruned.safetensors")}, common...)...)
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, out)
+	}
+	if want := fmt.Sprintf("accuracy %.4f", s.Final.TestAcc); !strings.Contains(out, want) {
+		t.Errorf("eval printed %q, want %s", out, want)
+	}
+	// The unpruned model's shape cannot take the pruned file without the
+	// rebuild, and a wrong model is a clear error.
+	out, code = run(t, "eval", "--model", "lenet5", "--checkpoint", filepath.Join(ed, "pruned.safetensors"))
+	if code != 1 || !strings.Contains(out, "--model") {
+		t.Errorf("eval with the wrong model: exit %d: %s", code, out)
+	}
+	if out, code := run(t, "eigendamage", "--ratio", "1.5", "--checkpoint", "x"); code != 2 {
+		t.Errorf("--ratio 1.5: exit %d, want 2: %s", code, out)
 	}
 }
