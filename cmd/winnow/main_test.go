@@ -287,6 +287,14 @@ func TestEigenDamage(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "--model") {
 		t.Errorf("eval with the wrong model: exit %d: %s", code, out)
 	}
+	// winnow report tabulates the folder's eigendamage runs.
+	out, code = run(t, "report", dir)
+	if code != 0 || !strings.Contains(out, "| lenet300 | eigendamage | 2 x 0.7 |") {
+		t.Errorf("report: exit %d:\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "acc_vs_flops.png")); err != nil {
+		t.Errorf("report drew no plot: %v", err)
+	}
 	if out, code := run(t, "eigendamage", "--ratio", "1.5", "--checkpoint", "x"); code != 2 {
 		t.Errorf("--ratio 1.5: exit %d, want 2: %s", code, out)
 	}

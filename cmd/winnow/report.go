@@ -20,13 +20,17 @@ func newReportCommand() *cobra.Command {
 	var o reportOptions
 	cmd := &cobra.Command{
 		Use:   "report DIR",
-		Short: "Tabulate and plot the runs of a sweep folder",
+		Short: "Tabulate and plot the runs of a sweep folder (or of eigendamage runs)",
 		Long: `Read every finished run under DIR and write DIR/report.md and DIR/report.csv:
 final-epoch test accuracy, mean ± std over seeds, for each method x sparsity,
 with the best-epoch accuracy in its own labelled column (it selects an epoch on
 the test set), weights and FLOPs kept. Plots (PNG): accuracy vs sparsity per
 method with error bars, per-layer density of each method at one sparsity (--at,
-default the highest) and test-accuracy curves at that sparsity.`,
+default the highest) and test-accuracy curves at that sparsity.
+
+A folder of winnow eigendamage runs gets a table of weights and FLOPs kept,
+accuracy before pruning, right after it and after fine-tuning, inference
+time, and a plot of accuracy against FLOPs kept (acc_vs_flops.png).`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageError{fmt.Errorf("winnow report takes one folder, got %d arguments", len(args))}
@@ -40,6 +44,11 @@ default the highest) and test-accuracy curves at that sparsity.`,
 }
 
 func runReport(w io.Writer, dir string, o reportOptions) error {
+	if structured, err := experiment.LoadStructured(dir); err != nil {
+		return err
+	} else if len(structured) > 0 {
+		return structuredReport(w, dir, structured)
+	}
 	runs, unfinished, err := experiment.Load(dir)
 	if err != nil {
 		return err
@@ -78,5 +87,24 @@ func runReport(w io.Writer, dir string, o reportOptions) error {
 		fmt.Fprintf(w, ", %s", filepath.Base(f))
 	}
 	fmt.Fprintln(w)
+	return nil
+}
+
+// structuredReport writes DIR/report.md and acc_vs_flops.png for a folder
+// of structured-pruning runs (winnow eigendamage).
+func structuredReport(w io.Writer, dir string, runs []experiment.StructuredRun) error {
+	var md bytes.Buffer
+	if err := experiment.WriteStructuredMarkdown(&md, runs); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.md"), md.Bytes(), 0o644); err != nil {
+		return err
+	}
+	f, err := experiment.StructuredPlot(dir, runs)
+	if err != nil {
+		return err
+	}
+	w.Write(md.Bytes())
+	fmt.Fprintf(w, "\n%d structured-pruning runs; written: report.md, %s\n", len(runs), filepath.Base(f))
 	return nil
 }
