@@ -130,10 +130,12 @@ func (l Layer[T]) Factor(in []T, kIn int, core []T, out []T, kOut int) {
 	}
 }
 
-// FactorLike factors the layers of m that are factored in tensors (a saved
-// state: name.0.weight, name.1.weight, name.2.weight), with those shapes and
-// zero values, so that SetState can then load the state into m.
-func FactorLike[T Float](m Module[T], tensors []safetensors.Tensor) error {
+// ShapeLike gives m the structure of a saved state, with zero values, so
+// that SetState can then load the state into m: layers factored in tensors
+// (name.0.weight, name.1.weight, name.2.weight) are factored with those
+// shapes, and parameters saved with another shape of the same rank (a
+// slimmed layer's weight, bias and BatchNorm) take the saved shape.
+func ShapeLike[T Float](m Module[T], tensors []safetensors.Tensor) error {
 	byName := make(map[string][]int, len(tensors))
 	for _, t := range tensors {
 		byName[t.Name] = t.Shape
@@ -159,6 +161,23 @@ func FactorLike[T Float](m Module[T], tensors []safetensors.Tensor) error {
 			spatial = core[2] * core[3]
 		}
 		l.Factor(make([]T, in[0]*i), in[0], make([]T, core[0]*core[1]*spatial), make([]T, o*out[1]), out[1])
+	}
+	for _, p := range AllParams(m) {
+		shape, ok := byName[p.Name]
+		if !ok || sameShape(shape, p.Shape) || len(shape) != len(p.Shape) || p.Kind == Counter {
+			continue
+		}
+		n := 1
+		for _, d := range shape {
+			if d < 1 {
+				return fmt.Errorf("nn: tensor %q has shape %v", p.Name, shape)
+			}
+			n *= d
+		}
+		if n > p.Len() {
+			return fmt.Errorf("nn: tensor %q has shape %v, larger than the model's %v", p.Name, shape, p.Shape)
+		}
+		replace(p, append([]int(nil), shape...), make([]T, n))
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ func identity(n int) []float64 {
 
 // TestFactorIdentity factors every layer of a ResNet (shortcuts included)
 // and of LeNet-5 (biases) with identity rotations: the network computes the
-// same function, names follow torch.nn.Sequential, and FactorLike rebuilds
+// same function, names follow torch.nn.Sequential, and ShapeLike rebuilds
 // the structure from the saved state.
 func TestFactorIdentity(t *testing.T) {
 	for _, name := range []string{"resnet20", "lenet5"} {
@@ -72,13 +72,13 @@ func TestFactorIdentity(t *testing.T) {
 			t.Errorf("%s: the bias of %s is not named %s.2.bias", name, first, first)
 		}
 
-		// A fresh model takes the factored state after FactorLike.
+		// A fresh model takes the factored state after ShapeLike.
 		state := nn.StateTensors(m, safetensors.F64)
 		fresh, _ := models.New[float64](name, in, models.Options{Width: 1}, 4)
 		if err := nn.SetState(fresh, state); err == nil {
 			t.Fatalf("%s: an unfactored model accepted a factored state", name)
 		}
-		if err := nn.FactorLike(fresh, state); err != nil {
+		if err := nn.ShapeLike(fresh, state); err != nil {
 			t.Fatal(err)
 		}
 		if err := nn.SetState(fresh, state); err != nil {
@@ -93,9 +93,9 @@ func TestFactorIdentity(t *testing.T) {
 	}
 }
 
-// TestFactorLikeRejectsMismatch: factors that do not fit the layer are an
+// TestShapeLikeRejectsMismatch: factors that do not fit the layer are an
 // error naming the layer.
-func TestFactorLikeRejectsMismatch(t *testing.T) {
+func TestShapeLikeRejectsMismatch(t *testing.T) {
 	_, _, in, _ := models.Describe("lenet300")
 	m, _ := models.New[float64]("lenet300", in, models.Options{}, 1)
 	bad := []safetensors.Tensor{
@@ -103,8 +103,8 @@ func TestFactorLikeRejectsMismatch(t *testing.T) {
 		{Name: "fc2.1.weight", Shape: []int{5, 10}},
 		{Name: "fc2.2.weight", Shape: []int{99, 5}},
 	}
-	err := nn.FactorLike(m, bad)
+	err := nn.ShapeLike(m, bad)
 	if err == nil || !strings.Contains(err.Error(), "fc2") {
-		t.Fatalf("FactorLike = %v, want an error naming fc2", err)
+		t.Fatalf("ShapeLike = %v, want an error naming fc2", err)
 	}
 }

@@ -148,7 +148,7 @@ func loadNetwork(path string, m nn.Module[float32]) error {
 			state = append(state, t)
 		}
 	}
-	if err := nn.FactorLike(m, state); err != nil {
+	if err := nn.ShapeLike(m, state); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err := nn.SetState(m, state); err != nil {
