@@ -7,6 +7,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ import (
 
 type eigenOptions struct {
 	netOptions
+	Method         string  `json:"method"`
 	Checkpoint     string  `json:"checkpoint"`
 	Ratio          float64 `json:"ratio"`
 	Rounds         int     `json:"rounds"`
@@ -42,7 +44,7 @@ func newEigenDamageCommand() *cobra.Command {
 	var o eigenOptions
 	cmd := &cobra.Command{
 		Use:   "eigendamage",
-		Short: "Prune a trained network by directions of its Kronecker-factored eigenbasis and fine-tune it",
+		Short: "Prune a trained network structurally (EigenDamage, or C-OBD / Kron-OBD / Kron-OBS filters) and fine-tune it",
 		Long: `Load a trained network (--checkpoint: a train run's checkpoint.safetensors or
 final.safetensors), collect K-FAC statistics over the training set (model in
 evaluation mode, labels drawn from its softmax: --fisher true), remove the
@@ -50,7 +52,10 @@ fraction --ratio of all eigenbasis directions under one global threshold
 (at most --limit of any layer's inputs or outputs), rebuild each pruned layer
 as input rotation, core and output rotation where that has fewer weights, and
 fine-tune with SGD (momentum 0.9, x0.1 at 50% and 75% of the epochs), then
-re-estimate BatchNorm statistics. --iterative R prunes in R rounds, each
+re-estimate BatchNorm statistics. --method c-obd, kron-obd or kron-obs prune
+whole output units (filters, features) instead, scored with the exact diagonal
+Fisher or the K-FAC factors (OBS also corrects the kept units), and rebuild
+the layers slimmer; units that join residual additions are kept. --iterative R prunes in R rounds, each
 removing the fraction --ratio of what is left (official: 7 rounds of 0.5),
 each followed by fine-tuning.
 
@@ -66,6 +71,7 @@ the last fine-tuning epoch's model after BN re-estimation).`,
 	}
 	f := cmd.Flags()
 	addModelDataFlags(f, &o.netOptions)
+	f.StringVar(&o.Method, "method", "eigendamage", "eigendamage, or a filter-pruning baseline that rebuilds slimmer layers: c-obd, kron-obd, kron-obs (--ratio: fraction of units)")
 	f.StringVar(&o.Checkpoint, "checkpoint", "", "trained network: checkpoint.safetensors or final.safetensors of a train run (required)")
 	f.Float64Var(&o.Ratio, "ratio", 0.5, "fraction of all eigenbasis directions removed (per round with --iterative)")
 	f.IntVar(&o.Rounds, "iterative", 0, "prune in this many rounds (0: one-shot)")
@@ -102,6 +108,9 @@ func (o *eigenOptions) validate() error {
 	}
 	if o.Checkpoint == "" {
 		return usageError{fmt.Errorf("--checkpoint is required: the trained network to prune")}
+	}
+	if !slices.Contains(eigendamage.Methods, o.Method) {
+		return usageError{fmt.Errorf("--method %q: want one of %s", o.Method, strings.Join(eigendamage.Methods, ", "))}
 	}
 	if !(o.Ratio > 0 && o.Ratio < 1) {
 		return usageError{fmt.Errorf("--ratio %v: want 0 < ratio < 1", o.Ratio)}
@@ -226,7 +235,7 @@ func runEigenDamage(ctx context.Context, w io.Writer, o *eigenOptions) error {
 		return err
 	}
 	if o.Out == "" {
-		o.Out = filepath.Join("runs", fmt.Sprintf("eigendamage-%s-%s-%g", o.Model, o.Dataset, o.Ratio))
+		o.Out = filepath.Join("runs", fmt.Sprintf("%s-%s-%s-%g", o.Method, o.Model, o.Dataset, o.Ratio))
 	}
 	result := filepath.Join(o.Out, "summary.json")
 	if _, err := os.Stat(result); err == nil && !o.Force {
@@ -264,12 +273,17 @@ func runEigenDamage(ctx context.Context, w io.Writer, o *eigenOptions) error {
 	var pruned edStats
 	for r := 1; r <= rounds; r++ {
 		start := time.Now()
-		res, err := eigendamage.Prune(ctx, s.model, curvatureBatches(ctx, statsLoader),
-			eigendamage.Config{Ratio: o.Ratio, Limit: o.Limit, Fisher: fisher, Seed: o.Seed + uint64(r)})
+		cfg := eigendamage.Config{Ratio: o.Ratio, Limit: o.Limit, Fisher: fisher, Seed: o.Seed + uint64(r)}
+		var res *eigendamage.Result
+		if o.Method == "eigendamage" {
+			res, err = eigendamage.Prune(ctx, s.model, curvatureBatches(ctx, statsLoader), cfg)
+		} else {
+			res, err = eigendamage.PruneFilters(ctx, s.model, curvatureBatches(ctx, statsLoader), o.Method, cfg)
+		}
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(table, "round %d of %d: ratio %g, limit %g, %s Fisher\n", r, rounds, o.Ratio, o.Limit, o.Fisher)
+		fmt.Fprintf(table, "round %d of %d: %s, ratio %g, limit %g, %s Fisher\n", r, rounds, o.Method, o.Ratio, o.Limit, o.Fisher)
 		res.WriteTable(table)
 		fmt.Fprintln(table)
 		if !o.Quiet {
@@ -309,12 +323,12 @@ func runEigenDamage(ctx context.Context, w io.Writer, o *eigenOptions) error {
 		return err
 	}
 	final.AfterBNReestim = true
-	meta := map[string]string{"model": o.Model, "dataset": o.Dataset, "eigendamage_ratio": strconv.FormatFloat(o.Ratio, 'g', -1, 64), "rounds": strconv.Itoa(rounds)}
+	meta := map[string]string{"model": o.Model, "dataset": o.Dataset, "method": o.Method, "ratio": strconv.FormatFloat(o.Ratio, 'g', -1, 64), "rounds": strconv.Itoa(rounds)}
 	if err := nn.SaveState(filepath.Join(o.Out, "pruned.safetensors"), s.model, meta); err != nil {
 		return err
 	}
 	summary := map[string]any{
-		"method": "eigendamage", "model": o.Model, "dataset": o.Dataset, "ratio": o.Ratio, "rounds": rounds, "fisher": o.Fisher,
+		"method": o.Method, "model": o.Model, "dataset": o.Dataset, "ratio": o.Ratio, "rounds": rounds, "fisher": o.Fisher,
 		"finetune_epochs": o.FinetuneEpochs, "before": before, "pruned": pruned, "final": final,
 		"weights_kept":      float64(final.Weights) / float64(before.Weights),
 		"flops_kept":        float64(final.FLOPs) / float64(before.FLOPs),

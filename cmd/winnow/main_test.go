@@ -287,9 +287,19 @@ func TestEigenDamage(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "--model") {
 		t.Errorf("eval with the wrong model: exit %d: %s", code, out)
 	}
+	// A filter-pruning baseline on the same network, loaded back by eval.
+	kron := filepath.Join(dir, "kron")
+	out, code = run(t, append([]string{"eigendamage", "--method", "kron-obs", "--checkpoint", filepath.Join(dir, "dense", "final.safetensors"),
+		"--ratio", "0.5", "--finetune-epochs", "0", "--quiet", "--out", kron}, common...)...)
+	if code != 0 {
+		t.Fatalf("eigendamage --method kron-obs: exit %d: %s", code, out)
+	}
+	if out, code = run(t, append([]string{"eval", "--checkpoint", filepath.Join(kron, "pruned.safetensors")}, common...)...); code != 0 {
+		t.Fatalf("eval of the slimmed network: exit %d: %s", code, out)
+	}
 	// winnow report tabulates the folder's eigendamage runs.
 	out, code = run(t, "report", dir)
-	if code != 0 || !strings.Contains(out, "| lenet300 | eigendamage | 2 x 0.7 |") {
+	if code != 0 || !strings.Contains(out, "| lenet300 | eigendamage | 2 x 0.7 |") || !strings.Contains(out, "| lenet300 | kron-obs | 1 x 0.5 |") {
 		t.Errorf("report: exit %d:\n%s", code, out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "acc_vs_flops.png")); err != nil {

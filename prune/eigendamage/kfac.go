@@ -71,62 +71,27 @@ func Targets[T nn.Float](net nn.Module[T]) []nn.Layer[T] {
 // output positions and kernel positions) to A and N P Σ g gᵀ (over examples
 // and positions) to S. The sums are divided by the number of batches.
 func Collect[T nn.Float](ctx context.Context, net nn.Module[T], batches iter.Seq2[Batch[T], error], fisher Fisher, rng *rand.Rand) ([]*Factors, error) {
-	layers := Targets(net)
-	if len(layers) == 0 {
-		return nil, fmt.Errorf("eigendamage: the network has no layer to prune (the classifier is kept)")
-	}
+	return CollectLayers(ctx, net, Targets(net), batches, fisher, rng)
+}
+
+// CollectLayers is Collect for the given layers of net.
+func CollectLayers[T nn.Float](ctx context.Context, net nn.Module[T], layers []nn.Layer[T], batches iter.Seq2[Batch[T], error], fisher Fisher, rng *rand.Rand) ([]*Factors, error) {
 	factors := make([]*Factors, len(layers))
-	seen := make([][2]*autograd.Var[T], len(layers))
 	for i, l := range layers {
 		w := l.Core()
 		factors[i] = &Factors{Layer: l.Name, In: w.Shape[1], Out: w.Shape[0],
 			A: make([]float64, w.Shape[1]*w.Shape[1]), S: make([]float64, w.Shape[0]*w.Shape[0])}
-		l.SetObserve(func(x, y *autograd.Var[T]) { seen[i] = [2]*autograd.Var[T]{x, y} })
 	}
-	defer func() {
-		for _, l := range layers {
-			l.SetObserve(nil)
-		}
-		nn.ZeroGrad(net)
-	}()
-	net.SetTraining(false)
-	tape := autograd.NewTape[T]()
 	var scratch []float64
-	count := 0
-	for b, err := range batches {
-		if err != nil {
-			return nil, err
+	count, err := curvaturePass(ctx, net, layers, batches, fisher, rng, func(i int, x, y *autograd.Var[T]) {
+		if l := layers[i]; l.Conv != nil {
+			scratch = convFactors(factors[i], l.Conv, x, y, scratch)
+		} else {
+			linearFactors(factors[i], x, y)
 		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		tape.Reset()
-		logits := net.Forward(tape, tape.Input(b.X, b.Shape...))
-		labels := b.Labels
-		if fisher == TrueFisher {
-			labels = sampleLabels(logits, rng)
-		}
-		loss := autograd.SoftmaxCrossEntropy(tape, logits, labels, 1)
-		if v := float64(loss.Value[0]); math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("eigendamage: the loss of curvature batch %d is %v", count, v)
-		}
-		tape.Backward(loss)
-		for i, l := range layers {
-			x, y := seen[i][0], seen[i][1]
-			if x == nil || y.Grad == nil {
-				return nil, fmt.Errorf("eigendamage: layer %s was not reached by the forward pass", l.Name)
-			}
-			if l.Conv != nil {
-				scratch = convFactors(factors[i], l.Conv, x, y, scratch)
-			} else {
-				linearFactors(factors[i], x, y)
-			}
-			seen[i] = [2]*autograd.Var[T]{}
-		}
-		count++
-	}
-	if count == 0 {
-		return nil, fmt.Errorf("eigendamage: no curvature batches")
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, f := range factors {
 		for i := range f.A {
@@ -137,6 +102,62 @@ func Collect[T nn.Float](ctx context.Context, net nn.Module[T], batches iter.Seq
 		}
 	}
 	return factors, nil
+}
+
+// curvaturePass runs every batch forward and backward through net in
+// evaluation mode, the loss the mean cross-entropy against the data's labels
+// or (TrueFisher) labels drawn from the model, and calls visit with each
+// layer's core input x and output y (y.Grad holding the gradient). It
+// returns the number of batches.
+func curvaturePass[T nn.Float](ctx context.Context, net nn.Module[T], layers []nn.Layer[T], batches iter.Seq2[Batch[T], error], fisher Fisher, rng *rand.Rand, visit func(i int, x, y *autograd.Var[T])) (int, error) {
+	if len(layers) == 0 {
+		return 0, fmt.Errorf("eigendamage: the network has no layer to prune (the classifier is kept)")
+	}
+	seen := make([][2]*autograd.Var[T], len(layers))
+	for i, l := range layers {
+		l.SetObserve(func(x, y *autograd.Var[T]) { seen[i] = [2]*autograd.Var[T]{x, y} })
+	}
+	defer func() {
+		for _, l := range layers {
+			l.SetObserve(nil)
+		}
+		nn.ZeroGrad(net)
+	}()
+	net.SetTraining(false)
+	tape := autograd.NewTape[T]()
+	count := 0
+	for b, err := range batches {
+		if err != nil {
+			return 0, err
+		}
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		tape.Reset()
+		logits := net.Forward(tape, tape.Input(b.X, b.Shape...))
+		labels := b.Labels
+		if fisher == TrueFisher {
+			labels = sampleLabels(logits, rng)
+		}
+		loss := autograd.SoftmaxCrossEntropy(tape, logits, labels, 1)
+		if v := float64(loss.Value[0]); math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, fmt.Errorf("eigendamage: the loss of curvature batch %d is %v", count, v)
+		}
+		tape.Backward(loss)
+		for i, l := range layers {
+			x, y := seen[i][0], seen[i][1]
+			if x == nil || y.Grad == nil {
+				return 0, fmt.Errorf("eigendamage: layer %s was not reached by the forward pass", l.Name)
+			}
+			visit(i, x, y)
+			seen[i] = [2]*autograd.Var[T]{}
+		}
+		count++
+	}
+	if count == 0 {
+		return 0, fmt.Errorf("eigendamage: no curvature batches")
+	}
+	return count, nil
 }
 
 // sampleLabels draws one label per row of logits from its softmax.
