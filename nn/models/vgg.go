@@ -16,8 +16,9 @@ var vggConfigs = map[int][]int{
 }
 
 // VGG builds the CIFAR VGG of the given depth: feature (conv-BN-ReLU per
-// entry, max-pools between stages), AvgPool(2) (AvgPool(4) on 64x64
-// inputs), and classifier Linear(512, C).
+// entry, max-pools between stages), an average pool over what is left of
+// the map (AvgPool(2) on 32x32 inputs as the GraSP code, AvgPool(4) on
+// 64x64, none on MNIST's 28x28, left 1x1), and classifier Linear(512, C).
 func VGG[T nn.Float](rng *rand.Rand, depth int, in Input) (*nn.Sequential[T], error) {
 	cfg, ok := vggConfigs[depth]
 	if !ok {
@@ -34,12 +35,9 @@ func VGG[T nn.Float](rng *rand.Rand, depth int, in Input) (*nn.Sequential[T], er
 		layers = append(layers, nn.NewConv2d[T](rng, c, v, 3, 1, 1, false), nn.NewBatchNorm2d[T](v), nn.ReLU[T]{})
 		c = v
 	}
-	pool := 2
-	if in.Height == 64 {
-		pool = 4
-	}
-	if size < pool || size/pool != 1 || in.Height != in.Width {
-		return nil, fmt.Errorf("VGG needs square 32x32 or 64x64 inputs, got %dx%d", in.Height, in.Width)
+	pool := size
+	if size < 1 || in.Height != in.Width {
+		return nil, fmt.Errorf("VGG needs square inputs of at least 16x16, got %dx%d", in.Height, in.Width)
 	}
 	return nn.Named[T](
 		nn.Entry[T]{Name: "feature", Module: nn.NewSequential(layers...)},
