@@ -2,7 +2,6 @@ package autograd
 
 import (
 	"fmt"
-	"math"
 
 	"winnow/internal/kernels"
 )
@@ -18,11 +17,23 @@ func ReLU[T Float](t *Tape[T], x *Var[T]) *Var[T] {
 		return y
 	}
 	kernels.ParallelFor(len(x.Value), 1, func(lo, hi int) {
-		reluMasked(y.Value[lo:hi], x.Value[lo:hi], x.Value[lo:hi], false)
+		for i, v := range x.Value[lo:hi] {
+			y.Value[lo+i] = max(v, 0)
+		}
 	})
 	masked := func(dst, src []T, add bool) {
 		kernels.ParallelFor(len(x.Value), 1, func(lo, hi int) {
-			reluMasked(dst[lo:hi], src[lo:hi], x.Value[lo:hi], add)
+			for i := lo; i < hi; i++ {
+				if x.Value[i] > 0 {
+					if add {
+						dst[i] += src[i]
+					} else {
+						dst[i] = src[i]
+					}
+				} else if !add {
+					dst[i] = 0
+				}
+			}
 		})
 	}
 	if y.Tangent != nil {
@@ -101,38 +112,4 @@ func addTo[T Float](dst, src []T) {
 			dst[i] += src[i]
 		}
 	})
-}
-
-// reluMasked sets (or, with add, adds to) dst the values of src where x > 0
-// and 0 elsewhere, without branches: the signs of x are random, and a
-// mispredicted branch per element costs more than the arithmetic.
-func reluMasked[T Float](dst, src, x []T, add bool) {
-	switch d := any(dst).(type) {
-	case []float32:
-		s, xs := any(src).([]float32), any(x).([]float32)
-		s, xs = s[:len(d)], xs[:len(d)]
-		for i, v := range xs {
-			b := int32(math.Float32bits(v))
-			m := uint32((-b)>>31) & uint32(^(b >> 31)) // all ones iff v > 0
-			r := math.Float32frombits(math.Float32bits(s[i]) & m)
-			if add {
-				d[i] += r
-			} else {
-				d[i] = r
-			}
-		}
-	case []float64:
-		s, xs := any(src).([]float64), any(x).([]float64)
-		s, xs = s[:len(d)], xs[:len(d)]
-		for i, v := range xs {
-			b := int64(math.Float64bits(v))
-			m := uint64((-b)>>63) & uint64(^(b >> 63))
-			r := math.Float64frombits(math.Float64bits(s[i]) & m)
-			if add {
-				d[i] += r
-			} else {
-				d[i] = r
-			}
-		}
-	}
 }
