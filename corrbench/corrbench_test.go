@@ -1,0 +1,231 @@
+package corrbench
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+func randX(rng *rand.Rand, n, d int) *mat.Dense {
+	x := mat.NewDense(n, d, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < d; j++ {
+			x.Set(i, j, rng.NormFloat64())
+		}
+	}
+	return x
+}
+
+// TestGPClosedForm: with two training points the posterior is
+// m = k*ᵀ (K + σ²I)⁻¹ y and C = k** - k*ᵀ (K + σ²I)⁻¹ k*, written out with the
+// 2x2 inverse.
+func TestGPClosedForm(t *testing.T) {
+	k := &RBF{LogLengthscales: []float64{math.Log(0.7)}, LogVariance: math.Log(1.3)}
+	g := &GP{Kernel: k, LogNoise: math.Log(0.1)}
+	x := mat.NewDense(2, 1, []float64{-0.5, 0.8})
+	y := []float64{1.2, -0.4}
+	if err := g.Fit(context.Background(), x, y); err != nil {
+		t.Fatal(err)
+	}
+	rbf := func(a, b float64) float64 { return 1.3 * math.Exp(-0.5*(a-b)*(a-b)/0.49) }
+	a, d := rbf(-0.5, -0.5)+0.1+jitter, rbf(0.8, 0.8)+0.1+jitter
+	b := rbf(-0.5, 0.8)
+	det := a*d - b*b
+	inv := [2][2]float64{{d / det, -b / det}, {-b / det, a / det}}
+	xs := []float64{0.1, 2.0}
+	p, err := g.Predict(mat.NewDense(2, 1, xs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, u := range xs {
+		ku := [2]float64{rbf(u, -0.5), rbf(u, 0.8)}
+		mean := 0.0
+		for r := 0; r < 2; r++ {
+			for c := 0; c < 2; c++ {
+				mean += ku[r] * inv[r][c] * y[c]
+			}
+		}
+		if math.Abs(p.Mean[i]-mean) > 1e-9 {
+			t.Errorf("mean at %v = %v, want %v", u, p.Mean[i], mean)
+		}
+		for j, v := range xs {
+			kv := [2]float64{rbf(v, -0.5), rbf(v, 0.8)}
+			c := rbf(u, v)
+			for r := 0; r < 2; r++ {
+				for s := 0; s < 2; s++ {
+					c -= ku[r] * inv[r][s] * kv[s]
+				}
+			}
+			if math.Abs(p.Cov.At(i, j)-c) > 1e-9 {
+				t.Errorf("cov(%v, %v) = %v, want %v", u, v, p.Cov.At(i, j), c)
+			}
+		}
+	}
+	if math.Abs(p.Noise-0.1) > 1e-15 {
+		t.Errorf("noise %v, want 0.1", p.Noise)
+	}
+}
+
+// TestGPGradient checks the marginal-likelihood gradient against central
+// differences and that fitting raises the marginal likelihood.
+func TestGPGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := randX(rng, 15, 3)
+	y := make([]float64, 15)
+	for i := range y {
+		y[i] = math.Sin(2*x.At(i, 0)) + 0.1*x.At(i, 2) + 0.1*rng.NormFloat64()
+	}
+	g := &GP{Kernel: NewRBF(3), LogNoise: math.Log(0.1)}
+	g.x, g.y = x, y
+	p := []float64{0.1, -0.2, 0.3, 0.05, -1.5}
+	grad := make([]float64, len(p))
+	g.nlml(p, grad)
+	for i := range p {
+		h := 1e-5
+		pp, pm := append([]float64(nil), p...), append([]float64(nil), p...)
+		pp[i] += h
+		pm[i] -= h
+		fp, _ := g.nlml(pp, nil)
+		fm, _ := g.nlml(pm, nil)
+		fd := (fp - fm) / (2 * h)
+		if math.Abs(fd-grad[i]) > 1e-5*(1+math.Abs(fd)) {
+			t.Errorf("d nlml / d p[%d] = %v, central difference %v", i, grad[i], fd)
+		}
+	}
+	before := &GP{Kernel: NewRBF(3), LogNoise: math.Log(0.1)}
+	before.Fit(context.Background(), x, y)
+	fitted := &GP{Kernel: NewRBF(3), LogNoise: math.Log(0.1), Optimise: true}
+	if err := fitted.Fit(context.Background(), x, y); err != nil {
+		t.Fatal(err)
+	}
+	if !(fitted.LogMarginalLikelihood() > before.LogMarginalLikelihood()+1e-3) {
+		t.Errorf("fitting: log marginal likelihood %v, %v before", fitted.LogMarginalLikelihood(), before.LogMarginalLikelihood())
+	}
+}
+
+func randomPD(rng *rand.Rand, n int) *mat.SymDense {
+	b := randX(rng, n, n+2)
+	var c mat.SymDense
+	c.SymOuterK(1, b)
+	for i := 0; i < n; i++ {
+		c.SetSym(i, i, c.At(i, i)+0.1)
+	}
+	return &c
+}
+
+// TestXLLOfReference: XLL of the reference against itself, over subsets of
+// all test points, is its joint log-likelihood per point; and a model
+// with the reference's correlations scores the same whatever its variances.
+func TestXLLOfReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	n := 6
+	ref := Predictive{Mean: make([]float64, n), Cov: randomPD(rng, n), Noise: 0.05}
+	y := make([]float64, n)
+	for i := range y {
+		ref.Mean[i] = rng.NormFloat64()
+		y[i] = rng.NormFloat64()
+	}
+	xll, err := XLL(ref, ref, y, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	joint, _ := JointLogLikelihood(ref, y)
+	if math.Abs(xll-joint/float64(n)) > 1e-12 {
+		t.Errorf("XLL(ref, ref) = %v, joint log-likelihood / n = %v", xll, joint/float64(n))
+	}
+	// Scaling the target covariance by a diagonal keeps the correlations.
+	scaled := mat.NewSymDense(n, nil)
+	tc := TargetCov(ref)
+	s := []float64{0.5, 2, 1, 3, 0.7, 1.1}
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			scaled.SetSym(i, j, tc.At(i, j)*s[i]*s[j])
+		}
+	}
+	other := Predictive{Mean: make([]float64, n), Cov: scaled}
+	a, _ := XLL(ref, ref, y, XLLSubset)
+	b, _ := XLL(other, ref, y, XLLSubset)
+	if math.Abs(a-b) > 1e-12 {
+		t.Errorf("XLL depends on the model's variances: %v vs %v", a, b)
+	}
+}
+
+// TestMetaCorrelationOfOracle is 1 against itself, below 1 against noise.
+func TestMetaCorrelationOfOracle(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	c := randomPD(rng, 12)
+	pr, sr := MetaCorrelation(c, c, 5)
+	if math.Abs(pr-1) > 1e-12 || math.Abs(sr-1) > 1e-12 {
+		t.Errorf("meta-correlation with itself: %v, %v", pr, sr)
+	}
+	if pr, _ := MetaCorrelation(randomPD(rng, 12), c, 5); !(pr < 0.99) {
+		t.Errorf("meta-correlation with an unrelated covariance: %v", pr)
+	}
+}
+
+// TestSpearmanTies against scipy.stats.spearmanr([1,2,2,3], [1,3,2,4]) = 0.9486832980505138.
+func TestSpearmanTies(t *testing.T) {
+	if got := Spearman([]float64{1, 2, 2, 3}, []float64{1, 3, 2, 4}); math.Abs(got-0.9486832980505138) > 1e-12 {
+		t.Errorf("Spearman = %v", got)
+	}
+}
+
+// TestBatchMIGIncremental: the incremental Cholesky picks what the direct
+// computation (inverting K_QQ for every candidate set) picks.
+func TestBatchMIGIncremental(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	nPool, nTest, k := 9, 5, 4
+	cov := randomPD(rng, nPool+nTest)
+	got := batchMIG(cov, nPool, k)
+	var want []int
+	for len(want) < k {
+		best, bestGain := -1, math.Inf(-1)
+		for p := 0; p < nPool; p++ {
+			taken := false
+			for _, w := range want {
+				taken = taken || w == p
+			}
+			if taken {
+				continue
+			}
+			q := append(append([]int(nil), want...), p)
+			kqq := mat.NewDense(len(q), len(q), nil)
+			for a, i := range q {
+				for b, j := range q {
+					kqq.Set(a, b, cov.At(i, j))
+				}
+			}
+			var inv mat.Dense
+			if err := inv.Inverse(kqq); err != nil {
+				t.Fatal(err)
+			}
+			gain := 0.0
+			for tt := nPool; tt < nPool+nTest; tt++ {
+				s := 0.0
+				for a, i := range q {
+					for b, j := range q {
+						s += cov.At(tt, i) * inv.At(a, b) * cov.At(j, tt)
+					}
+				}
+				gain -= math.Log(1 + batchMIGEps - s/cov.At(tt, tt))
+			}
+			if gain > bestGain {
+				best, bestGain = p, gain
+			}
+		}
+		want = append(want, best)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("BatchMIG picks %v, direct computation %v", got, want)
+		}
+	}
+	// The first BatchMIG pick is MIG's best.
+	mig, _ := Select(MIG, cov, nPool, 1, nil)
+	if mig[0] != got[0] {
+		t.Errorf("first BatchMIG pick %d, MIG's best %d", got[0], mig[0])
+	}
+}
