@@ -63,7 +63,9 @@ func (k *RBF) Matrix(a, b *mat.Dense) *mat.Dense {
 }
 
 // Params implements Kernel: log lengthscales, then log variance.
-func (k *RBF) Params() []float64 { return append(append([]float64(nil), k.LogLengthscales...), k.LogVariance) }
+func (k *RBF) Params() []float64 {
+	return append(append([]float64(nil), k.LogLengthscales...), k.LogVariance)
+}
 
 // SetParams implements Kernel.
 func (k *RBF) SetParams(p []float64) {
