@@ -269,6 +269,20 @@ func TestOpDerivatives(t *testing.T) {
 				return h(t, Add(t, ReLU(t, Linear(t, v[0], v[1], nil)), v[0]))
 			}
 		}},
+		{"gaussian-nll", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 5, 3), randLeaf(r, "w", 0.7, 1, 3), randLeaf(r, "logvar", 0.5, 1)}
+		}, func(func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] {
+				return GaussianNLL(t, Linear(t, v[0], v[1], nil), []float64{0.3, -1, 0.5, 2, -0.2}, v[2])
+			}
+		}},
+		{"scale", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 2, 6)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] {
+				return h(t, Scale(t, v[0], []float64{0, 2, 1, 0, 1.5, 2, 2, 0, 0.5, 1, 2, 0}))
+			}
+		}},
 		{"softmax-cross-entropy/T200", 1e-5, func(r *rand.Rand) []leaf {
 			return []leaf{randLeaf(r, "logits", 30, 4, 5)}
 		}, func(func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
