@@ -9,16 +9,6 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-func randX(rng *rand.Rand, n, d int) *mat.Dense {
-	x := mat.NewDense(n, d, nil)
-	for i := 0; i < n; i++ {
-		for j := 0; j < d; j++ {
-			x.Set(i, j, rng.NormFloat64())
-		}
-	}
-	return x
-}
-
 // TestGPClosedForm: with two training points the posterior is
 // m = k*ᵀ (K + σ²I)⁻¹ y and C = k** - k*ᵀ (K + σ²I)⁻¹ k*, written out with the
 // 2x2 inverse.

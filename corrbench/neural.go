@@ -1,0 +1,364 @@
+package corrbench
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/mat"
+
+	"winnow/autograd"
+	"winnow/nn"
+)
+
+// NetConfig sets the regression networks: one hidden ReLU layer, a
+// Gaussian likelihood with a learned noise variance, trained with Adam on
+// mini-batches.
+type NetConfig struct {
+	Hidden    int     // hidden units (50 in the paper)
+	Steps     int     // Adam steps per network
+	BatchSize int     // mini-batch size (at most the data)
+	LR        float64 // Adam learning rate
+	Samples   int     // predictive samples for the covariance (dropout, BBB)
+}
+
+// DefaultNetConfig is winnow's default: 50 hidden units, 2000 Adam steps of
+// 100 examples at lr 3e-3, 1000 predictive samples.
+func DefaultNetConfig() NetConfig {
+	return NetConfig{Hidden: 50, Steps: 2000, BatchSize: 100, LR: 3e-3, Samples: 1000}
+}
+
+// net is d -> hidden ReLU -> 1 with a log noise variance.
+type net struct {
+	l1, l2  *nn.Linear[float64]
+	logVar  []float64
+	gLogVar []float64
+}
+
+func newNet(rng *rand.Rand, d, hidden int) *net {
+	n := &net{l1: nn.NewLinear[float64](rng, d, hidden, true), l2: nn.NewLinear[float64](rng, hidden, 1, true),
+		logVar: []float64{math.Log(0.1)}, gLogVar: []float64{0}}
+	// Glorot-style scales for a small regression net (nn's default of
+	// N(0, 0.01²) is the GraSP code's classifier initialisation).
+	for _, p := range []*nn.Param[float64]{n.l1.Weight, n.l2.Weight} {
+		s := math.Sqrt(2 / float64(p.Shape[0]+p.Shape[1]))
+		for i := range p.Data {
+			p.Data[i] = s * rng.NormFloat64()
+		}
+	}
+	return n
+}
+
+func (n *net) params() []*nn.Param[float64] {
+	return append(n.l1.Params("l1", nil), n.l2.Params("l2", nil)...)
+}
+
+// forward returns the network's outputs (N) for rows of x, with dropout
+// mask (nil for none) on the hidden layer.
+func (n *net) forward(t *autograd.Tape[float64], x []float64, rows, d int, mask []float64) *autograd.Var[float64] {
+	h := autograd.ReLU(t, n.l1.Forward(t, t.Input(x, rows, d)))
+	if mask != nil {
+		h = autograd.Scale(t, h, mask)
+	}
+	return n.l2.Forward(t, h)
+}
+
+// adam is Adam (β = 0.9, 0.999, ε = 1e-8) over parameter and gradient slices.
+type adam struct {
+	lr     float64
+	step   int
+	values [][]float64
+	grads  [][]float64
+	m, v   [][]float64
+}
+
+func newAdam(lr float64, values, grads [][]float64) *adam {
+	a := &adam{lr: lr, values: values, grads: grads}
+	for _, v := range values {
+		a.m = append(a.m, make([]float64, len(v)))
+		a.v = append(a.v, make([]float64, len(v)))
+	}
+	return a
+}
+
+func (a *adam) update() {
+	a.step++
+	c1, c2 := 1-math.Pow(0.9, float64(a.step)), 1-math.Pow(0.999, float64(a.step))
+	for i, val := range a.values {
+		g, m, v := a.grads[i], a.m[i], a.v[i]
+		for j := range val {
+			m[j] = 0.9*m[j] + 0.1*g[j]
+			v[j] = 0.999*v[j] + 0.001*g[j]*g[j]
+			val[j] -= a.lr * (m[j] / c1) / (math.Sqrt(v[j]/c2) + 1e-8)
+			g[j] = 0
+		}
+	}
+}
+
+// batchOf draws a mini-batch (rows of x and y) with rng.
+func batchOf(rng *rand.Rand, x *mat.Dense, y []float64, size int, xb, yb []float64) ([]float64, []float64) {
+	xb, yb = xb[:0], yb[:0]
+	for _, i := range rng.Perm(len(y))[:size] {
+		xb = append(xb, x.RawRowView(i)...)
+		yb = append(yb, y[i])
+	}
+	return xb, yb
+}
+
+// sampleCov turns S samples (rows) of function values at m points into a
+// mean and a sample covariance (divided by S-1).
+func sampleCov(samples [][]float64, m int) ([]float64, *mat.SymDense) {
+	s := float64(len(samples))
+	mean := make([]float64, m)
+	for _, f := range samples {
+		for i, v := range f {
+			mean[i] += v / s
+		}
+	}
+	c := mat.NewDense(len(samples), m, nil)
+	for r, f := range samples {
+		for i, v := range f {
+			c.Set(r, i, v-mean[i])
+		}
+	}
+	cov := mat.NewSymDense(m, nil)
+	cov.SymOuterK(1/(s-1), c.T())
+	return mean, cov
+}
+
+// Ensemble is a deep ensemble of M networks trained from different
+// initialisations and batch orders; its covariance is the members' sample
+// covariance and its noise their mean noise variance.
+type Ensemble struct {
+	M    int
+	Net  NetConfig
+	Seed uint64
+	nets []*net
+	d    int
+}
+
+// Name implements Model.
+func (e *Ensemble) Name() string { return "ensemble" }
+
+// Fit implements Model.
+func (e *Ensemble) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
+	_, e.d = x.Dims()
+	e.nets = nil
+	for m := 0; m < e.M; m++ {
+		rng := rand.New(rand.NewPCG(e.Seed, uint64(m)+1))
+		n := newNet(rng, e.d, e.Net.Hidden)
+		if err := train(ctx, n, x, y, e.Net, rng, 0); err != nil {
+			return err
+		}
+		e.nets = append(e.nets, n)
+	}
+	return nil
+}
+
+// Predict implements Model.
+func (e *Ensemble) Predict(x *mat.Dense) (Predictive, error) {
+	if len(e.nets) < 2 {
+		return Predictive{}, fmt.Errorf("corrbench: the ensemble is not fitted")
+	}
+	rows, d := x.Dims()
+	t := autograd.NewTape[float64](autograd.NoGrad())
+	var samples [][]float64
+	noise := 0.0
+	for _, n := range e.nets {
+		t.Reset()
+		samples = append(samples, append([]float64(nil), n.forward(t, x.RawMatrix().Data, rows, d, nil).Value...))
+		noise += math.Exp(n.logVar[0]) / float64(len(e.nets))
+	}
+	mean, cov := sampleCov(samples, rows)
+	return Predictive{Mean: mean, Cov: cov, Noise: noise}, nil
+}
+
+// train fits n by Adam on the Gaussian likelihood; with dropout > 0 the
+// hidden units are dropped with that probability at every step.
+func train(ctx context.Context, n *net, x *mat.Dense, y []float64, c NetConfig, rng *rand.Rand, dropout float64) error {
+	_, d := x.Dims()
+	params := n.params()
+	values, grads := [][]float64{n.logVar}, [][]float64{n.gLogVar}
+	for _, p := range params {
+		values, grads = append(values, p.Data), append(grads, p.Grad)
+	}
+	opt := newAdam(c.LR, values, grads)
+	size := min(c.BatchSize, len(y))
+	t := autograd.NewTape[float64]()
+	var xb, yb []float64
+	for step := 0; step < c.Steps; step++ {
+		if step%100 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		xb, yb = batchOf(rng, x, y, size, xb, yb)
+		t.Reset()
+		var mask []float64
+		if dropout > 0 {
+			mask = dropoutMask(rng, size*c.Hidden, dropout)
+		}
+		out := n.forward(t, xb, size, d, mask)
+		loss := autograd.GaussianNLL(t, out, yb, t.Leaf("log_noise", n.logVar, n.gLogVar, nil, nil, 1))
+		if v := loss.Value[0]; math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("corrbench: the training loss is %v at step %d", v, step)
+		}
+		t.Backward(loss)
+		opt.update()
+	}
+	return nil
+}
+
+func dropoutMask(rng *rand.Rand, n int, p float64) []float64 {
+	m := make([]float64, n)
+	for i := range m {
+		if rng.Float64() >= p {
+			m[i] = 1 / (1 - p)
+		}
+	}
+	return m
+}
+
+// Dropout is MC dropout: one network trained with dropout on its hidden
+// units, the covariance estimated from Samples forward passes with fresh
+// masks.
+type Dropout struct {
+	P    float64
+	Net  NetConfig
+	Seed uint64
+	n    *net
+	rng  *rand.Rand
+}
+
+// Name implements Model.
+func (m *Dropout) Name() string { return "dropout" }
+
+// Fit implements Model.
+func (m *Dropout) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
+	_, d := x.Dims()
+	m.rng = rand.New(rand.NewPCG(m.Seed, 0xd0))
+	m.n = newNet(m.rng, d, m.Net.Hidden)
+	return train(ctx, m.n, x, y, m.Net, m.rng, m.P)
+}
+
+// Predict implements Model.
+func (m *Dropout) Predict(x *mat.Dense) (Predictive, error) {
+	if m.n == nil {
+		return Predictive{}, fmt.Errorf("corrbench: the dropout network is not fitted")
+	}
+	rows, d := x.Dims()
+	t := autograd.NewTape[float64](autograd.NoGrad())
+	samples := make([][]float64, m.Net.Samples)
+	for s := range samples {
+		t.Reset()
+		samples[s] = append([]float64(nil), m.n.forward(t, x.RawMatrix().Data, rows, d, dropoutMask(m.rng, rows*m.Net.Hidden, m.P)).Value...)
+	}
+	mean, cov := sampleCov(samples, rows)
+	return Predictive{Mean: mean, Cov: cov, Noise: math.Exp(m.n.logVar[0])}, nil
+}
+
+// BBB is Bayes by backprop: a mean-field Gaussian q(w) = N(μ, softplus(ρ)²)
+// over every weight and bias, trained on the ELBO per example (expected
+// Gaussian log-likelihood by the reparameterisation w = μ + softplus(ρ) ε,
+// minus KL(q || N(0, PriorVar)) / N), the noise variance a point estimate.
+type BBB struct {
+	PriorVar float64
+	Net      NetConfig
+	Seed     uint64
+	n        *net
+	mu, rho  [][]float64
+	rng      *rand.Rand
+}
+
+// Name implements Model.
+func (b *BBB) Name() string { return "bbb" }
+
+func softplus(v float64) float64 {
+	if v > 30 {
+		return v
+	}
+	return math.Log1p(math.Exp(v))
+}
+
+// sample draws weights into the network's parameters and returns the ε.
+func (b *BBB) sample() [][]float64 {
+	eps := make([][]float64, len(b.mu))
+	for i, p := range b.n.params() {
+		eps[i] = make([]float64, len(p.Data))
+		for j := range p.Data {
+			eps[i][j] = b.rng.NormFloat64()
+			p.Data[j] = b.mu[i][j] + softplus(b.rho[i][j])*eps[i][j]
+		}
+	}
+	return eps
+}
+
+// Fit implements Model.
+func (b *BBB) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
+	_, d := x.Dims()
+	b.rng = rand.New(rand.NewPCG(b.Seed, 0xbb))
+	b.n = newNet(b.rng, d, b.Net.Hidden)
+	params := b.n.params()
+	b.mu, b.rho = nil, nil
+	gmu, grho := make([][]float64, len(params)), make([][]float64, len(params))
+	for i, p := range params {
+		b.mu = append(b.mu, append([]float64(nil), p.Data...))
+		r := make([]float64, len(p.Data))
+		for j := range r {
+			r[j] = -5 // softplus(-5) ≈ 0.0067
+		}
+		b.rho = append(b.rho, r)
+		gmu[i], grho[i] = make([]float64, len(p.Data)), make([]float64, len(p.Data))
+	}
+	values := append(append([][]float64{b.n.logVar}, b.mu...), b.rho...)
+	grads := append(append([][]float64{b.n.gLogVar}, gmu...), grho...)
+	opt := newAdam(b.Net.LR, values, grads)
+	size := min(b.Net.BatchSize, len(y))
+	klScale := 1 / float64(len(y))
+	t := autograd.NewTape[float64]()
+	var xb, yb []float64
+	for step := 0; step < b.Net.Steps; step++ {
+		if step%100 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		xb, yb = batchOf(b.rng, x, y, size, xb, yb)
+		eps := b.sample()
+		t.Reset()
+		nn.ZeroGrad[float64](b.n.l1)
+		nn.ZeroGrad[float64](b.n.l2)
+		out := b.n.forward(t, xb, size, d, nil)
+		loss := autograd.GaussianNLL(t, out, yb, t.Leaf("log_noise", b.n.logVar, b.n.gLogVar, nil, nil, 1))
+		if v := loss.Value[0]; math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("corrbench: the BBB loss is %v at step %d", v, step)
+		}
+		t.Backward(loss)
+		// dL/dμ = dL/dw + dKL/dμ; dL/dρ = dL/dw ε σ'(ρ) + dKL/dρ, with
+		// KL = Σ log(σp/σ) + (σ² + μ²)/(2σp²) - ½.
+		for i, p := range params {
+			for j, g := range p.Grad {
+				sd := softplus(b.rho[i][j])
+				dsd := 1 / (1 + math.Exp(-b.rho[i][j]))
+				gmu[i][j] += g + klScale*b.mu[i][j]/b.PriorVar
+				grho[i][j] += (g*eps[i][j] + klScale*(-1/sd+sd/b.PriorVar)) * dsd
+			}
+		}
+		opt.update()
+	}
+	return nil
+}
+
+// Predict implements Model: Samples draws of the weights.
+func (b *BBB) Predict(x *mat.Dense) (Predictive, error) {
+	if b.n == nil {
+		return Predictive{}, fmt.Errorf("corrbench: BBB is not fitted")
+	}
+	rows, d := x.Dims()
+	t := autograd.NewTape[float64](autograd.NoGrad())
+	samples := make([][]float64, b.Net.Samples)
+	for s := range samples {
+		b.sample()
+		t.Reset()
+		samples[s] = append([]float64(nil), b.n.forward(t, x.RawMatrix().Data, rows, d, nil).Value...)
+	}
+	mean, cov := sampleCov(samples, rows)
+	return Predictive{Mean: mean, Cov: cov, Noise: math.Exp(b.n.logVar[0])}, nil
+}

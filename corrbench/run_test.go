@@ -1,0 +1,98 @@
+package corrbench
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const uciDir = "../../shared/data/uci"
+
+// TestRunYacht runs every model on the UCI yacht set (one seed, short
+// training) with two rounds of active learning: finite metrics, RMSE well
+// below the targets' spread, and each model's XLL against itself no worse
+// than a constant correlation-free model's.
+func TestRunYacht(t *testing.T) {
+	path := filepath.Join(uciDir, "yacht_hydrodynamics.data")
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("shared data absent (%v)", err)
+	}
+	tab, err := ReadTable(path, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, c := tab.X.Dims(); r != 308 || c != 6 {
+		t.Fatalf("yacht: %dx%d inputs, want 308x6", r, c)
+	}
+	net := DefaultNetConfig()
+	net.Steps, net.Samples = 300, 200
+	c := Config{Models: Models, Seeds: 1, TestFrac: 0.2, TrainFrac: 0.2, Net: net,
+		Criteria: []string{BatchMIG, Random}, TALModels: []string{"gp"}, Rounds: 2, RoundFrac: 0.01}
+	res, err := Run(context.Background(), tab, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	std := 0.0
+	mean := 0.0
+	for _, v := range tab.Y {
+		mean += v / float64(len(tab.Y))
+	}
+	for _, v := range tab.Y {
+		std += (v - mean) * (v - mean) / float64(len(tab.Y))
+	}
+	std = math.Sqrt(std)
+	for _, name := range Models {
+		r := res.Seeds[0][name]
+		if !(r.RMSE > 0 && r.RMSE < std) || math.IsNaN(r.LL) || len(r.XLL) != len(Models) {
+			t.Errorf("%s: RMSE %v (targets' std %v), LL %v, %d XLLs", name, r.RMSE, std, r.LL, len(r.XLL))
+		}
+	}
+	if gp := res.Seeds[0]["gp"]; gp.RMSE > 0.5*std {
+		t.Errorf("GP RMSE %v on yacht, more than half the targets' std %v", gp.RMSE, std)
+	}
+	for _, crit := range c.Criteria {
+		rounds := res.TAL[crit]["gp"][0]
+		if len(rounds) != 3 || rounds[2].Train != rounds[0].Train+2*3 {
+			t.Errorf("%s: rounds %+v, want 3 with 3 more labels each", crit, rounds)
+		}
+	}
+}
+
+// TestRunToy: the oracle's own kernel reaches meta-correlation 1.
+func TestRunToy(t *testing.T) {
+	c := Config{Models: []string{"nngp", "gp"}, Seeds: 1, Net: DefaultNetConfig()}
+	res, err := RunToy(context.Background(), 2, 121, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res[0]["nngp"]; math.Abs(r.Pearson-1) > 1e-6 {
+		t.Errorf("the oracle kernel's meta-correlation %v, want 1", r.Pearson)
+	}
+	if r := res[0]["gp"]; !(r.Pearson > 0 && r.Pearson < 1) {
+		t.Errorf("the RBF GP's meta-correlation %v", r.Pearson)
+	}
+}
+
+func TestReadTableErrors(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"ragged": strings.Repeat("1 2 3\n", 12) + "1 2\n",
+		"nan":    strings.Repeat("1 2 3\n", 12) + "1 NaN 3\n",
+		"short":  "1 2\n3 4\n",
+	} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o644)
+		if _, err := ReadTable(p, -1); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: error %v, want one naming the file", name, err)
+		}
+	}
+	p := filepath.Join(dir, "header.csv")
+	os.WriteFile(p, []byte("a,b,c\n"+strings.Repeat("1,2,3\n4,5,7\n", 6)), 0o644)
+	tab, err := ReadTable(p, 2)
+	if err != nil || tab.Y[1] != 7 {
+		t.Errorf("header file: %v, %+v", err, tab)
+	}
+}
