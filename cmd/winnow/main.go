@@ -65,7 +65,7 @@ func newRootCommand() *cobra.Command {
 		return nil
 	}
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
-	root.AddCommand(newModelsCommand(), newDataCommand(), newPruneCommand(), newTrainCommand(), newSweepCommand(), newReportCommand(), newBenchCommand(), newEigenDamageCommand(), newEvalCommand())
+	root.AddCommand(newModelsCommand(), newDataCommand(), newPruneCommand(), newTrainCommand(), newSweepCommand(), newReportCommand(), newBenchCommand(), newEigenDamageCommand(), newEvalCommand(), newCorrBenchCommand())
 	return root
 }
 

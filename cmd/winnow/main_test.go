@@ -309,3 +309,28 @@ func TestEigenDamage(t *testing.T) {
 		t.Errorf("--ratio 1.5: exit %d, want 2: %s", code, out)
 	}
 }
+
+// TestCorrBench runs the toy study with the oracle's kernel and an RBF GP,
+// and checks that winnow report rebuilds the report from results.json.
+func TestCorrBench(t *testing.T) {
+	dir := t.TempDir()
+	out, code := run(t, "corrbench", "--toy", "2", "--seeds", "2", "--models", "nngp,gp", "--quiet", "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	if !strings.Contains(out, "| nngp | 1.000 ± 0.000 | 1.000 ± 0.000 |") {
+		t.Errorf("the oracle's kernel should reach meta-correlation 1:\n%s", out)
+	}
+	again, code := run(t, "report", dir)
+	if code != 0 || !strings.Contains(again, "| gp |") {
+		t.Errorf("report: exit %d: %s", code, again)
+	}
+	for _, args := range [][]string{{"corrbench"}, {"corrbench", "--toy", "2", "--data", "x"}, {"corrbench", "--toy", "2", "--models", "svm"}} {
+		if out, code := run(t, args...); code != 2 {
+			t.Errorf("winnow %v: exit %d, want 2: %s", args, code, out)
+		}
+	}
+	if out, code := run(t, "corrbench", "--data", filepath.Join(dir, "missing.csv")); code != 1 || !strings.Contains(out, "missing.csv") {
+		t.Errorf("a missing file: exit %d: %s", code, out)
+	}
+}

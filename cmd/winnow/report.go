@@ -30,7 +30,8 @@ default the highest) and test-accuracy curves at that sparsity.
 
 A folder of winnow eigendamage runs gets a table of weights and FLOPs kept,
 accuracy before pruning, right after it and after fine-tuning, inference
-time, and a plot of accuracy against FLOPs kept (acc_vs_flops.png).`,
+time, and a plot of accuracy against FLOPs kept (acc_vs_flops.png). A
+winnow corrbench folder gets its tables and active-learning plots again.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageError{fmt.Errorf("winnow report takes one folder, got %d arguments", len(args))}
@@ -44,6 +45,11 @@ time, and a plot of accuracy against FLOPs kept (acc_vs_flops.png).`,
 }
 
 func runReport(w io.Writer, dir string, o reportOptions) error {
+	if rep, ok, err := loadCorrReport(dir); err != nil {
+		return err
+	} else if ok {
+		return writeCorrReport(w, dir, rep)
+	}
 	if structured, err := experiment.LoadStructured(dir); err != nil {
 		return err
 	} else if len(structured) > 0 {

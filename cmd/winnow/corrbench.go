@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"winnow/corrbench"
+	"winnow/train"
+)
+
+type corrOptions struct {
+	Data      string   `json:"data,omitempty"`
+	Target    int      `json:"target"`
+	Toy       int      `json:"toy,omitempty"`
+	ToySeed   uint64   `json:"toy_seed,omitempty"`
+	Models    []string `json:"models"`
+	Seeds     int      `json:"seeds"`
+	Criteria  []string `json:"criteria"`
+	TALModels []string `json:"tal_models"`
+	Rounds    int      `json:"rounds"`
+	RoundFrac float64  `json:"round_frac"`
+	Steps     int      `json:"steps"`
+	Samples   int      `json:"samples"`
+	Threads   int      `json:"threads"`
+	Out       string   `json:"out"`
+	Quiet     bool     `json:"-"`
+}
+
+func newCorrBenchCommand() *cobra.Command {
+	var o corrOptions
+	cmd := &cobra.Command{
+		Use:   "corrbench",
+		Short: "Benchmark how well Bayesian regression models estimate predictive correlations",
+		Long: `Fit Bayesian regression models to a regression table (--data FILE: numbers
+separated by spaces or commas, the target in column --target, -1 the last)
+and compare their predictive correlations, as Wang, Sun and Grosse (AISTATS
+2021): per seed a random split (20% test, 20% train, the rest a pool), test
+RMSE and log-likelihood, XLL of every model against every model as reference
+and its rank XLLR, and transductive active learning (TIG, MIG, BatchMIG,
+random: 1% of the rows labelled per round for --rounds rounds) judged by the
+model's own and a fixed oracle GP's test metrics.
+
+--toy D instead draws the toy data of dimension D (5D training, 500 pool,
+200 test points from a ReLU-NNGP prior, noise variance 0.01) and reports the
+meta-correlation (Pearson, Spearman) of each model's correlations with the
+exact posterior's over pool x test pairs, over --seeds splits.
+
+Models: gp (RBF-ARD, marginal likelihood), nngp (ReLU NNGP kernel), ensemble
+(5 networks), dropout (MC dropout), bbb (Bayes by backprop); networks have 50
+hidden ReLU units and a learned noise variance.
+
+Files in --out: results.json and report.md (also made by winnow report DIR),
+tal_<model>.png.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runCorrBench(cmd.Context(), cmd.OutOrStdout(), &o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Data, "data", "", "regression table (e.g. ../shared/data/uci/yacht_hydrodynamics.data)")
+	f.IntVar(&o.Target, "target", -1, "target column (negative: from the end)")
+	f.IntVar(&o.Toy, "toy", 0, "run the toy meta-correlation study in this input dimension instead")
+	f.Uint64Var(&o.ToySeed, "toy-seed", 121, "seed of the toy data draw (the splits are seeds 1..--seeds)")
+	f.StringSliceVar(&o.Models, "models", corrbench.Models, "models: "+strings.Join(corrbench.Models, ", "))
+	f.IntVar(&o.Seeds, "seeds", 10, "seeds (splits)")
+	f.StringSliceVar(&o.Criteria, "criteria", corrbench.Criteria, "active-learning criteria (none: --criteria '')")
+	f.StringSliceVar(&o.TALModels, "tal-models", []string{"gp"}, "models that select points in active learning")
+	f.IntVar(&o.Rounds, "rounds", 10, "active-learning rounds")
+	f.Float64Var(&o.RoundFrac, "round-frac", 0.01, "fraction of all rows labelled per round")
+	f.IntVar(&o.Steps, "steps", corrbench.DefaultNetConfig().Steps, "Adam steps per network")
+	f.IntVar(&o.Samples, "samples", corrbench.DefaultNetConfig().Samples, "predictive samples for dropout and BBB covariances")
+	f.IntVar(&o.Threads, "threads", runtime.GOMAXPROCS(0), "threads")
+	f.StringVar(&o.Out, "out", "", "output folder (default runs/corrbench-<data or toy>)")
+	f.BoolVar(&o.Quiet, "quiet", false, "print only the report")
+	return cmd
+}
+
+func (o *corrOptions) validate() error {
+	if (o.Data == "") == (o.Toy == 0) {
+		return usageError{fmt.Errorf("give --data FILE or --toy D (one of them)")}
+	}
+	if o.Toy < 0 || o.Seeds < 1 || o.Rounds < 0 || o.Steps < 1 || o.Samples < 2 || o.Threads < 1 {
+		return usageError{fmt.Errorf("--toy, --seeds, --rounds, --steps, --samples and --threads must be positive (--samples at least 2)")}
+	}
+	if !(o.RoundFrac > 0 && o.RoundFrac < 1) {
+		return usageError{fmt.Errorf("--round-frac %v: want 0 < f < 1", o.RoundFrac)}
+	}
+	for _, lists := range [][2][]string{{o.Models, corrbench.Models}, {o.TALModels, corrbench.Models}, {o.Criteria, corrbench.Criteria}} {
+		for _, v := range lists[0] {
+			if !slices.Contains(lists[1], v) {
+				return usageError{fmt.Errorf("%q is not one of %s", v, strings.Join(lists[1], ", "))}
+			}
+		}
+	}
+	if len(o.Models) == 0 {
+		return usageError{fmt.Errorf("--models is empty")}
+	}
+	return nil
+}
+
+func runCorrBench(ctx context.Context, w io.Writer, o *corrOptions) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	runtime.GOMAXPROCS(o.Threads)
+	if o.Out == "" {
+		name := strings.TrimSuffix(filepath.Base(o.Data), filepath.Ext(o.Data))
+		if o.Toy > 0 {
+			name = fmt.Sprintf("toy%d", o.Toy)
+		}
+		o.Out = filepath.Join("runs", "corrbench-"+name)
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return err
+	}
+	net := corrbench.DefaultNetConfig()
+	net.Steps, net.Samples = o.Steps, o.Samples
+	c := corrbench.Config{Models: o.Models, Seeds: o.Seeds, TestFrac: 0.2, TrainFrac: 0.2, Net: net,
+		Criteria: o.Criteria, TALModels: o.TALModels, Rounds: o.Rounds, RoundFrac: o.RoundFrac}
+	if !o.Quiet {
+		c.Progress = func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	}
+	rep := &corrbench.Report{Settings: map[string]any{"options": o, "versions": versions()}}
+	if o.Toy > 0 {
+		toy, err := corrbench.RunToy(ctx, o.Toy, o.ToySeed, c)
+		if err != nil {
+			return err
+		}
+		rep.Toy, rep.ToyDim = toy, o.Toy
+	} else {
+		tab, err := corrbench.ReadTable(o.Data, o.Target)
+		if err != nil {
+			return err
+		}
+		res, err := corrbench.Run(ctx, tab, c)
+		if err != nil {
+			return err
+		}
+		rep.Results, rep.Data = res, filepath.Base(o.Data)
+	}
+	if err := train.WriteJSON(filepath.Join(o.Out, "results.json"), rep); err != nil {
+		return err
+	}
+	return writeCorrReport(w, o.Out, rep)
+}
+
+// writeCorrReport writes report.md and the plots of a corrbench folder.
+func writeCorrReport(w io.Writer, dir string, rep *corrbench.Report) error {
+	var md bytes.Buffer
+	if err := rep.WriteMarkdown(&md); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.md"), md.Bytes(), 0o644); err != nil {
+		return err
+	}
+	files, err := rep.Plots(dir)
+	if err != nil {
+		return err
+	}
+	w.Write(md.Bytes())
+	fmt.Fprintf(w, "\nwritten: results.json, report.md")
+	for _, f := range files {
+		fmt.Fprintf(w, ", %s", filepath.Base(f))
+	}
+	fmt.Fprintf(w, " in %s\n", dir)
+	return nil
+}
+
+// loadCorrReport reads DIR/results.json of a corrbench run, if there is one.
+func loadCorrReport(dir string) (*corrbench.Report, bool, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		return nil, false, nil
+	}
+	var rep corrbench.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, false, fmt.Errorf("%s/results.json: %w", dir, err)
+	}
+	if rep.Results == nil && rep.Toy == nil {
+		return nil, false, nil
+	}
+	return &rep, true, nil
+}
