@@ -227,7 +227,21 @@ func (t *Tape[T]) Backward(loss *Var[T]) {
 	if loss.Grad == nil {
 		panic("autograd: Backward: no gradient flows to the loss (no leaf with a gradient, or a NoGrad tape)")
 	}
-	loss.Grad[0] = 1
+	t.BackwardFrom(loss, []T{1})
+}
+
+// BackwardFrom runs the recorded backward rules from any output v, seeding
+// its gradient with seed (a vector-Jacobian product: the leaves' Grad
+// accumulate seedᵀ ∂v/∂leaf; with seed all ones, the gradient of the sum of
+// v's entries).
+func (t *Tape[T]) BackwardFrom(v *Var[T], seed []T) {
+	if v.Grad == nil {
+		panic("autograd: BackwardFrom: no gradient flows to v (no leaf with a gradient, or a NoGrad tape)")
+	}
+	if len(seed) != len(v.Grad) {
+		panic(fmt.Sprintf("autograd: BackwardFrom: %d seed values for shape %v", len(seed), v.Shape))
+	}
+	copy(v.Grad, seed)
 	for i := len(t.backward) - 1; i >= 0; i-- {
 		t.backward[i]()
 	}

@@ -219,3 +219,45 @@ func TestBatchMIGIncremental(t *testing.T) {
 		t.Errorf("first BatchMIG pick %d, MIG's best %d", got[0], mig[0])
 	}
 }
+
+// TestLaplaceFactors: the output layer's gradient factor is 1 (f is its
+// output), A's homogeneous corner is 1, and weight samples have the matrix
+// normal's variances.
+func TestLaplaceFactors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	x := randX(rng, 40, 2)
+	y := make([]float64, 40)
+	for i := range y {
+		y[i] = math.Sin(x.At(i, 0)) + 0.1*rng.NormFloat64()
+	}
+	net := DefaultNetConfig()
+	net.Steps, net.Hidden = 200, 8
+	l := &Laplace{PriorPrec: 1, Net: net, Seed: 1}
+	if err := l.Fit(context.Background(), x, y); err != nil {
+		t.Fatal(err)
+	}
+	last := l.layers[1]
+	if math.Abs(last.g[0]-1) > 1e-12 {
+		t.Errorf("output layer G = %v, want 1", last.g[0])
+	}
+	if c := last.in + 1; math.Abs(last.a[c*c-1]-1) > 1e-12 {
+		t.Errorf("A's bias corner = %v, want 1", last.a[c*c-1])
+	}
+	first := l.layers[0]
+	var rowCov, colCov mat.Dense
+	rowCov.Mul(first.rowChol, first.rowChol.T())
+	colCov.Mul(first.colChol, first.colChol.T())
+	want := rowCov.At(0, 0) * colCov.At(1, 1)
+	const n = 20000
+	var s, ss float64
+	for i := 0; i < n; i++ {
+		l.sample()
+		v := first.lin.Weight.Data[1] - first.mapW[1]
+		s += v
+		ss += v * v
+	}
+	got := ss/n - (s/n)*(s/n)
+	if math.Abs(got-want) > 0.05*want {
+		t.Errorf("sampled weight variance %v, matrix normal's %v", got, want)
+	}
+}

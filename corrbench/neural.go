@@ -148,7 +148,7 @@ func (e *Ensemble) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
 	for m := 0; m < e.M; m++ {
 		rng := rand.New(rand.NewPCG(e.Seed, uint64(m)+1))
 		n := newNet(rng, e.d, e.Net.Hidden)
-		if err := train(ctx, n, x, y, e.Net, rng, 0); err != nil {
+		if err := train(ctx, n, x, y, e.Net, rng, 0, 0); err != nil {
 			return err
 		}
 		e.nets = append(e.nets, n)
@@ -175,8 +175,10 @@ func (e *Ensemble) Predict(x *mat.Dense) (Predictive, error) {
 }
 
 // train fits n by Adam on the Gaussian likelihood; with dropout > 0 the
-// hidden units are dropped with that probability at every step.
-func train(ctx context.Context, n *net, x *mat.Dense, y []float64, c NetConfig, rng *rand.Rand, dropout float64) error {
+// hidden units are dropped with that probability at every step; with prior
+// > 0 the weights have a Gaussian prior of that precision (the loss per
+// example gains prior/(2N) |w|²: the MAP estimate).
+func train(ctx context.Context, n *net, x *mat.Dense, y []float64, c NetConfig, rng *rand.Rand, dropout, prior float64) error {
 	_, d := x.Dims()
 	params := n.params()
 	values, grads := [][]float64{n.logVar}, [][]float64{n.gLogVar}
@@ -203,6 +205,13 @@ func train(ctx context.Context, n *net, x *mat.Dense, y []float64, c NetConfig, 
 			return fmt.Errorf("corrbench: the training loss is %v at step %d", v, step)
 		}
 		t.Backward(loss)
+		if prior > 0 {
+			for _, p := range params {
+				for i, w := range p.Data {
+					p.Grad[i] += prior / float64(len(y)) * w
+				}
+			}
+		}
 		opt.update()
 	}
 	return nil
@@ -237,7 +246,7 @@ func (m *Dropout) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
 	_, d := x.Dims()
 	m.rng = rand.New(rand.NewPCG(m.Seed, 0xd0))
 	m.n = newNet(m.rng, d, m.Net.Hidden)
-	return train(ctx, m.n, x, y, m.Net, m.rng, m.P)
+	return train(ctx, m.n, x, y, m.Net, m.rng, m.P, 0)
 }
 
 // Predict implements Model.

@@ -17,11 +17,12 @@ type Model interface {
 }
 
 // Models lists the models NewModel builds.
-var Models = []string{"gp", "nngp", "ensemble", "dropout", "bbb"}
+var Models = []string{"gp", "nngp", "ensemble", "dropout", "bbb", "kfac-laplace"}
 
 // NewModel builds a model by name: gp (RBF-ARD, hyperparameters by marginal
 // likelihood), nngp (the ReLU NNGP kernel, noise by marginal likelihood),
-// ensemble (5 networks), dropout (p = 0.05), bbb (prior N(0, 1)).
+// ensemble (5 networks), dropout (p = 0.05), bbb (prior N(0, 1)),
+// kfac-laplace (prior precision 1).
 func NewModel(name string, dims int, seed uint64, net NetConfig) (Model, error) {
 	switch name {
 	case "gp":
@@ -34,6 +35,8 @@ func NewModel(name string, dims int, seed uint64, net NetConfig) (Model, error) 
 		return &Dropout{P: 0.05, Net: net, Seed: seed}, nil
 	case "bbb":
 		return &BBB{PriorVar: 1, Net: net, Seed: seed}, nil
+	case "kfac-laplace":
+		return &Laplace{PriorPrec: 1, Net: net, Seed: seed}, nil
 	}
 	return nil, fmt.Errorf("corrbench: unknown model %q (%v)", name, Models)
 }

@@ -56,8 +56,9 @@ meta-correlation (Pearson, Spearman) of each model's correlations with the
 exact posterior's over pool x test pairs, over --seeds splits.
 
 Models: gp (RBF-ARD, marginal likelihood), nngp (ReLU NNGP kernel), ensemble
-(5 networks), dropout (MC dropout), bbb (Bayes by backprop); networks have 50
-hidden ReLU units and a learned noise variance.
+(5 networks), dropout (MC dropout), bbb (Bayes by backprop), kfac-laplace
+(K-FAC Laplace around the MAP network); networks have 50 hidden ReLU units
+and a learned noise variance.
 
 Files in --out: results.json and report.md (also made by winnow report DIR),
 tal_<model>.png.`,
