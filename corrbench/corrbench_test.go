@@ -261,3 +261,27 @@ func TestLaplaceFactors(t *testing.T) {
 		t.Errorf("sampled weight variance %v, matrix normal's %v", got, want)
 	}
 }
+
+// TestDropoutCorrelates: MC dropout samples are whole thinned networks, so
+// nearby inputs' predictions are strongly correlated.
+func TestDropoutCorrelates(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	x := randX(rng, 30, 1)
+	y := make([]float64, 30)
+	for i := range y {
+		y[i] = math.Sin(x.At(i, 0))
+	}
+	net := DefaultNetConfig()
+	net.Steps, net.Samples = 300, 300
+	m := &Dropout{P: 0.2, Net: net, Seed: 1}
+	if err := m.Fit(context.Background(), x, y); err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Predict(mat.NewDense(2, 1, []float64{0.5, 0.52}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := Correlation(p.Cov).At(0, 1); !(c > 0.9) {
+		t.Errorf("correlation of f(0.5) and f(0.52) under MC dropout = %v, want near 1", c)
+	}
+}

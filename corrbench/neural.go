@@ -228,8 +228,8 @@ func dropoutMask(rng *rand.Rand, n int, p float64) []float64 {
 }
 
 // Dropout is MC dropout: one network trained with dropout on its hidden
-// units, the covariance estimated from Samples forward passes with fresh
-// masks.
+// units, the covariance estimated from Samples forward passes, each with
+// one fresh mask shared by all inputs.
 type Dropout struct {
 	P    float64
 	Net  NetConfig
@@ -259,7 +259,15 @@ func (m *Dropout) Predict(x *mat.Dense) (Predictive, error) {
 	samples := make([][]float64, m.Net.Samples)
 	for s := range samples {
 		t.Reset()
-		samples[s] = append([]float64(nil), m.n.forward(t, x.RawMatrix().Data, rows, d, dropoutMask(m.rng, rows*m.Net.Hidden, m.P)).Value...)
+		// One posterior sample is one thinned network: the same units are
+		// dropped for every input (W diag(z), Gal and Ghahramani), or the
+		// inputs' predictions would be independent.
+		z := dropoutMask(m.rng, m.Net.Hidden, m.P)
+		mask := make([]float64, 0, rows*m.Net.Hidden)
+		for r := 0; r < rows; r++ {
+			mask = append(mask, z...)
+		}
+		samples[s] = append([]float64(nil), m.n.forward(t, x.RawMatrix().Data, rows, d, mask).Value...)
 	}
 	mean, cov := sampleCov(samples, rows)
 	return Predictive{Mean: mean, Cov: cov, Noise: math.Exp(m.n.logVar[0])}, nil
