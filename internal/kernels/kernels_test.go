@@ -173,3 +173,13 @@ func BenchmarkIm2col64x32x32(b *testing.B) {
 	}
 	sink = col
 }
+
+func BenchmarkIm2col32x8x8(b *testing.B) {
+	g := NewConvGeom(128, 8, 8, 3, 3, 1, 1, 1, 1)
+	x, col := make([]float32, g.C*g.H*g.W), make([]float32, g.Rows()*g.Cols())
+	b.SetBytes(int64(4 * len(col)))
+	for i := 0; i < b.N; i++ {
+		Im2col(g, x, col, g.Cols())
+	}
+	sink = col
+}
