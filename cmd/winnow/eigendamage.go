@@ -166,6 +166,26 @@ func loadNetwork(path string, m nn.Module[float32]) error {
 	return nil
 }
 
+// reshapeLikeCheckpoint gives m the structure of the network in a train
+// checkpoint (its model/ tensors).
+func reshapeLikeCheckpoint(path string, m nn.Module[float32]) error {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var state []safetensors.Tensor
+	for _, t := range f.Tensors {
+		if name, ok := strings.CutPrefix(t.Name, "model/"); ok {
+			t.Name = name
+			state = append(state, t)
+		}
+	}
+	if err := nn.ShapeLike(m, state); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
 // edStats are a network's size, speed and accuracy at one stage.
 type edStats struct {
 	Params         int     `json:"params"`

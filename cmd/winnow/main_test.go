@@ -297,6 +297,20 @@ func TestEigenDamage(t *testing.T) {
 	if out, code = run(t, append([]string{"eval", "--checkpoint", filepath.Join(kron, "pruned.safetensors")}, common...)...); code != 0 {
 		t.Fatalf("eval of the slimmed network: exit %d: %s", code, out)
 	}
+	// winnow train fine-tunes the factored network further (--init), and
+	// resumes it after an interruption.
+	ft := filepath.Join(dir, "finetune")
+	fineTune := func(epochs string, extra ...string) []string {
+		args := []string{"train", "--init", filepath.Join(ed, "pruned.safetensors"), "--prune", "none", "--lr", "0.001",
+			"--epochs", epochs, "--quiet", "--out", ft}
+		return append(append(args, extra...), common...)
+	}
+	if out, code := run(t, fineTune("1")...); code != 0 {
+		t.Fatalf("train --init pruned.safetensors: exit %d: %s", code, out)
+	}
+	if out, code := run(t, fineTune("2", "--resume")...); code != 0 {
+		t.Fatalf("train --resume of a factored network: exit %d: %s", code, out)
+	}
 	// winnow report tabulates the folder's eigendamage runs.
 	out, code = run(t, "report", dir)
 	if code != 0 || !strings.Contains(out, "| lenet300 | eigendamage | 2 x 0.7 |") || !strings.Contains(out, "| lenet300 | kron-obs | 1 x 0.5 |") {

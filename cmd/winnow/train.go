@@ -33,6 +33,7 @@ type trainOptions struct {
 	Nesterov    bool    `json:"nesterov"`
 	Schedule    string  `json:"schedule"`
 	Out         string  `json:"out"`
+	Init        string  `json:"init,omitempty"`
 	Resume      bool    `json:"-"`
 	Force       bool    `json:"-"`
 	Quiet       bool    `json:"-"`
@@ -153,6 +154,7 @@ func addTrainFlags(f *pflag.FlagSet, o *trainOptions) {
 	f.StringVar(&o.Schedule, "schedule", "step", "learning-rate schedule: step (x0.1 at 50% and 75%), step:F1,F2, epochs:E1,E2, cosine, constant")
 	f.StringVar(&o.Out, "out", "", "output folder (default runs/<model>-<dataset>-<prune>-<sparsity>-s<seed>)")
 	f.BoolVar(&o.Resume, "resume", false, "continue the run in --out from its checkpoint")
+	f.StringVar(&o.Init, "init", "", "start from a saved network (a train checkpoint or final.safetensors, or eigendamage's pruned.safetensors, structure included) instead of a fresh one; with --prune none it fine-tunes it")
 	f.BoolVar(&o.Force, "force", false, "overwrite a finished or interrupted run in --out")
 	f.BoolVar(&o.Quiet, "quiet", false, "print only the summary")
 }
@@ -230,11 +232,21 @@ func runTrain(ctx context.Context, w io.Writer, o *trainOptions) error {
 		t.Progress = newProgress(w)
 	}
 	if o.Resume {
+		// A factored or slimmed network (eigendamage, --init) takes its
+		// structure from the checkpoint first.
+		if err := reshapeLikeCheckpoint(ckpt, s.model); err != nil {
+			return err
+		}
 		if err := t.Resume(ckpt); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "resuming %s after epoch %d of %d\n", o.Out, len(t.History()), o.Epochs)
 	} else {
+		if o.Init != "" {
+			if err := loadNetwork(o.Init, s.model); err != nil {
+				return fmt.Errorf("--init: %w", err)
+			}
+		}
 		if o.Prune != "none" {
 			start := time.Now()
 			p, err := s.pruneModel(ctx, &o.netOptions)
