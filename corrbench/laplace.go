@@ -169,14 +169,5 @@ func (l *Laplace) Predict(x *mat.Dense) (Predictive, error) {
 	if l.layers == nil {
 		return Predictive{}, fmt.Errorf("corrbench: the Laplace model is not fitted")
 	}
-	rows, d := x.Dims()
-	t := autograd.NewTape[float64](autograd.NoGrad())
-	samples := make([][]float64, l.Net.Samples)
-	for s := range samples {
-		l.sample()
-		t.Reset()
-		samples[s] = append([]float64(nil), l.n.forward(t, x.RawMatrix().Data, rows, d, nil).Value...)
-	}
-	mean, cov := sampleCov(samples, rows)
-	return Predictive{Mean: mean, Cov: cov, Noise: math.Exp(l.n.logVar[0])}, nil
+	return l.n.sampled(x, l.Net.Samples, func() []float64 { l.sample(); return nil }), nil
 }

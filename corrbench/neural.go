@@ -106,6 +106,22 @@ func batchOf(rng *rand.Rand, x *mat.Dense, y []float64, size int, xb, yb []float
 	return xb, yb
 }
 
+// sampled runs the network on x once per sample, after draw sets the
+// sample up (weights drawn into the layers, or a dropout mask returned), and
+// returns the samples' mean and covariance with the network's noise.
+func (n *net) sampled(x *mat.Dense, samples int, draw func() []float64) Predictive {
+	rows, d := x.Dims()
+	t := autograd.NewTape[float64](autograd.NoGrad())
+	fs := make([][]float64, samples)
+	for s := range fs {
+		mask := draw()
+		t.Reset()
+		fs[s] = append([]float64(nil), n.forward(t, x.RawMatrix().Data, rows, d, mask).Value...)
+	}
+	mean, cov := sampleCov(fs, rows)
+	return Predictive{Mean: mean, Cov: cov, Noise: math.Exp(n.logVar[0])}
+}
+
 // sampleCov turns S samples (rows) of function values at m points into a
 // mean and a sample covariance (divided by S-1).
 func sampleCov(samples [][]float64, m int) ([]float64, *mat.SymDense) {
@@ -254,11 +270,8 @@ func (m *Dropout) Predict(x *mat.Dense) (Predictive, error) {
 	if m.n == nil {
 		return Predictive{}, fmt.Errorf("corrbench: the dropout network is not fitted")
 	}
-	rows, d := x.Dims()
-	t := autograd.NewTape[float64](autograd.NoGrad())
-	samples := make([][]float64, m.Net.Samples)
-	for s := range samples {
-		t.Reset()
+	rows, _ := x.Dims()
+	return m.n.sampled(x, m.Net.Samples, func() []float64 {
 		// One posterior sample is one thinned network: the same units are
 		// dropped for every input (W diag(z), Gal and Ghahramani), or the
 		// inputs' predictions would be independent.
@@ -267,10 +280,8 @@ func (m *Dropout) Predict(x *mat.Dense) (Predictive, error) {
 		for r := 0; r < rows; r++ {
 			mask = append(mask, z...)
 		}
-		samples[s] = append([]float64(nil), m.n.forward(t, x.RawMatrix().Data, rows, d, mask).Value...)
-	}
-	mean, cov := sampleCov(samples, rows)
-	return Predictive{Mean: mean, Cov: cov, Noise: math.Exp(m.n.logVar[0])}, nil
+		return mask
+	}), nil
 }
 
 // BBB is Bayes by backprop: a mean-field Gaussian q(w) = N(μ, softplus(ρ)²)
@@ -368,14 +379,5 @@ func (b *BBB) Predict(x *mat.Dense) (Predictive, error) {
 	if b.n == nil {
 		return Predictive{}, fmt.Errorf("corrbench: BBB is not fitted")
 	}
-	rows, d := x.Dims()
-	t := autograd.NewTape[float64](autograd.NoGrad())
-	samples := make([][]float64, b.Net.Samples)
-	for s := range samples {
-		b.sample()
-		t.Reset()
-		samples[s] = append([]float64(nil), b.n.forward(t, x.RawMatrix().Data, rows, d, nil).Value...)
-	}
-	mean, cov := sampleCov(samples, rows)
-	return Predictive{Mean: mean, Cov: cov, Noise: math.Exp(b.n.logVar[0])}, nil
+	return b.n.sampled(x, b.Net.Samples, func() []float64 { b.sample(); return nil }), nil
 }
