@@ -125,14 +125,56 @@ func toyModels(rows []map[string]ToyResult) []string {
 	return out
 }
 
-// Plots draws the active-learning curves (oracle GP test log-likelihood
+// xllPlot draws each model's XLL (mean over references and seeds) with
+// standard-error bars.
+func (r *Report) xllPlot(dir string) (string, error) {
+	res := r.Results
+	p := plot.New()
+	p.Title.Text = r.Data + ": XLL per model (higher is better)"
+	p.Y.Label.Text = "XLL"
+	var errs plotter.YErrors
+	var xy plotter.XYs
+	for i, m := range res.Models {
+		var v []float64
+		for _, row := range res.Seeds {
+			for _, x := range row[m].XLL {
+				v = append(v, x)
+			}
+		}
+		mean, se := meanErr(v)
+		errs = append(errs, struct{ Low, High float64 }{se, se})
+		xy = append(xy, plotter.XY{X: float64(i), Y: mean})
+	}
+	points, err := plotter.NewScatter(xy)
+	if err != nil {
+		return "", err
+	}
+	bars, err := plotter.NewYErrorBars(struct {
+		plotter.XYer
+		plotter.YErrorer
+	}{xy, errs})
+	if err != nil {
+		return "", err
+	}
+	p.Add(points, bars, plotter.NewGrid())
+	p.NominalX(res.Models...)
+	f := filepath.Join(dir, "xll.png")
+	return f, p.Save(7*vg.Inch, 4*vg.Inch, f)
+}
+
+// Plots draws the XLL of every model and the active-learning curves (oracle GP test log-likelihood
 // against labelled points, one line per criterion, for each model) into
 // dir and returns the files.
 func (r *Report) Plots(dir string) ([]string, error) {
-	if r.Results == nil || len(r.Results.TAL) == 0 {
+	if r.Results == nil {
 		return nil, nil
 	}
 	var files []string
+	if f, err := r.xllPlot(dir); err != nil {
+		return nil, err
+	} else {
+		files = append(files, f)
+	}
 	for _, m := range r.Results.Models {
 		p := plot.New()
 		p.Title.Text = "active learning with " + m + ": oracle GP test log-likelihood"

@@ -53,6 +53,15 @@ func TestRunYacht(t *testing.T) {
 	if gp := res.Seeds[0]["gp"]; gp.RMSE > 0.5*std {
 		t.Errorf("GP RMSE %v on yacht, more than half the targets' std %v", gp.RMSE, std)
 	}
+	rep := &Report{Data: "yacht", Results: res}
+	files, err := rep.Plots(t.TempDir())
+	if err != nil || len(files) != 2 {
+		t.Errorf("plots %v, %v: want xll.png and tal_gp.png", files, err)
+	}
+	var md strings.Builder
+	if err := rep.WriteMarkdown(&md); err != nil || !strings.Contains(md.String(), "| kfac-laplace |") || !strings.Contains(md.String(), "| batchmig | gp |") {
+		t.Errorf("report: %v\n%s", err, md.String())
+	}
 	for _, crit := range c.Criteria {
 		rounds := res.TAL[crit]["gp"][0]
 		if len(rounds) != 3 || rounds[2].Train != rounds[0].Train+2*3 {
