@@ -60,7 +60,7 @@ Models: gp (RBF-ARD, marginal likelihood), nngp (ReLU NNGP kernel), ensemble
 (K-FAC Laplace around the MAP network); networks have 50 hidden ReLU units
 and a learned noise variance.
 
-Files in --out: results.json and report.md (also made by winnow report DIR),
+Files in --out: results.json, report.md, xll.png (also made by winnow report DIR),
 tal_<model>.png.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCorrBench(cmd.Context(), cmd.OutOrStdout(), &o) },
