@@ -136,13 +136,12 @@ func (o *eigenOptions) validate() error {
 	return nil
 }
 
-// loadNetwork reads a trained network into m: a plain state (final.safetensors,
-// pruned.safetensors) or a train checkpoint (its model/ tensors). Factored
-// layers in the file are rebuilt first; masks are not loaded.
-func loadNetwork(path string, m nn.Module[float32]) error {
+// networkState reads the network in a file: a plain state (final.safetensors,
+// pruned.safetensors) or the model/ tensors of a train checkpoint.
+func networkState(path string) ([]safetensors.Tensor, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var state []safetensors.Tensor
 	checkpoint := false
@@ -157,6 +156,16 @@ func loadNetwork(path string, m nn.Module[float32]) error {
 			state = append(state, t)
 		}
 	}
+	return state, nil
+}
+
+// loadNetwork reads a trained network into m (see networkState), factored
+// and slimmed layers rebuilt first; masks are not loaded.
+func loadNetwork(path string, m nn.Module[float32]) error {
+	state, err := networkState(path)
+	if err != nil {
+		return err
+	}
 	if err := nn.ShapeLike(m, state); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -167,18 +176,11 @@ func loadNetwork(path string, m nn.Module[float32]) error {
 }
 
 // reshapeLikeCheckpoint gives m the structure of the network in a train
-// checkpoint (its model/ tensors).
+// checkpoint, for Trainer.Resume to load it.
 func reshapeLikeCheckpoint(path string, m nn.Module[float32]) error {
-	f, err := safetensors.ReadFile(path)
+	state, err := networkState(path)
 	if err != nil {
 		return err
-	}
-	var state []safetensors.Tensor
-	for _, t := range f.Tensors {
-		if name, ok := strings.CutPrefix(t.Name, "model/"); ok {
-			t.Name = name
-			state = append(state, t)
-		}
 	}
 	if err := nn.ShapeLike(m, state); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -228,11 +230,7 @@ func inferenceTime(m nn.Module[float32], s *setup) float64 {
 			times = append(times, time.Since(start).Seconds()*1000/n)
 		}
 	}
-	for i := 1; i < len(times); i++ {
-		for j := i; j > 0 && times[j] < times[j-1]; j-- {
-			times[j], times[j-1] = times[j-1], times[j]
-		}
-	}
+	slices.Sort(times)
 	return times[len(times)/2]
 }
 
