@@ -240,7 +240,7 @@ func DiagonalFisher[T nn.Float](ctx context.Context, net nn.Module[T], layers []
 		diag[i] = make([]float64, l.Core().Len())
 	}
 	examples := 0
-	var grad, col, dy []float64
+	var grad, col, img, dy []float64
 	count, err := curvaturePass(ctx, net, layers, batches, fisher, rng, func(i int, x, y *autograd.Var[T]) {
 		n := x.Shape[0]
 		if i == 0 {
@@ -261,18 +261,11 @@ func DiagonalFisher[T nn.Float](ctx context.Context, net nn.Module[T], layers []
 				if cap(col) < k*p {
 					col = make([]float64, k*p)
 				}
-				img := make([]float64, ch*h*wd)
-				for j := range img {
-					img[j] = float64(x.Value[e*ch*h*wd+j])
-				}
+				img = float64s(img, x.Value[e*ch*h*wd:(e+1)*ch*h*wd])
 				kernels.Im2col(geom, img, col[:k*p], p)
-				if cap(dy) < o*p {
-					dy = make([]float64, o*p)
-				}
-				for j := range dy[:o*p] {
-					dy[j] = float64(n) * float64(y.Grad[e*o*p+j]) // per-example: the loss is a batch mean
-				}
-				kernels.Gemm(false, true, o, k, p, 1, dy[:o*p], p, col[:k*p], p, 0, g, k)
+				// Per example: the loss is a batch mean, so its gradient is n dy.
+				dy = float64s(dy, y.Grad[e*o*p:(e+1)*o*p])
+				kernels.Gemm(false, true, o, k, p, float64(n), dy, p, col[:k*p], p, 0, g, k)
 			} else {
 				for a := 0; a < o; a++ {
 					ga := float64(n) * float64(y.Grad[e*o+a])

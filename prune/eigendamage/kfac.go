@@ -82,12 +82,12 @@ func CollectLayers[T nn.Float](ctx context.Context, net nn.Module[T], layers []n
 		factors[i] = &Factors{Layer: l.Name, In: w.Shape[1], Out: w.Shape[0],
 			A: make([]float64, w.Shape[1]*w.Shape[1]), S: make([]float64, w.Shape[0]*w.Shape[0])}
 	}
-	var scratch []float64
+	var buf scratch
 	count, err := curvaturePass(ctx, net, layers, batches, fisher, rng, func(i int, x, y *autograd.Var[T]) {
 		if l := layers[i]; l.Conv != nil {
-			scratch = convFactors(factors[i], l.Conv, x, y, scratch)
+			convFactors(factors[i], l.Conv, x, y, &buf)
 		} else {
-			linearFactors(factors[i], x, y)
+			linearFactors(factors[i], x, y, &buf)
 		}
 	})
 	if err != nil {
@@ -189,62 +189,52 @@ func sampleLabels[T nn.Float](logits *autograd.Var[T], rng *rand.Rand) []int32 {
 	return labels
 }
 
-// addGram adds scale * X Xᵀ to dst (r x r), X being r rows of length n at
-// stride ld in src, converted to float64.
-func addGram[T nn.Float](dst []float64, src []T, r, n, ld int, scale float64, buf []float64) []float64 {
-	if cap(buf) < r*n {
-		buf = make([]float64, r*n)
+// scratch holds float64 copies reused across batches and layers.
+type scratch struct{ a, b []float64 }
+
+// float64s copies src into buf (grown as needed) as float64.
+func float64s[T nn.Float](buf []float64, src []T) []float64 {
+	if cap(buf) < len(src) {
+		buf = make([]float64, len(src))
 	}
-	x := buf[:r*n]
-	for i := 0; i < r; i++ {
-		for j, v := range src[i*ld : i*ld+n] {
-			x[i*n+j] = float64(v)
-		}
+	buf = buf[:len(src)]
+	for i, v := range src {
+		buf[i] = float64(v)
 	}
-	kernels.Gemm(false, true, r, r, n, scale, x, n, x, n, 1, dst, r)
 	return buf
 }
 
-func linearFactors[T nn.Float](f *Factors, x, y *autograd.Var[T]) {
+func linearFactors[T nn.Float](f *Factors, x, y *autograd.Var[T], s *scratch) {
 	n := x.Shape[0]
-	in, out := f.In, f.Out
-	// Rows are examples: Aᵢⱼ = Σ_n x[n,i] x[n,j] / N, as a Gram of the
-	// transposed matrix.
-	xt := make([]float64, in*n)
-	for r := 0; r < n; r++ {
-		for i := 0; i < in; i++ {
-			xt[i*n+r] = float64(x.Value[r*in+i])
-		}
-	}
-	kernels.Gemm(false, true, in, in, n, 1/float64(n), xt, n, xt, n, 1, f.A, in)
-	gt := make([]float64, out*n)
-	for r := 0; r < n; r++ {
-		for i := 0; i < out; i++ {
-			gt[i*n+r] = float64(y.Grad[r*out+i])
-		}
-	}
-	kernels.Gemm(false, true, out, out, n, float64(n), gt, n, gt, n, 1, f.S, out)
+	// Rows are examples: A = XᵀX / N, S = N GᵀG.
+	s.a = float64s(s.a, x.Value)
+	kernels.Gemm(true, false, f.In, f.In, n, 1/float64(n), s.a, f.In, s.a, f.In, 1, f.A, f.In)
+	s.b = float64s(s.b, y.Grad)
+	kernels.Gemm(true, false, f.Out, f.Out, n, float64(n), s.b, f.Out, s.b, f.Out, 1, f.S, f.Out)
 }
 
-func convFactors[T nn.Float](f *Factors, c *nn.Conv2d[T], x, y *autograd.Var[T], buf []float64) []float64 {
+func convFactors[T nn.Float](f *Factors, c *nn.Conv2d[T], x, y *autograd.Var[T], s *scratch) {
 	n, ch, h, w := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	ws := c.Weight.Shape
 	g := kernels.NewConvGeom(ch, h, w, ws[2], ws[3], c.Stride[0], c.Stride[1], c.Padding[0], c.Padding[1])
 	p, k := g.Cols(), g.KH*g.KW
-	col := make([]T, g.Rows()*p)
+	if cap(s.b) < g.Rows()*p {
+		s.b = make([]float64, g.Rows()*p)
+	}
+	col := s.b[:g.Rows()*p]
 	aScale := 1 / (float64(p) * float64(p) * float64(n) * float64(k))
 	for i := 0; i < n; i++ {
-		kernels.Im2col(g, x.Value[i*ch*h*w:(i+1)*ch*h*w], col, p)
+		s.a = float64s(s.a, x.Value[i*ch*h*w:(i+1)*ch*h*w])
+		kernels.Im2col(g, s.a, col, p)
 		// Row (c, kernel position) of col is at (c*K + pos)*p: for one
 		// kernel position the channels' rows are K*p apart.
 		for pos := 0; pos < k; pos++ {
-			buf = addGram(f.A, col[pos*p:], ch, p, k*p, aScale, buf)
+			kernels.Gemm(false, true, ch, ch, p, aScale, col[pos*p:], k*p, col[pos*p:], k*p, 1, f.A, ch)
 		}
 	}
-	out := f.Out
-	oh, ow := y.Shape[2], y.Shape[3]
+	out, q := f.Out, y.Shape[2]*y.Shape[3]
 	for i := 0; i < n; i++ {
-		buf = addGram(f.S, y.Grad[i*out*oh*ow:], out, oh*ow, oh*ow, float64(n)*float64(p), buf)
+		s.a = float64s(s.a, y.Grad[i*out*q:(i+1)*out*q])
+		kernels.Gemm(false, true, out, out, q, float64(n)*float64(p), s.a, q, s.a, q, 1, f.S, out)
 	}
-	return buf
 }
