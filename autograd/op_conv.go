@@ -47,7 +47,11 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 	// Scratch shared with the other ops: valid while this op's rule runs.
 	var col, colT, tmp, dcol, rdy []T // [K, m*P], [K, m*P], [O, m*P], [K, m*P], [O, m*P]
 	scratch := func() {
-		col, tmp = t.shared(scratchCol, k*nc*p), t.shared(scratchProduct, o*nc*p)
+		tmp = t.shared(scratchProduct, o*nc*p)
+		if kernels.DirectLowering() {
+			return // no column matrices: products pack from the images
+		}
+		col = t.shared(scratchCol, k*nc*p)
 		if x.Tangent != nil {
 			colT = t.shared(scratchColTangent, k*nc*p)
 		}
@@ -89,10 +93,32 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 			}
 		})
 	}
+	// product sets (beta 0) or adds to tmp the product of weights wv with
+	// col(src) of images c0..c0+m-1, lowered into buf unless the kernels pack
+	// straight from the images; lowered says buf holds col(src) already.
+	direct := kernels.DirectLowering()
+	product := func(wv, src []T, c0, m int, buf []T, lowered bool, beta T) {
+		if direct {
+			kernels.GemmLowered(false, o, 1, wv, k, kernels.Lowered[T]{G: g, X: src[c0*in : (c0+m)*in], Images: m}, beta, tmp, m*p)
+			return
+		}
+		if !lowered {
+			lower(src, c0, m, buf)
+		}
+		kernels.Gemm(false, false, o, m*p, k, 1, wv, k, buf, m*p, beta, tmp, m*p)
+	}
+	// weightProduct adds dy col(src)^T to dst, dy = buf [O, m*P].
+	weightProduct := func(dst, dy, src []T, c0, m int, buf []T) {
+		if direct {
+			kernels.GemmLoweredT(o, 1, dy, m*p, kernels.Lowered[T]{G: g, X: src[c0*in : (c0+m)*in], Images: m}, 1, dst, k)
+			return
+		}
+		lower(src, c0, m, buf)
+		kernels.Gemm(false, true, o, k, m*p, 1, dy, m*p, buf, m*p, 1, dst, k)
+	}
 	for c0 := 0; c0 < n; c0 += nc {
 		m := min(nc, n-c0)
-		lower(x.Value, c0, m, col)
-		kernels.Gemm(false, false, o, m*p, k, 1, w.Value, k, col, m*p, 0, tmp, m*p)
+		product(w.Value, x.Value, c0, m, col, false, 0)
 		addBias(tmp[:o*m*p], valueOf(b), m*p)
 		scatter(y.Value, c0, m)
 		if y.Tangent == nil {
@@ -100,12 +126,11 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 		}
 		clear(tmp[:o*m*p])
 		if w.Tangent != nil {
-			kernels.Gemm(false, false, o, m*p, k, 1, w.Tangent, k, col, m*p, 0, tmp, m*p)
+			product(w.Tangent, x.Value, c0, m, col, true, 0)
 		}
 		addBias(tmp[:o*m*p], tangentOf(b), m*p)
 		if x.Tangent != nil {
-			lower(x.Tangent, c0, m, colT)
-			kernels.Gemm(false, false, o, m*p, k, 1, w.Value, k, colT, m*p, 1, tmp, m*p)
+			product(w.Value, x.Tangent, c0, m, colT, false, 1)
 		}
 		scatter(y.Tangent, c0, m)
 	}
@@ -131,13 +156,15 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 				gather(rdy, y.RGrad, c0, m)
 			}
 			if w.Grad != nil {
-				lower(x.Value, c0, m, col)
-				kernels.Gemm(false, true, o, k, mp, 1, dy, mp, col, mp, 1, w.Grad, k)
+				weightProduct(w.Grad, dy, x.Value, c0, m, col)
 				if w.RGrad != nil {
-					kernels.Gemm(false, true, o, k, mp, 1, rdy, mp, col, mp, 1, w.RGrad, k)
+					if direct {
+						weightProduct(w.RGrad, rdy, x.Value, c0, m, col)
+					} else { // col holds col(x) already
+						kernels.Gemm(false, true, o, k, mp, 1, rdy, mp, col, mp, 1, w.RGrad, k)
+					}
 					if x.Tangent != nil {
-						lower(x.Tangent, c0, m, colT)
-						kernels.Gemm(false, true, o, k, mp, 1, dy, mp, colT, mp, 1, w.RGrad, k)
+						weightProduct(w.RGrad, dy, x.Tangent, c0, m, colT)
 					}
 				}
 			}
@@ -199,14 +226,28 @@ func convInputGrad[T Float](t *Tape[T], g kernels.ConvGeom, n, o int, w, x, y *V
 		flip(wft, w.Tangent)
 	}
 	nc := max(1, min(n, convChunk/(kt*hw)))
-	col := t.shared(scratchColDY, kt*nc*hw)
+	direct := kernels.DirectLowering()
+	var col []T
+	if !direct {
+		col = t.shared(scratchColDY, kt*nc*hw)
+	}
 	dx := t.shared(scratchDX, g.C*nc*hw)
-	lower := func(src []T, c0, m int) {
-		kernels.ParallelFor(m, kt*hw, func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				kernels.Im2col(gt, src[(c0+j)*outSz:(c0+j+1)*outSz], col[j*hw:], m*hw)
-			}
-		})
+	// product sets (beta 0) or adds to dx the product of flipped weights wv
+	// with col'(src) of images c0..c0+m-1; lowered says col holds it already.
+	product := func(wv, src []T, c0, m int, lowered bool, beta T) {
+		mhw := m * hw
+		if direct {
+			kernels.GemmLowered(false, g.C, 1, wv, kt, kernels.Lowered[T]{G: gt, X: src[c0*outSz : (c0+m)*outSz], Images: m}, beta, dx, mhw)
+			return
+		}
+		if !lowered {
+			kernels.ParallelFor(m, kt*hw, func(lo, hi int) {
+				for j := lo; j < hi; j++ {
+					kernels.Im2col(gt, src[(c0+j)*outSz:(c0+j+1)*outSz], col[j*hw:], mhw)
+				}
+			})
+		}
+		kernels.Gemm(false, false, g.C, mhw, kt, 1, wv, kt, col, mhw, beta, dx, mhw)
 	}
 	addInto := func(dst []T, c0, m int) {
 		kernels.ParallelFor(m, in, func(lo, hi int) {
@@ -222,19 +263,16 @@ func convInputGrad[T Float](t *Tape[T], g kernels.ConvGeom, n, o int, w, x, y *V
 	}
 	for c0 := 0; c0 < n; c0 += nc {
 		m := min(nc, n-c0)
-		mhw := m * hw
-		lower(y.Grad, c0, m)
-		kernels.Gemm(false, false, g.C, mhw, kt, 1, wf, kt, col, mhw, 0, dx, mhw)
+		product(wf, y.Grad, c0, m, false, 0)
 		addInto(x.Grad, c0, m)
 		if x.RGrad == nil {
 			continue
 		}
-		clear(dx[:g.C*mhw])
+		clear(dx[:g.C*m*hw])
 		if wft != nil {
-			kernels.Gemm(false, false, g.C, mhw, kt, 1, wft, kt, col, mhw, 0, dx, mhw)
+			product(wft, y.Grad, c0, m, true, 0)
 		}
-		lower(y.RGrad, c0, m)
-		kernels.Gemm(false, false, g.C, mhw, kt, 1, wf, kt, col, mhw, 1, dx, mhw)
+		product(wf, y.RGrad, c0, m, false, 1)
 		addInto(x.RGrad, c0, m)
 	}
 }

@@ -25,6 +25,10 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	if m == 0 || n == 0 {
 		return
 	}
+	if packedGemmWorth(m, n, k) {
+		splitPacked(transA, m, n, k, alpha, a, lda, denseSource[T]{transB, b, ldb}, beta, c, ldc)
+		return
+	}
 	workers := runtime.GOMAXPROCS(0)
 	if !splitGemm || workers == 1 || m*n*k < minGemmSplit {
 		gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)

@@ -42,9 +42,10 @@ func randSlice(rng *rand.Rand, n int) []float64 {
 func TestGemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	// Small products run whole; the large ones (wide and tall) are split
-	// over goroutines in the OpenBLAS build, at block bounds that are not
-	// multiples of the sizes.
-	for _, size := range [][3]int{{5, 7, 3}, {37, 1001, 30}, {1003, 45, 29}} {
+	// over goroutines, at block bounds that are not multiples of the sizes;
+	// the last crosses every block bound of the packed product (k > kc,
+	// m > mc, n > nc) with ragged edges.
+	for _, size := range [][3]int{{5, 7, 3}, {37, 1001, 30}, {1003, 45, 29}, {101, 4111, 263}} {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
 				testGemm(t, rng, tA, tB, size[0], size[1], size[2])

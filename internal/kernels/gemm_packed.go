@@ -1,0 +1,242 @@
+package kernels
+
+import (
+	"runtime"
+	"sync"
+
+	"winnow/internal/kernels/micro"
+)
+
+// The packed matrix product follows Goto and van de Geijn ("Anatomy of
+// high-performance matrix multiplication", 2008) as BLIS does: C is updated
+// by blocks of kc steps of the inner dimension; for each, a kc x nc block
+// of op(B) is packed into column panels of nr values per step, a mc x kc
+// block of op(A) into row panels of mr values per step, and a micro-kernel
+// multiplies one panel pair into an mr x nr block of C held in registers.
+// Packing absorbs the transposes and pads ragged edges with zeros, so the
+// micro-kernel sees one layout only.
+const (
+	microRows = 12   // mr: rows of C per micro-kernel call
+	blockK    = 256  // kc: a B panel (kc x nr) fits the 48 KiB L1 cache
+	blockM    = 96   // mc: an A block (mc x kc) fits in L2
+	blockN    = 4096 // nc: columns of B packed at once
+)
+
+// microCols is nr, the columns of C per micro-kernel call: two AVX-512
+// vectors of T.
+func microCols[T Float]() int {
+	var z T
+	if any(z) == any(float32(0)) {
+		return 32
+	}
+	return 16
+}
+
+// packedGemmWorth reports whether packedGemm should do this product: the
+// micro-kernels exist and the product is large enough to pay for packing.
+func packedGemmWorth(m, n, k int) bool {
+	return micro.Available && m*n*k >= 1<<15 && k >= 8
+}
+
+// packBuffers are reused between calls (and goroutines) through pools.
+type packBuffers[T Float] struct{ a, b, tile []T }
+
+var (
+	packPool32 = sync.Pool{New: func() any { return new(packBuffers[float32]) }}
+	packPool64 = sync.Pool{New: func() any { return new(packBuffers[float64]) }}
+)
+
+func getPackBuffers[T Float]() (*packBuffers[T], *sync.Pool) {
+	var z T
+	pool := &packPool64
+	if any(z) == any(float32(0)) {
+		pool = &packPool32
+	}
+	return pool.Get().(*packBuffers[T]), pool
+}
+
+func grow[T Float](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// panelSource packs blocks of op(B), the right operand of a product:
+// pack writes rows pc..pc+kb and columns jc..jc+nb of op(B) into panels of
+// nr columns, step-major, dst[(j/nr*kb + l)*nr + j%nr] = op(B)[pc+l, jc+j],
+// zero past column nb.
+type panelSource[T Float] interface {
+	pack(pc, kb, jc, nb, nr int, dst []T)
+}
+
+// denseSource is a row-major matrix B, transposed or not.
+type denseSource[T Float] struct {
+	trans bool
+	b     []T
+	ldb   int
+}
+
+func (s denseSource[T]) pack(pc, kb, jc, nb, nr int, dst []T) {
+	packB(s.trans, s.b, s.ldb, pc, kb, jc, nb, nr, dst)
+}
+
+// packedGemm computes c = alpha*op(A)*src + beta*c on the micro-kernels,
+// where src supplies the k x n matrix op(B) from its column jOff on.
+func packedGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src panelSource[T], jOff int, beta T, c []T, ldc int) {
+	switch {
+	case beta == 0:
+		for i := 0; i < m; i++ {
+			clear(c[i*ldc : i*ldc+n])
+		}
+	case beta != 1:
+		for i := 0; i < m; i++ {
+			for j := range c[i*ldc : i*ldc+n] {
+				c[i*ldc+j] *= beta
+			}
+		}
+	}
+	if k == 0 || alpha == 0 {
+		return
+	}
+	mr, nr := microRows, microCols[T]()
+	bufs, pool := getPackBuffers[T]()
+	defer pool.Put(bufs)
+	bufs.tile = grow(bufs.tile, mr*nr)
+	kernel := microKernel[T]()
+	for jc := 0; jc < n; jc += blockN {
+		nb := min(blockN, n-jc)
+		for pc := 0; pc < k; pc += blockK {
+			kb := min(blockK, k-pc)
+			bufs.b = grow(bufs.b, (nb+nr-1)/nr*nr*kb)
+			src.pack(pc, kb, jOff+jc, nb, nr, bufs.b)
+			for ic := 0; ic < m; ic += blockM {
+				mb := min(blockM, m-ic)
+				bufs.a = grow(bufs.a, (mb+mr-1)/mr*mr*kb)
+				packA(transA, a, lda, ic, mb, pc, kb, mr, bufs.a)
+				for jr := 0; jr < nb; jr += nr {
+					bp := &bufs.b[jr*kb]
+					cols := min(nr, nb-jr)
+					for ir := 0; ir < mb; ir += mr {
+						ap := &bufs.a[ir*kb]
+						rows := min(mr, mb-ir)
+						off := (ic+ir)*ldc + jc + jr
+						if rows == mr && cols == nr {
+							kernel(kb, ap, bp, &c[off], ldc, alpha)
+							continue
+						}
+						// Ragged edge: the kernel writes a whole block into
+						// the tile; only its valid part reaches C.
+						clear(bufs.tile)
+						kernel(kb, ap, bp, &bufs.tile[0], nr, alpha)
+						for i := 0; i < rows; i++ {
+							row := c[off+i*ldc:][:cols]
+							for j, v := range bufs.tile[i*nr:][:cols] {
+								row[j] += v
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// splitPacked runs packedGemm on GOMAXPROCS goroutines, each on a block of
+// columns (or, for a tall C, rows) of C, when the product is large enough.
+func splitPacked[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src panelSource[T], beta T, c []T, ldc int) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers == 1 || m*n*k < minGemmSplit {
+		packedGemm(transA, m, n, k, alpha, a, lda, src, 0, beta, c, ldc)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		if n >= m {
+			lo, hi := blockBound(n, w, workers), blockBound(n, w+1, workers)
+			go func() {
+				defer wg.Done()
+				packedGemm(transA, m, hi-lo, k, alpha, a, lda, src, lo, beta, c[lo:], ldc)
+			}()
+		} else {
+			lo, hi := blockBound(m, w, workers), blockBound(m, w+1, workers)
+			aOff := lo * lda
+			if transA {
+				aOff = lo
+			}
+			go func() {
+				defer wg.Done()
+				packedGemm(transA, hi-lo, n, k, alpha, a[aOff:], lda, src, 0, beta, c[lo*ldc:], ldc)
+			}()
+		}
+	}
+	wg.Wait()
+}
+
+func microKernel[T Float]() func(k int, a, b, c *T, ldc int, alpha T) {
+	var f any
+	var z T
+	if any(z) == any(float32(0)) {
+		f = micro.Sgemm12x32
+	} else {
+		f = micro.Dgemm12x16
+	}
+	return f.(func(k int, a, b, c *T, ldc int, alpha T))
+}
+
+// packB copies rows pc..pc+kb and columns jc..jc+nb of op(B) into panels of
+// nr columns, step-major: dst[(j/nr*kb + l)*nr + j%nr] = op(B)[pc+l, jc+j],
+// zero past column nb.
+func packB[T Float](trans bool, b []T, ldb, pc, kb, jc, nb, nr int, dst []T) {
+	for jr := 0; jr < nb; jr += nr {
+		cols := min(nr, nb-jr)
+		panel := dst[jr*kb:][:kb*nr]
+		if !trans {
+			for l := 0; l < kb; l++ {
+				row := panel[l*nr:][:nr]
+				copy(row, b[(pc+l)*ldb+jc+jr:][:cols])
+				clear(row[cols:])
+			}
+			continue
+		}
+		if cols < nr {
+			clear(panel)
+		}
+		// op(B)[l, j] = B[j, l]: each column of the panel is a row of B.
+		for j := 0; j < cols; j++ {
+			src := b[(jc+jr+j)*ldb+pc:][:kb]
+			for l, v := range src {
+				panel[l*nr+j] = v
+			}
+		}
+	}
+}
+
+// packA copies rows ic..ic+mb and columns pc..pc+kb of op(A) into panels of
+// mr rows, step-major: dst[(i/mr*kb + l)*mr + i%mr] = op(A)[ic+i, pc+l],
+// zero past row mb.
+func packA[T Float](trans bool, a []T, lda, ic, mb, pc, kb, mr int, dst []T) {
+	for ir := 0; ir < mb; ir += mr {
+		rows := min(mr, mb-ir)
+		panel := dst[ir*kb:][:kb*mr]
+		if trans {
+			// op(A)[i, l] = A[l, i]: each step is a contiguous run of A.
+			for l := 0; l < kb; l++ {
+				step := panel[l*mr:][:mr]
+				copy(step, a[(pc+l)*lda+ic+ir:][:rows])
+				clear(step[rows:])
+			}
+			continue
+		}
+		if rows < mr {
+			clear(panel)
+		}
+		for i := 0; i < rows; i++ {
+			src := a[(ic+ir+i)*lda+pc:][:kb]
+			for l, v := range src {
+				panel[l*mr+i] = v
+			}
+		}
+	}
+}

@@ -1,0 +1,17 @@
+//go:build !amd64 || purego
+
+package micro
+
+// Available is false: there are no kernels for this architecture (or with
+// the purego tag).
+const Available = false
+
+// Sgemm12x32 panics: check Available first.
+func Sgemm12x32(k int, a, b, c *float32, ldc int, alpha float32) {
+	panic("micro: no kernels on this architecture")
+}
+
+// Dgemm12x16 panics: check Available first.
+func Dgemm12x16(k int, a, b, c *float64, ldc int, alpha float64) {
+	panic("micro: no kernels on this architecture")
+}
