@@ -101,23 +101,9 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 		for ch := lo; ch < hi; ch++ {
 			var mu, sd T
 			if train {
-				var sum float64
-				each(ch, func(off int) {
-					for _, v := range x.Value[off : off+hw] {
-						sum += float64(v)
-					}
-				})
-				mean := sum / float64(m)
-				var sq float64
-				each(ch, func(off int) {
-					for _, v := range x.Value[off : off+hw] {
-						d := float64(v) - mean
-						sq += d * d
-					}
-				})
-				variance := sq / float64(m)
+				mean, variance := channelMoments(x.Value, n, c, hw, ch)
 				mu, sd = T(mean), T(math.Sqrt(variance+float64(eps)))
-				if update {
+			if update {
 					mom := stats.Momentum
 					stats.Mean[ch] = (1-mom)*stats.Mean[ch] + mom*mu
 					unbiased := variance
@@ -136,10 +122,13 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 			if beta != nil {
 				bc = beta.Value[ch]
 			}
+			// y = gc (x - mu) is + bc = scale x + shift.
+			scale := gc * is
+			shift := bc - mu*scale
 			each(ch, func(off int) {
+				yv := y.Value[off : off+hw]
 				for j, v := range x.Value[off : off+hw] {
-					h := (v - mu) * is
-					y.Value[off+j] = gc*h + bc
+					yv[j] = scale*v + shift
 				}
 			})
 			if y.Tangent == nil {
@@ -178,6 +167,10 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 		kernels.ParallelFor(c, n*hw, func(lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
 				gc, gtc, is, mu := g(ch), gt(ch), inv[ch], mus[ch]
+				if y.RGrad == nil && x.RGrad == nil {
+					batchNormBackward(x.Value, x.Grad, y.Grad, valueOf(gamma), gradOf(gamma), gradOf(beta), n, c, hw, ch, mu, is, train)
+					continue
+				}
 				// Sums over the channel.
 				var sdy, sdyxh, srdy, srdyxh, sdyxht T
 				each(ch, func(off int) {
@@ -251,4 +244,85 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 		})
 	})
 	return y
+}
+
+// channelMoments returns the mean and (biased) variance of channel ch of x
+// [N, C, HW], accumulated in float64 over four independent sums so that
+// the additions overlap.
+func channelMoments[T Float](x []T, n, c, hw, ch int) (mean, variance float64) {
+	var s0, s1, s2, s3, q0, q1, q2, q3 float64
+	for i := 0; i < n; i++ {
+		v := x[(i*c+ch)*hw:][:hw]
+		j := 0
+		for ; j+4 <= len(v); j += 4 {
+			a, b, d, e := float64(v[j]), float64(v[j+1]), float64(v[j+2]), float64(v[j+3])
+			s0, s1, s2, s3 = s0+a, s1+b, s2+d, s3+e
+			q0, q1, q2, q3 = q0+a*a, q1+b*b, q2+d*d, q3+e*e
+		}
+		for ; j < len(v); j++ {
+			a := float64(v[j])
+			s0, q0 = s0+a, q0+a*a
+		}
+	}
+	m := float64(n * hw)
+	mean = (s0 + s1 + s2 + s3) / m
+	variance = max(0, (q0+q1+q2+q3)/m-mean*mean)
+	return mean, variance
+}
+
+// batchNormBackward is the backward rule of BatchNorm on a plain tape for
+// channel ch (x, dx, dy [N, C, HW]; gamma, dgamma, dbeta [C], each may be
+// nil), with the mean mu and 1/s is the forward pass used:
+//
+//	dbeta += sum dy;  dgamma += sum dy xh;
+//	dx += gamma (dy - mean(dy) - xh mean(dy xh)) is   (training)
+//	dx += gamma dy is                                   (evaluation)
+func batchNormBackward[T Float](x, dx, dy, gamma, dgamma, dbeta []T, n, c, hw, ch int, mu, is T, train bool) {
+	gc := T(1)
+	if gamma != nil {
+		gc = gamma[ch]
+	}
+	var s0, s1, s2, s3, p0, p1, p2, p3 T // sum dy, sum dy (x - mu)
+	if train || dgamma != nil || dbeta != nil {
+		for i := 0; i < n; i++ {
+			off := (i*c + ch) * hw
+			g, v := dy[off:][:hw], x[off:][:hw]
+			j := 0
+			for ; j+4 <= hw; j += 4 {
+				s0, s1, s2, s3 = s0+g[j], s1+g[j+1], s2+g[j+2], s3+g[j+3]
+				p0 += g[j] * (v[j] - mu)
+				p1 += g[j+1] * (v[j+1] - mu)
+				p2 += g[j+2] * (v[j+2] - mu)
+				p3 += g[j+3] * (v[j+3] - mu)
+			}
+			for ; j < hw; j++ {
+				s0 += g[j]
+				p0 += g[j] * (v[j] - mu)
+			}
+		}
+	}
+	sdy, sdyxh := s0+s1+s2+s3, (p0+p1+p2+p3)*is
+	if dbeta != nil {
+		dbeta[ch] += sdy
+	}
+	if dgamma != nil {
+		dgamma[ch] += sdyxh
+	}
+	if dx == nil {
+		return
+	}
+	// dx += a dy + b x + d, per channel constants.
+	a, b, d := gc*is, T(0), T(0)
+	if train {
+		m := T(n * hw)
+		b = -gc * sdyxh / m * is * is
+		d = -gc*sdy/m*is - mu*b
+	}
+	for i := 0; i < n; i++ {
+		off := (i*c + ch) * hw
+		g, v, o := dy[off:][:hw], x[off:][:hw], dx[off:][:hw]
+		for j := range o {
+			o[j] += a*g[j] + b*v[j] + d
+		}
+	}
 }
