@@ -46,8 +46,21 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 	in, outSz := g.C*g.H*g.W, o*p
 	// Scratch shared with the other ops: valid while this op's rule runs.
 	var col, colT, tmp, dcol, rdy []T // [K, m*P], [K, m*P], [O, m*P], [K, m*P], [O, m*P]
+	// For a stride-1 "same" convolution (output as large as the input), dx is
+	// itself such a convolution (of dy with the flipped weights): one
+	// well-shaped product instead of W^T dy and col2im. Unpadded convolutions
+	// keep col2im, which touches no padding.
+	transposed := stride == [2]int{1, 1} && 2*pad[0] == g.KH-1 && 2*pad[1] == g.KW-1
+	// Those whose padded images are not much larger than their outputs
+	// multiply on the grid of padded images (kernels.Grid), all three
+	// products.
+	gridded := transposed && kernels.GridWorth(g)
 	scratch := func() {
-		tmp = t.shared(scratchProduct, o*nc*p)
+		if gridded {
+			tmp = t.shared(scratchProduct, o*nc*(g.H+2*g.PH)*(g.W+2*g.PW))
+		} else {
+			tmp = t.shared(scratchProduct, o*nc*p)
+		}
 		if kernels.DirectLowering() {
 			return // no column matrices: products pack from the images
 		}
@@ -116,8 +129,71 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 		lower(src, c0, m, buf)
 		kernels.Gemm(false, true, o, k, m*p, 1, dy, m*p, buf, m*p, 1, dst, k)
 	}
+	// gridForward is the forward (and tangent) pass of images c0..c0+m-1
+	// on the grid.
+	gridForward := func(c0, m int) {
+		gr := kernels.LoadGrid(g, m, x.Value[c0*in:(c0+m)*in], t.shared(scratchCol, kernels.GridLen(g, m)))
+		q := gr.Cols()
+		kernels.GemmGrid(false, o, 1, w.Value, k, gr, 0, tmp, q)
+		addBias(tmp[:o*q], valueOf(b), q)
+		gr.Unpad(tmp, o, y.Value[c0*outSz:], false)
+		if y.Tangent == nil {
+			return
+		}
+		clear(tmp[:o*q])
+		if w.Tangent != nil {
+			kernels.GemmGrid(false, o, 1, w.Tangent, k, gr, 0, tmp, q)
+		}
+		addBias(tmp[:o*q], tangentOf(b), q)
+		if x.Tangent != nil {
+			gt := kernels.LoadGrid(g, m, x.Tangent[c0*in:(c0+m)*in], t.shared(scratchColTangent, kernels.GridLen(g, m)))
+			kernels.GemmGrid(false, o, 1, w.Value, k, gt, 1, tmp, q)
+		}
+		gr.Unpad(tmp, o, y.Tangent[c0*outSz:], false)
+	}
+	// gridWeightGrad adds dW (and R{dW}, R{db}; db) of images c0..c0+m-1 on
+	// the grid, with dy padded onto it, and dx by convInputGrad below.
+	gridWeightGrad := func(c0, m int) {
+		if w.Grad == nil && (b == nil || b.Grad == nil) {
+			return
+		}
+		gr := kernels.LoadGrid(g, m, x.Value[c0*in:(c0+m)*in], t.shared(scratchCol, kernels.GridLen(g, m)))
+		q := gr.Cols()
+		pad := func(src []T, slot int) []T {
+			buf := t.shared(slot, o*q)
+			gr.Pad(src[c0*outSz:(c0+m)*outSz], o, buf)
+			return buf
+		}
+		dyg := pad(y.Grad, scratchProduct)
+		var rdyg []T
+		if y.RGrad != nil {
+			rdyg = pad(y.RGrad, scratchRDY)
+		}
+		if b != nil && b.Grad != nil { // the padding adds zeros
+			sumRows(b.Grad, dyg, q)
+			if b.RGrad != nil {
+				sumRows(b.RGrad, rdyg, q)
+			}
+		}
+		if w.Grad == nil {
+			return
+		}
+		kernels.GemmGridT(o, 1, dyg, q, gr, 1, w.Grad, k)
+		if w.RGrad == nil {
+			return
+		}
+		kernels.GemmGridT(o, 1, rdyg, q, gr, 1, w.RGrad, k)
+		if x.Tangent != nil {
+			gt := kernels.LoadGrid(g, m, x.Tangent[c0*in:(c0+m)*in], t.shared(scratchColTangent, kernels.GridLen(g, m)))
+			kernels.GemmGridT(o, 1, dyg, q, gt, 1, w.RGrad, k)
+		}
+	}
 	for c0 := 0; c0 < n; c0 += nc {
 		m := min(nc, n-c0)
+		if gridded {
+			gridForward(c0, m)
+			continue
+		}
 		product(w.Value, x.Value, c0, m, col, false, 0)
 		addBias(tmp[:o*m*p], valueOf(b), m*p)
 		scatter(y.Value, c0, m)
@@ -134,11 +210,6 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 		}
 		scatter(y.Tangent, c0, m)
 	}
-	// For a stride-1 "same" convolution (output as large as the input), dx is
-	// itself such a convolution (of dy with the flipped weights): one
-	// well-shaped product instead of W^T dy and col2im. Unpadded convolutions
-	// keep col2im, which touches no padding.
-	transposed := stride == [2]int{1, 1} && 2*pad[0] == g.KH-1 && 2*pad[1] == g.KW-1
 	t.push(y, func() {
 		scratch()
 		if x.needsGrad() && !transposed {
@@ -151,6 +222,10 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 		for c0 := 0; c0 < n; c0 += nc {
 			m := min(nc, n-c0)
 			mp := m * p
+			if gridded {
+				gridWeightGrad(c0, m)
+				continue
+			}
 			gather(dy, y.Grad, c0, m)
 			if y.RGrad != nil {
 				gather(rdy, y.RGrad, c0, m)
@@ -231,7 +306,12 @@ func convInputGrad[T Float](t *Tape[T], g kernels.ConvGeom, n, o int, w, x, y *V
 	if !direct {
 		col = t.shared(scratchColDY, kt*nc*hw)
 	}
+	gridded := kernels.GridWorth(gt)
+	if gridded {
+		hw = (gt.H + 2*gt.PH) * (gt.W + 2*gt.PW) // dx holds grid positions
+	}
 	dx := t.shared(scratchDX, g.C*nc*hw)
+	hw = g.H * g.W
 	// product sets (beta 0) or adds to dx the product of flipped weights wv
 	// with col'(src) of images c0..c0+m-1; lowered says col holds it already.
 	product := func(wv, src []T, c0, m int, lowered bool, beta T) {
@@ -261,8 +341,31 @@ func convInputGrad[T Float](t *Tape[T], g kernels.ConvGeom, n, o int, w, x, y *V
 			}
 		})
 	}
+	// gridBackward adds dx (and R{dx}) of images c0..c0+m-1 on the grid.
+	gridBackward := func(c0, m int) {
+		grid := func(src []T) kernels.Grid[T] {
+			return kernels.LoadGrid(gt, m, src[c0*outSz:(c0+m)*outSz], t.shared(scratchColDY, kernels.GridLen(gt, m)))
+		}
+		gr := grid(y.Grad)
+		q := gr.Cols()
+		kernels.GemmGrid(false, g.C, 1, wf, kt, gr, 0, dx, q)
+		gr.Unpad(dx, g.C, x.Grad[c0*in:], true)
+		if x.RGrad == nil {
+			return
+		}
+		clear(dx[:g.C*q])
+		if wft != nil {
+			kernels.GemmGrid(false, g.C, 1, wft, kt, gr, 0, dx, q)
+		}
+		kernels.GemmGrid(false, g.C, 1, wf, kt, grid(y.RGrad), 1, dx, q)
+		gr.Unpad(dx, g.C, x.RGrad[c0*in:], true)
+	}
 	for c0 := 0; c0 < n; c0 += nc {
 		m := min(nc, n-c0)
+		if gridded {
+			gridBackward(c0, m)
+			continue
+		}
 		product(wf, y.Grad, c0, m, false, 0)
 		addInto(x.Grad, c0, m)
 		if x.RGrad == nil {

@@ -39,7 +39,7 @@ func packedGemmWorth(m, n, k int) bool {
 }
 
 // packBuffers are reused between calls (and goroutines) through pools.
-type packBuffers[T Float] struct{ a, b, tile []T }
+type packBuffers[T Float] struct{ a, b, tile, ct, zero []T }
 
 var (
 	packPool32 = sync.Pool{New: func() any { return new(packBuffers[float32]) }}
@@ -84,18 +84,7 @@ func (s denseSource[T]) pack(pc, kb, jc, nb, nr int, dst []T) {
 // packedGemm computes c = alpha*op(A)*src + beta*c on the micro-kernels,
 // where src supplies the k x n matrix op(B) from its column jOff on.
 func packedGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src panelSource[T], jOff int, beta T, c []T, ldc int) {
-	switch {
-	case beta == 0:
-		for i := 0; i < m; i++ {
-			clear(c[i*ldc : i*ldc+n])
-		}
-	case beta != 1:
-		for i := 0; i < m; i++ {
-			for j := range c[i*ldc : i*ldc+n] {
-				c[i*ldc+j] *= beta
-			}
-		}
-	}
+	scaleRows(m, n, beta, c, ldc)
 	if k == 0 || alpha == 0 {
 		return
 	}
@@ -236,6 +225,23 @@ func packA[T Float](trans bool, a []T, lda, ic, mb, pc, kb, mr int, dst []T) {
 			src := a[(ic+ir+i)*lda+pc:][:kb]
 			for l, v := range src {
 				panel[l*mr+i] = v
+			}
+		}
+	}
+}
+
+// scaleRows sets c = beta*c for the m x n matrix c (zero for beta 0, even
+// where c held NaN).
+func scaleRows[T Float](m, n int, beta T, c []T, ldc int) {
+	switch {
+	case beta == 0:
+		for i := 0; i < m; i++ {
+			clear(c[i*ldc : i*ldc+n])
+		}
+	case beta != 1:
+		for i := 0; i < m; i++ {
+			for j := range c[i*ldc : i*ldc+n] {
+				c[i*ldc+j] *= beta
 			}
 		}
 	}

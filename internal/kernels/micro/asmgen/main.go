@@ -35,32 +35,51 @@ func main() {
 		{name: "Sgemm12x32", size: 4, fma: "VFMADD231PS", bcast: "VBROADCASTSS", mov: "VMOVUPS", mul: "VMULPS"},
 		{name: "Dgemm12x16", size: 8, fma: "VFMADD231PD", bcast: "VBROADCASTSD", mov: "VMOVUPD", mul: "VMULPD"},
 	} {
-		kernel(&b, k)
+		kernel(&b, k, false)
+		kernel(&b, k, true)
+		kernelARows(&b, k)
 	}
 	if err := os.WriteFile("gemm_amd64.s", b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func kernel(b *bytes.Buffer, k kind) {
+// kernel writes the kernel of kind k. With rows set, B is not a packed
+// panel but rows of a matrix at element offsets: step l reads b[offs[l]:].
+func kernel(b *bytes.Buffer, k kind, rows bool) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
-	// Arguments: k int, a, b, c *T, ldc int, alpha T.
-	fmt.Fprintf(b, "\n// func %s(k int, a, b, c *%s, ldc int, alpha %s)\n", k.name, typ(k), typ(k))
-	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", k.name, 40+k.size)
+	name, args, frame := k.name, "k int, a, b, c *"+typ(k)+", ldc int, alpha "+typ(k), 40+k.size
+	if rows {
+		name += "Rows"
+		args, frame = "k int, a, b *"+typ(k)+", offs *int, c *"+typ(k)+", ldc int, alpha "+typ(k), 48+k.size
+	}
+	fmt.Fprintf(b, "\n// func %s(%s)\n", name, args)
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
 	p("MOVQ k+0(FP), CX")
 	p("MOVQ a+8(FP), AX")
 	p("MOVQ b+16(FP), BX")
-	p("MOVQ c+24(FP), DX")
-	p("MOVQ ldc+32(FP), SI")
+	c, ldc, alpha := 24, 32, 40
+	if rows {
+		p("MOVQ offs+24(FP), R8")
+		c, ldc, alpha = 32, 40, 48
+	}
+	p("MOVQ c+%d(FP), DX", c)
+	p("MOVQ ldc+%d(FP), SI", ldc)
 	p("SHLQ $%d, SI", shift(k.size))
 	for r := 0; r < 2*mr; r++ {
 		p("VPXORD Z%d, Z%d, Z%d", r, r, r)
 	}
 	p("TESTQ CX, CX")
-	p("JZ   %s_store", k.name)
-	fmt.Fprintf(b, "%s_loop:\n", k.name)
-	p("%s (BX), Z24", k.mov)
-	p("%s 64(BX), Z25", k.mov)
+	p("JZ   %s_store", name)
+	fmt.Fprintf(b, "%s_loop:\n", name)
+	if rows {
+		p("MOVQ (R8), R9")
+		p("%s (BX)(R9*%d), Z24", k.mov, k.size)
+		p("%s 64(BX)(R9*%d), Z25", k.mov, k.size)
+	} else {
+		p("%s (BX), Z24", k.mov)
+		p("%s 64(BX), Z25", k.mov)
+	}
 	for r := 0; r < mr; r++ {
 		reg := 26 + r%6
 		p("%s %d(AX), Z%d", k.bcast, r*k.size, reg)
@@ -68,10 +87,71 @@ func kernel(b *bytes.Buffer, k kind) {
 		p("%s Z25, Z%d, Z%d", k.fma, reg, 2*r+1)
 	}
 	p("ADDQ $%d, AX", mr*k.size)
-	p("ADDQ $128, BX")
+	if rows {
+		p("ADDQ $8, R8")
+	} else {
+		p("ADDQ $128, BX")
+	}
 	p("DECQ CX")
-	p("JNZ  %s_loop", k.name)
-	fmt.Fprintf(b, "%s_store:\n", k.name)
+	p("JNZ  %s_loop", name)
+	fmt.Fprintf(b, "%s_store:\n", name)
+	p("%s alpha+%d(FP), Z24", k.bcast, alpha)
+	for r := 0; r < mr; r++ {
+		p("%s Z24, Z%d, Z%d", k.mul, 2*r, 2*r)
+		p("%s Z24, Z%d, Z%d", k.mul, 2*r+1, 2*r+1)
+		p("%s (DX), Z%d, Z%d", addOf(k), 2*r, 2*r)
+		p("%s 64(DX), Z%d, Z%d", addOf(k), 2*r+1, 2*r+1)
+		p("%s Z%d, (DX)", k.mov, 2*r)
+		p("%s Z%d, 64(DX)", k.mov, 2*r+1)
+		p("ADDQ SI, DX")
+	}
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// aRowRegs hold the 12 row pointers of A in kernelARows.
+var aRowRegs = [mr]string{"R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15", "SI", "DI", "DX", "AX"}
+
+// kernelARows writes the kernel of kind k whose A is not a packed panel but
+// 12 rows in place: step l broadcasts a[i][l] from row pointer i. B is a
+// packed panel. The row pointers are advanced to the ends of their rows and
+// indexed by a shared negative count.
+func kernelARows(b *bytes.Buffer, k kind) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
+	name := k.name + "ARows"
+	fmt.Fprintf(b, "\n// func %s(k int, a *[12]*%s, b, c *%s, ldc int, alpha %s)\n", name, typ(k), typ(k), typ(k))
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, 40+k.size)
+	p("MOVQ k+0(FP), CX")
+	p("MOVQ a+8(FP), AX")
+	p("MOVQ b+16(FP), BX")
+	for r := 0; r < mr; r++ { // AX, which holds a, last
+		p("MOVQ %d(AX), %s", 8*r, aRowRegs[r])
+	}
+	for r := 0; r < mr; r++ {
+		p("LEAQ (%s)(CX*%d), %s", aRowRegs[r], k.size, aRowRegs[r])
+	}
+	p("NEGQ CX")
+	for r := 0; r < 2*mr; r++ {
+		p("VPXORD Z%d, Z%d, Z%d", r, r, r)
+	}
+	p("TESTQ CX, CX")
+	p("JZ   %s_store", name)
+	fmt.Fprintf(b, "%s_loop:\n", name)
+	p("%s (BX), Z24", k.mov)
+	p("%s 64(BX), Z25", k.mov)
+	for r := 0; r < mr; r++ {
+		reg := 26 + r%6
+		p("%s (%s)(CX*%d), Z%d", k.bcast, aRowRegs[r], k.size, reg)
+		p("%s Z24, Z%d, Z%d", k.fma, reg, 2*r)
+		p("%s Z25, Z%d, Z%d", k.fma, reg, 2*r+1)
+	}
+	p("ADDQ $128, BX")
+	p("INCQ CX")
+	p("JNZ  %s_loop", name)
+	fmt.Fprintf(b, "%s_store:\n", name)
+	p("MOVQ c+24(FP), DX")
+	p("MOVQ ldc+32(FP), SI")
+	p("SHLQ $%d, SI", shift(k.size))
 	p("%s alpha+40(FP), Z24", k.bcast)
 	for r := 0; r < mr; r++ {
 		p("%s Z24, Z%d, Z%d", k.mul, 2*r, 2*r)

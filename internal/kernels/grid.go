@@ -1,0 +1,291 @@
+package kernels
+
+import (
+	"runtime"
+	"sync"
+
+	"winnow/internal/kernels/micro"
+)
+
+// Grid is a chunk of images laid out for stride-1 convolutions as products
+// that read the images in place. Each channel is one plane holding the
+// zero-padded images one after another, Hp = H+2PH rows of Wp = W+2PW:
+//
+//	plane_c[n*Hp*Wp + y*Wp + x] = x_n[c, y-PH, x-PW]   (zero in the padding)
+//
+// On this grid the window (c, i, j) of the output pixel at grid position
+// q = n*Hp*Wp + oy*Wp + ox is plane_c[q + i*Wp + j]: each row of the column
+// matrix is the plane shifted, and a product with it needs neither a
+// column matrix nor packing. The grid also has positions that are not
+// output pixels (ox >= OW or oy >= OH); their columns are computed and
+// dropped by Unpad, a share of (Hp*Wp)/(OH*OW) - 1 more work.
+type Grid[T Float] struct {
+	G    ConvGeom // stride 1
+	M    int      // images
+	Data []T      // G.C planes of PlaneLen() values
+}
+
+// GridWorth reports whether products on the grid beat packing the column
+// matrix: the micro-kernels run here, the convolution has stride 1 and the
+// grid's extra positions add at most a third to the work.
+func GridWorth(g ConvGeom) bool {
+	hp, wp := g.H+2*g.PH, g.W+2*g.PW
+	return micro.Available && g.SH == 1 && g.SW == 1 && 3*hp*wp <= 4*g.OH*g.OW
+}
+
+// GridLen is the length of the Data of a grid of m images.
+func GridLen(g ConvGeom, m int) int { return g.C * planeLen(g, m) }
+
+// planeLen is Q plus room for the farthest window offset and a ragged
+// last block of micro-kernel columns, which read past Q.
+func planeLen(g ConvGeom, m int) int {
+	wp := g.W + 2*g.PW
+	return m*(g.H+2*g.PH)*wp + (g.KH-1)*wp + g.KW - 1 + 32
+}
+
+// Cols is the number of grid positions, Q = M*Hp*Wp: the columns of a
+// product on the grid.
+func (gr Grid[T]) Cols() int { return gr.M * (gr.G.H + 2*gr.G.PH) * (gr.G.W + 2*gr.G.PW) }
+
+// LoadGrid lays out m CHW images x (one after another) as a grid in data,
+// which has at least GridLen(g, m) elements.
+func LoadGrid[T Float](g ConvGeom, m int, x, data []T) Grid[T] {
+	hp, wp, hw := g.H+2*g.PH, g.W+2*g.PW, g.H*g.W
+	plane := planeLen(g, m)
+	data = data[:g.C*plane]
+	ParallelFor(g.C, m*hp*wp, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			p := data[c*plane : (c+1)*plane]
+			clear(p)
+			for n := 0; n < m; n++ {
+				src := x[(n*g.C+c)*hw:][:hw]
+				for y := 0; y < g.H; y++ {
+					copy(p[(n*hp+y+g.PH)*wp+g.PW:][:g.W], src[y*g.W:][:g.W])
+				}
+			}
+		}
+	})
+	return Grid[T]{G: g, M: m, Data: data}
+}
+
+// GemmGrid computes c = alpha*op(A)*col + beta*c, where col [G.Rows(), Q]
+// is the column matrix on the grid, op(A) is m x G.Rows() and c is m x Q.
+// It needs the micro-kernels (GridWorth).
+func GemmGrid[T Float](transA bool, m int, alpha T, a []T, lda int, gr Grid[T], beta T, c []T, ldc int) {
+	g := gr.G
+	k, n := g.Rows(), gr.Cols()
+	plane, wp := planeLen(g, gr.M), g.W+2*g.PW
+	offs := make([]int, k)
+	for w := range offs {
+		ch, i, j := w/(g.KH*g.KW), w/g.KW%g.KH, w%g.KW
+		offs[w] = ch*plane + i*wp + j
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if workers == 1 || m*n*k < minGemmSplit {
+		gridGemm(transA, m, n, k, alpha, a, lda, gr.Data, offs, beta, c, ldc)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := blockBound(n, w, workers), blockBound(n, w+1, workers)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gridGemm(transA, m, hi-lo, k, alpha, a, lda, gr.Data[lo:], offs, beta, c[lo:], ldc)
+		}()
+	}
+	wg.Wait()
+}
+
+// gridGemm is packedGemm with B read in place: step l of column j is
+// b[offs[l]+j].
+func gridGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, b []T, offs []int, beta T, c []T, ldc int) {
+	scaleRows(m, n, beta, c, ldc)
+	if k == 0 || alpha == 0 {
+		return
+	}
+	mr, nr := microRows, microCols[T]()
+	bufs, pool := getPackBuffers[T]()
+	defer pool.Put(bufs)
+	bufs.tile = grow(bufs.tile, mr*nr)
+	kernel := microKernelRows[T]()
+	for pc := 0; pc < k; pc += blockK {
+		kb := min(blockK, k-pc)
+		o := &offs[pc]
+		for ic := 0; ic < m; ic += blockM {
+			mb := min(blockM, m-ic)
+			bufs.a = grow(bufs.a, (mb+mr-1)/mr*mr*kb)
+			packA(transA, a, lda, ic, mb, pc, kb, mr, bufs.a)
+			for jr := 0; jr < n; jr += nr {
+				bp := &b[jr]
+				cols := min(nr, n-jr)
+				for ir := 0; ir < mb; ir += mr {
+					ap := &bufs.a[ir*kb]
+					rows := min(mr, mb-ir)
+					off := (ic+ir)*ldc + jr
+					if rows == mr && cols == nr {
+						kernel(kb, ap, bp, o, &c[off], ldc, alpha)
+						continue
+					}
+					clear(bufs.tile)
+					kernel(kb, ap, bp, o, &bufs.tile[0], nr, alpha)
+					for i := 0; i < rows; i++ {
+						row := c[off+i*ldc:][:cols]
+						for j, v := range bufs.tile[i*nr:][:cols] {
+							row[j] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func microKernelRows[T Float]() func(k int, a, b *T, offs *int, c *T, ldc int, alpha T) {
+	var f any
+	var z T
+	if any(z) == any(float32(0)) {
+		f = micro.Sgemm12x32Rows
+	} else {
+		f = micro.Dgemm12x16Rows
+	}
+	return f.(func(k int, a, b *T, offs *int, c *T, ldc int, alpha T))
+}
+
+// Unpad copies (add false) or adds (add true) the output pixels of c
+// [o, Q], rows of grid positions, into dst, M images [o, OH, OW].
+func (gr Grid[T]) Unpad(c []T, o int, dst []T, add bool) {
+	g := gr.G
+	hp, wp, q, p := g.H+2*g.PH, g.W+2*g.PW, gr.Cols(), g.OH*g.OW
+	ParallelFor(gr.M, o*p, func(lo, hi int) {
+		for n := lo; n < hi; n++ {
+			for ch := 0; ch < o; ch++ {
+				d := dst[(n*o+ch)*p:][:p]
+				src := c[ch*q+n*hp*wp:]
+				for oy := 0; oy < g.OH; oy++ {
+					s := src[oy*wp:][:g.OW]
+					row := d[oy*g.OW:][:g.OW]
+					if !add {
+						copy(row, s)
+						continue
+					}
+					for x, v := range s {
+						row[x] += v
+					}
+				}
+			}
+		}
+	})
+}
+
+// Pad writes c [o, Q] from src, M images [o, OH, OW]: each output pixel at
+// its grid position and zero at the others (the inverse of Unpad).
+func (gr Grid[T]) Pad(src []T, o int, c []T) {
+	g := gr.G
+	hp, wp, q, p := g.H+2*g.PH, g.W+2*g.PW, gr.Cols(), g.OH*g.OW
+	ParallelFor(o, q, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			row := c[ch*q:][:q]
+			clear(row)
+			for n := 0; n < gr.M; n++ {
+				s := src[(n*o+ch)*p:][:p]
+				for oy := 0; oy < g.OH; oy++ {
+					copy(row[n*hp*wp+oy*wp:][:g.OW], s[oy*g.OW:][:g.OW])
+				}
+			}
+		}
+	})
+}
+
+// GemmGridT computes c = alpha*A*col^T + beta*c, the weight gradient's
+// product, where col [G.Rows(), Q] is the column matrix on the grid, A is
+// m x Q and zero at the grid positions that are not output pixels (as Pad
+// leaves it), and c is m x G.Rows(). It needs the micro-kernels
+// (GridWorth).
+//
+// It multiplies col A^T, whose left operand is the shifted planes read in
+// place by the micro-kernel and whose right operand, A^T, is the one
+// packed, and adds the transpose of that K x m result into c.
+func GemmGridT[T Float](m int, alpha T, a []T, lda int, gr Grid[T], beta T, c []T, ldc int) {
+	g := gr.G
+	k := g.Rows()
+	scaleRows(m, k, beta, c, ldc)
+	if alpha == 0 {
+		return
+	}
+	plane, wp := planeLen(g, gr.M), g.W+2*g.PW
+	offs := make([]int, k)
+	for w := range offs {
+		ch, i, j := w/(g.KH*g.KW), w/g.KW%g.KH, w%g.KW
+		offs[w] = ch*plane + i*wp + j
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if m*k*gr.Cols() < minGemmSplit {
+		workers = 1
+	}
+	workers = max(1, min(workers, k/microRows))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		// Worker w adds the windows lo..hi-1 (whole micro-panels).
+		lo, hi := w*k/workers/microRows*microRows, (w+1)*k/workers/microRows*microRows
+		if w == workers-1 {
+			hi = k
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gridGemmT(m, alpha, a, lda, gr, offs[lo:hi], c[lo:], ldc)
+		}()
+	}
+	wg.Wait()
+}
+
+// gridGemmT adds alpha*(rows offs of col) A^T, transposed, into c.
+func gridGemmT[T Float](m int, alpha T, a []T, lda int, gr Grid[T], offs []int, c []T, ldc int) {
+	q, k := gr.Cols(), len(offs)
+	mr, nr := microRows, microCols[T]()
+	bufs, pool := getPackBuffers[T]()
+	defer pool.Put(bufs)
+	np := (m + nr - 1) / nr * nr
+	bufs.tile = grow(bufs.tile, mr*nr)
+	bufs.ct = grow(bufs.ct, (k+mr-1)/mr*mr*np) // col A^T, k x np (whole micro-panels)
+	clear(bufs.ct)
+	bufs.zero = grow(bufs.zero, blockK)
+	clear(bufs.zero)
+	kernel := microKernelARows[T]()
+	var rows [microRows]*T
+	for pc := 0; pc < q; pc += blockK {
+		kb := min(blockK, q-pc)
+		bufs.b = grow(bufs.b, np*kb)
+		packB(true, a, lda, pc, kb, 0, m, nr, bufs.b) // A^T
+		for ir := 0; ir < k; ir += mr {
+			for i := range rows {
+				if ir+i < k {
+					rows[i] = &gr.Data[offs[ir+i]+pc]
+				} else {
+					rows[i] = &bufs.zero[0]
+				}
+			}
+			for jr := 0; jr < np; jr += nr {
+				kernel(kb, &rows, &bufs.b[jr*kb], &bufs.ct[ir*np+jr], np, 1)
+			}
+		}
+	}
+	// c[j, w] += alpha * ct[w, j]
+	for w := 0; w < k; w++ {
+		for j, v := range bufs.ct[w*np:][:m] {
+			c[j*ldc+w] += alpha * v
+		}
+	}
+}
+
+func microKernelARows[T Float]() func(k int, a *[microRows]*T, b, c *T, ldc int, alpha T) {
+	var f any
+	var z T
+	if any(z) == any(float32(0)) {
+		f = micro.Sgemm12x32ARows
+	} else {
+		f = micro.Dgemm12x16ARows
+	}
+	return f.(func(k int, a *[microRows]*T, b, c *T, ldc int, alpha T))
+}

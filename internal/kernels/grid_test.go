@@ -1,0 +1,77 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"winnow/internal/kernels/micro"
+)
+
+// TestGemmGrid checks products on the grid, unpadded, against the same
+// products with the column matrix formed by Im2col, for stride-1 windows
+// with and without padding, and that Unpad adds when asked.
+func TestGemmGrid(t *testing.T) {
+	if !micro.Available {
+		t.Skip("no micro-kernels on this CPU: grid products are not used")
+	}
+	rng := rand.New(rand.NewPCG(6, 6))
+	for _, tc := range []struct {
+		g         ConvGeom
+		images, m int
+	}{
+		{NewConvGeom(3, 32, 32, 3, 3, 1, 1, 1, 1), 3, 16},
+		{NewConvGeom(20, 16, 16, 3, 3, 1, 1, 1, 1), 5, 37},
+		{NewConvGeom(4, 9, 13, 5, 3, 1, 1, 2, 1), 2, 13},
+		{NewConvGeom(70, 12, 10, 3, 3, 1, 1, 0, 0), 3, 25},
+		{NewConvGeom(9, 7, 7, 1, 1, 1, 1, 0, 0), 4, 30},
+		{NewConvGeom(40, 20, 20, 3, 3, 1, 1, 1, 1), 3, 70},
+	} {
+		g := tc.g
+		t.Run(fmt.Sprintf("%+v/%d", g, tc.images), func(t *testing.T) {
+			x := Lowered[float64]{G: g, X: randSlice(rng, tc.images*g.C*g.H*g.W), Images: tc.images}
+			k, p := g.Rows(), g.Cols()
+			col := x.form() // [k, images*p], image-major columns
+			for _, transA := range []bool{false, true} {
+				a, lda := randSlice(rng, tc.m*k), k
+				if transA {
+					lda = tc.m
+				}
+				prod := make([]float64, tc.m*tc.images*p)
+				naiveGemm(transA, false, tc.m, tc.images*p, k, 0.5, a, lda, col, tc.images*p, 0, prod, tc.images*p)
+				// want [images, m, p] = prod rearranged, plus what dst held.
+				dst := randSlice(rng, tc.images*tc.m*p)
+				want := append([]float64(nil), dst...)
+				for n := 0; n < tc.images; n++ {
+					for o := 0; o < tc.m; o++ {
+						for i := 0; i < p; i++ {
+							want[(n*tc.m+o)*p+i] += prod[o*tc.images*p+n*p+i]
+						}
+					}
+				}
+				gr := LoadGrid(g, tc.images, x.X, make([]float64, GridLen(g, tc.images)))
+				q := gr.Cols()
+				c := randSlice(rng, tc.m*q) // beta 0 must ignore it
+				GemmGrid(transA, tc.m, 0.5, a, lda, gr, 0, c, q)
+				gr.Unpad(c, tc.m, dst, true)
+				assertClose(t, "GemmGrid + Unpad", dst, want)
+			}
+			// The weight gradient's product dy col^T, dy padded onto the grid.
+			dy := randSlice(rng, tc.images*tc.m*p)
+			dyCols := make([]float64, tc.m*tc.images*p) // [m, images*p]
+			for n := 0; n < tc.images; n++ {
+				for o := 0; o < tc.m; o++ {
+					copy(dyCols[o*tc.images*p+n*p:][:p], dy[(n*tc.m+o)*p:][:p])
+				}
+			}
+			c := randSlice(rng, tc.m*k)
+			want := append([]float64(nil), c...)
+			naiveGemm(false, true, tc.m, k, tc.images*p, 0.5, dyCols, tc.images*p, col, tc.images*p, 1, want, k)
+			gr := LoadGrid(g, tc.images, x.X, make([]float64, GridLen(g, tc.images)))
+			dyGrid := randSlice(rng, tc.m*gr.Cols())
+			gr.Pad(dy, tc.m, dyGrid)
+			GemmGridT(tc.m, 0.5, dyGrid, gr.Cols(), gr, 1, c, k)
+			assertClose(t, "Pad + GemmGridT", c, want)
+		})
+	}
+}

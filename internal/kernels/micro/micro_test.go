@@ -1,0 +1,133 @@
+package micro
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// want returns c + alpha * sum_l a(i, l) b(l, j) for a 12 x cols block.
+func want(k, cols int, a func(i, l int) float64, b func(l, j int) float64, c []float64, ldc int, alpha float64) []float64 {
+	out := append([]float64(nil), c...)
+	for i := 0; i < 12; i++ {
+		for j := 0; j < cols; j++ {
+			var s float64
+			for l := 0; l < k; l++ {
+				s += a(i, l) * b(l, j)
+			}
+			out[i*ldc+j] += alpha * s
+		}
+	}
+	return out
+}
+
+func check(t *testing.T, name string, got []float64, want []float64, tol float64) {
+	t.Helper()
+	for i := range got {
+		if math.Abs(got[i]-want[i]) > tol*(1+math.Abs(want[i])) {
+			t.Fatalf("%s: c[%d] = %v, want %v", name, i, got[i], want[i])
+		}
+	}
+}
+
+// TestKernels checks every kernel against the sum it computes, with a row
+// stride wider than the block (the columns past it must stay untouched),
+// for k = 0 (C unchanged) and k > 0.
+func TestKernels(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX-512 here")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	rnd := func(n int) []float64 {
+		s := make([]float64, n)
+		for i := range s {
+			s[i] = rng.NormFloat64()
+		}
+		return s
+	}
+	for _, k := range []int{0, 1, 7, 300} {
+		for _, cols := range []int{16, 32} {
+			ldc, alpha := cols+5, 0.75
+			ap, bp, c := rnd(12*k), rnd(k*cols), rnd(12*ldc)
+			// B rows in place at scattered offsets.
+			store, offs := rnd(k*cols+3*k+cols), make([]int, k)
+			for l := range offs {
+				offs[l] = (l * 7) % (2*k + 1)
+			}
+			// A rows in place.
+			rows := make([][]float64, 12)
+			for i := range rows {
+				rows[i] = rnd(k)
+			}
+			packedA := func(i, l int) float64 { return ap[l*12+i] }
+			packedB := func(l, j int) float64 { return bp[l*cols+j] }
+			inPlaceB := func(l, j int) float64 { return store[offs[l]+j] }
+			inPlaceA := func(i, l int) float64 { return rows[i][l] }
+			w1 := want(k, cols, packedA, packedB, c, ldc, alpha)
+			w2 := want(k, cols, packedA, inPlaceB, c, ldc, alpha)
+			w3 := want(k, cols, inPlaceA, packedB, c, ldc, alpha)
+			if cols == 16 {
+				c64 := append([]float64(nil), c...)
+				Dgemm12x16(k, ptr(ap), ptr(bp), &c64[0], ldc, alpha)
+				check(t, "Dgemm12x16", c64, w1, 1e-12)
+				copy(c64, c)
+				Dgemm12x16Rows(k, ptr(ap), &store[0], ptrInt(offs), &c64[0], ldc, alpha)
+				check(t, "Dgemm12x16Rows", c64, w2, 1e-12)
+				copy(c64, c)
+				var rp [12]*float64
+				for i := range rp {
+					rp[i] = ptr(rows[i])
+				}
+				Dgemm12x16ARows(k, &rp, ptr(bp), &c64[0], ldc, alpha)
+				check(t, "Dgemm12x16ARows", c64, w3, 1e-12)
+				continue
+			}
+			c32 := to32(c)
+			Sgemm12x32(k, ptr(to32(ap)), ptr(to32(bp)), &c32[0], ldc, float32(alpha))
+			check(t, "Sgemm12x32", to64(c32), w1, 1e-4)
+			c32 = to32(c)
+			s32 := to32(store)
+			Sgemm12x32Rows(k, ptr(to32(ap)), &s32[0], ptrInt(offs), &c32[0], ldc, float32(alpha))
+			check(t, "Sgemm12x32Rows", to64(c32), w2, 1e-4)
+			c32 = to32(c)
+			var rp [12]*float32
+			for i := range rp {
+				rp[i] = ptr(to32(rows[i]))
+			}
+			Sgemm12x32ARows(k, &rp, ptr(to32(bp)), &c32[0], ldc, float32(alpha))
+			check(t, "Sgemm12x32ARows", to64(c32), w3, 1e-4)
+		}
+	}
+}
+
+// ptr is &s[0], or a pointer to a dummy value for an empty s (k = 0: the
+// kernels read nothing).
+func ptr[T float32 | float64](s []T) *T {
+	if len(s) == 0 {
+		return new(T)
+	}
+	return &s[0]
+}
+
+func ptrInt(s []int) *int {
+	if len(s) == 0 {
+		return new(int)
+	}
+	return &s[0]
+}
+
+func to32(s []float64) []float32 {
+	o := make([]float32, len(s))
+	for i, v := range s {
+		o[i] = float32(v)
+	}
+	return o
+}
+
+func to64(s []float32) []float64 {
+	o := make([]float64, len(s))
+	for i, v := range s {
+		o[i] = float64(v)
+	}
+	return o
+}
