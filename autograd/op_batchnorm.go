@@ -103,7 +103,7 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 			if train {
 				mean, variance := channelMoments(x.Value, n, c, hw, ch)
 				mu, sd = T(mean), T(math.Sqrt(variance+float64(eps)))
-			if update {
+				if update {
 					mom := stats.Momentum
 					stats.Mean[ch] = (1-mom)*stats.Mean[ch] + mom*mu
 					unbiased := variance
