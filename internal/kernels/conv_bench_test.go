@@ -9,12 +9,16 @@ import (
 // channels, 3x3, 32x32, 14 images): forward by packing, forward on the
 // grid, and the weight gradient's product.
 func convBenchSetup(b *testing.B) (ConvGeom, int, []float32, []float32, []float32) {
+	return convBenchSetupO(b, 32)
+}
+
+func convBenchSetupO(b *testing.B, o int) (ConvGeom, int, []float32, []float32, []float32) {
 	g := NewConvGeom(32, 32, 32, 3, 3, 1, 1, 1, 1)
 	images := 14
 	rng := rand.New(rand.NewPCG(1, 1))
 	x := to32(randSlice(rng, images*g.C*g.H*g.W))
-	w := to32(randSlice(rng, 32*g.Rows()))
-	c := make([]float32, 32*images*(g.H+2)*(g.W+2))
+	w := to32(randSlice(rng, o*g.Rows()))
+	c := make([]float32, o*images*(g.H+2)*(g.W+2))
 	b.ReportAllocs()
 	return g, images, x, w, c
 }
@@ -59,3 +63,16 @@ func BenchmarkConvWeightGradGrid(b *testing.B) {
 	}
 	reportConvFLOPs(b, g, images, 32)
 }
+
+func benchGridO(b *testing.B, o int) {
+	g, images, x, w, c := convBenchSetupO(b, o)
+	data := make([]float32, GridLen(g, images))
+	for i := 0; i < b.N; i++ {
+		gr := LoadGrid(g, images, x, data)
+		GemmGrid(false, o, 1, w, g.Rows(), gr, 0, c, gr.Cols())
+	}
+	reportConvFLOPs(b, g, images, o)
+}
+
+func BenchmarkConvForwardGrid36(b *testing.B) { benchGridO(b, 36) }
+func BenchmarkConvForwardGrid48(b *testing.B) { benchGridO(b, 48) }

@@ -95,8 +95,8 @@ func packedGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src 
 	kernel := microKernel[T]()
 	for jc := 0; jc < n; jc += blockN {
 		nb := min(blockN, n-jc)
-		for pc := 0; pc < k; pc += blockK {
-			kb := min(blockK, k-pc)
+		for pc, step := 0, blockSteps(k); pc < k; pc += step {
+			kb := min(step, k-pc)
 			bufs.b = grow(bufs.b, (nb+nr-1)/nr*nr*kb)
 			src.pack(pc, kb, jOff+jc, nb, nr, bufs.b)
 			for ic := 0; ic < m; ic += blockM {
@@ -110,14 +110,14 @@ func packedGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src 
 						ap := &bufs.a[ir*kb]
 						rows := min(mr, mb-ir)
 						off := (ic+ir)*ldc + jc + jr
-						if rows == mr && cols == nr {
-							kernel(kb, ap, bp, &c[off], ldc, alpha)
+						if cols == nr {
+							kernel(kb, ap, bp, &c[off], ldc, rows, alpha)
 							continue
 						}
-						// Ragged edge: the kernel writes a whole block into
-						// the tile; only its valid part reaches C.
+						// Ragged columns: the kernel writes whole rows into
+						// the tile; only their valid part reaches C.
 						clear(bufs.tile)
-						kernel(kb, ap, bp, &bufs.tile[0], nr, alpha)
+						kernel(kb, ap, bp, &bufs.tile[0], nr, rows, alpha)
 						for i := 0; i < rows; i++ {
 							row := c[off+i*ldc:][:cols]
 							for j, v := range bufs.tile[i*nr:][:cols] {
@@ -163,7 +163,7 @@ func splitPacked[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src
 	wg.Wait()
 }
 
-func microKernel[T Float]() func(k int, a, b, c *T, ldc int, alpha T) {
+func microKernel[T Float]() func(k int, a, b, c *T, ldc, rows int, alpha T) {
 	var f any
 	var z T
 	if any(z) == any(float32(0)) {
@@ -171,7 +171,7 @@ func microKernel[T Float]() func(k int, a, b, c *T, ldc int, alpha T) {
 	} else {
 		f = micro.Dgemm12x16
 	}
-	return f.(func(k int, a, b, c *T, ldc int, alpha T))
+	return f.(func(k int, a, b, c *T, ldc, rows int, alpha T))
 }
 
 // packB copies rows pc..pc+kb and columns jc..jc+nb of op(B) into panels of
@@ -245,4 +245,12 @@ func scaleRows[T Float](m, n int, beta T, c []T, ldc int) {
 			}
 		}
 	}
+}
+
+// blockSteps splits k into the fewest blocks of at most blockK steps, of
+// equal size: every micro-kernel call then runs long enough to pay for
+// loading and storing its block of C.
+func blockSteps(k int) int {
+	n := (k + blockK - 1) / blockK
+	return (k + n - 1) / n
 }

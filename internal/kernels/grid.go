@@ -109,8 +109,8 @@ func gridGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, b []T,
 	defer pool.Put(bufs)
 	bufs.tile = grow(bufs.tile, mr*nr)
 	kernel := microKernelRows[T]()
-	for pc := 0; pc < k; pc += blockK {
-		kb := min(blockK, k-pc)
+	for pc, step := 0, blockSteps(k); pc < k; pc += step {
+		kb := min(step, k-pc)
 		o := &offs[pc]
 		for ic := 0; ic < m; ic += blockM {
 			mb := min(blockM, m-ic)
@@ -123,12 +123,12 @@ func gridGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, b []T,
 					ap := &bufs.a[ir*kb]
 					rows := min(mr, mb-ir)
 					off := (ic+ir)*ldc + jr
-					if rows == mr && cols == nr {
-						kernel(kb, ap, bp, o, &c[off], ldc, alpha)
+					if cols == nr {
+						kernel(kb, ap, bp, o, &c[off], ldc, rows, alpha)
 						continue
 					}
 					clear(bufs.tile)
-					kernel(kb, ap, bp, o, &bufs.tile[0], nr, alpha)
+					kernel(kb, ap, bp, o, &bufs.tile[0], nr, rows, alpha)
 					for i := 0; i < rows; i++ {
 						row := c[off+i*ldc:][:cols]
 						for j, v := range bufs.tile[i*nr:][:cols] {
@@ -141,7 +141,7 @@ func gridGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, b []T,
 	}
 }
 
-func microKernelRows[T Float]() func(k int, a, b *T, offs *int, c *T, ldc int, alpha T) {
+func microKernelRows[T Float]() func(k int, a, b *T, offs *int, c *T, ldc, rows int, alpha T) {
 	var f any
 	var z T
 	if any(z) == any(float32(0)) {
@@ -149,7 +149,7 @@ func microKernelRows[T Float]() func(k int, a, b *T, offs *int, c *T, ldc int, a
 	} else {
 		f = micro.Dgemm12x16Rows
 	}
-	return f.(func(k int, a, b *T, offs *int, c *T, ldc int, alpha T))
+	return f.(func(k int, a, b *T, offs *int, c *T, ldc, rows int, alpha T))
 }
 
 // Unpad copies (add false) or adds (add true) the output pixels of c
@@ -267,7 +267,7 @@ func gridGemmT[T Float](m int, alpha T, a []T, lda int, gr Grid[T], offs []int, 
 				}
 			}
 			for jr := 0; jr < np; jr += nr {
-				kernel(kb, &rows, &bufs.b[jr*kb], &bufs.ct[ir*np+jr], np, 1)
+				kernel(kb, &rows, &bufs.b[jr*kb], &bufs.ct[ir*np+jr], np, mr, 1)
 			}
 		}
 	}
@@ -279,7 +279,7 @@ func gridGemmT[T Float](m int, alpha T, a []T, lda int, gr Grid[T], offs []int, 
 	}
 }
 
-func microKernelARows[T Float]() func(k int, a *[microRows]*T, b, c *T, ldc int, alpha T) {
+func microKernelARows[T Float]() func(k int, a *[microRows]*T, b, c *T, ldc, rows int, alpha T) {
 	var f any
 	var z T
 	if any(z) == any(float32(0)) {
@@ -287,5 +287,5 @@ func microKernelARows[T Float]() func(k int, a *[microRows]*T, b, c *T, ldc int,
 	} else {
 		f = micro.Dgemm12x16ARows
 	}
-	return f.(func(k int, a *[microRows]*T, b, c *T, ldc int, alpha T))
+	return f.(func(k int, a *[microRows]*T, b, c *T, ldc, rows int, alpha T))
 }

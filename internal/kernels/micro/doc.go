@@ -5,7 +5,12 @@
 //
 // Each kernel multiplies a packed panel of A (k steps of 12 values) by a
 // packed panel of B (k steps of Cols values) and adds alpha times the
-// product to a 12 x Cols block of C with row stride ldc:
+// product to the first rows rows of a 12 x Cols block of C with row stride
+// ldc:
 //
-//	c[i*ldc+j] += alpha * sum_l a[l*12+i] * b[l*Cols+j]
+//	c[i*ldc+j] += alpha * sum_l a[l*12+i] * b[l*Cols+j]   (i < rows)
+//
+// The Rows variants read B in place, step l from b[offs[l]:]; the ARows
+// variants read A in place from 12 row pointers. Convolutions use them to
+// multiply with column matrices that are never formed.
 package micro

@@ -4,8 +4,8 @@
 
 #include "textflag.h"
 
-// func Sgemm12x32(k int, a, b, c *float32, ldc int, alpha float32)
-TEXT ·Sgemm12x32(SB), NOSPLIT, $0-44
+// func Sgemm12x32(k int, a, b, c *float32, ldc, rows int, alpha float32)
+TEXT ·Sgemm12x32(SB), NOSPLIT, $0-52
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -82,13 +82,16 @@ Sgemm12x32_loop:
 	DECQ CX
 	JNZ  Sgemm12x32_loop
 Sgemm12x32_store:
-	VBROADCASTSS alpha+40(FP), Z24
+	MOVQ rows+40(FP), DI
+	VBROADCASTSS alpha+48(FP), Z24
 	VMULPS Z24, Z0, Z0
 	VMULPS Z24, Z1, Z1
 	VADDPS (DX), Z0, Z0
 	VADDPS 64(DX), Z1, Z1
 	VMOVUPS Z0, (DX)
 	VMOVUPS Z1, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32_done
 	ADDQ SI, DX
 	VMULPS Z24, Z2, Z2
 	VMULPS Z24, Z3, Z3
@@ -96,6 +99,8 @@ Sgemm12x32_store:
 	VADDPS 64(DX), Z3, Z3
 	VMOVUPS Z2, (DX)
 	VMOVUPS Z3, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32_done
 	ADDQ SI, DX
 	VMULPS Z24, Z4, Z4
 	VMULPS Z24, Z5, Z5
@@ -103,6 +108,8 @@ Sgemm12x32_store:
 	VADDPS 64(DX), Z5, Z5
 	VMOVUPS Z4, (DX)
 	VMOVUPS Z5, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32_done
 	ADDQ SI, DX
 	VMULPS Z24, Z6, Z6
 	VMULPS Z24, Z7, Z7
@@ -110,6 +117,8 @@ Sgemm12x32_store:
 	VADDPS 64(DX), Z7, Z7
 	VMOVUPS Z6, (DX)
 	VMOVUPS Z7, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32_done
 	ADDQ SI, DX
 	VMULPS Z24, Z8, Z8
 	VMULPS Z24, Z9, Z9
@@ -117,6 +126,8 @@ Sgemm12x32_store:
 	VADDPS 64(DX), Z9, Z9
 	VMOVUPS Z8, (DX)
 	VMOVUPS Z9, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32_done
 	ADDQ SI, DX
 	VMULPS Z24, Z10, Z10
 	VMULPS Z24, Z11, Z11
@@ -124,6 +135,8 @@ Sgemm12x32_store:
 	VADDPS 64(DX), Z11, Z11
 	VMOVUPS Z10, (DX)
 	VMOVUPS Z11, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32_done
 	ADDQ SI, DX
 	VMULPS Z24, Z12, Z12
 	VMULPS Z24, Z13, Z13
@@ -131,6 +144,8 @@ Sgemm12x32_store:
 	VADDPS 64(DX), Z13, Z13
 	VMOVUPS Z12, (DX)
 	VMOVUPS Z13, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32_done
 	ADDQ SI, DX
 	VMULPS Z24, Z14, Z14
 	VMULPS Z24, Z15, Z15
@@ -138,6 +153,8 @@ Sgemm12x32_store:
 	VADDPS 64(DX), Z15, Z15
 	VMOVUPS Z14, (DX)
 	VMOVUPS Z15, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32_done
 	ADDQ SI, DX
 	VMULPS Z24, Z16, Z16
 	VMULPS Z24, Z17, Z17
@@ -145,6 +162,8 @@ Sgemm12x32_store:
 	VADDPS 64(DX), Z17, Z17
 	VMOVUPS Z16, (DX)
 	VMOVUPS Z17, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32_done
 	ADDQ SI, DX
 	VMULPS Z24, Z18, Z18
 	VMULPS Z24, Z19, Z19
@@ -152,6 +171,8 @@ Sgemm12x32_store:
 	VADDPS 64(DX), Z19, Z19
 	VMOVUPS Z18, (DX)
 	VMOVUPS Z19, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32_done
 	ADDQ SI, DX
 	VMULPS Z24, Z20, Z20
 	VMULPS Z24, Z21, Z21
@@ -159,6 +180,8 @@ Sgemm12x32_store:
 	VADDPS 64(DX), Z21, Z21
 	VMOVUPS Z20, (DX)
 	VMOVUPS Z21, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32_done
 	ADDQ SI, DX
 	VMULPS Z24, Z22, Z22
 	VMULPS Z24, Z23, Z23
@@ -166,12 +189,12 @@ Sgemm12x32_store:
 	VADDPS 64(DX), Z23, Z23
 	VMOVUPS Z22, (DX)
 	VMOVUPS Z23, 64(DX)
-	ADDQ SI, DX
+Sgemm12x32_done:
 	VZEROUPPER
 	RET
 
-// func Sgemm12x32Rows(k int, a, b *float32, offs *int, c *float32, ldc int, alpha float32)
-TEXT ·Sgemm12x32Rows(SB), NOSPLIT, $0-52
+// func Sgemm12x32Rows(k int, a, b *float32, offs *int, c *float32, ldc, rows int, alpha float32)
+TEXT ·Sgemm12x32Rows(SB), NOSPLIT, $0-60
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -250,13 +273,16 @@ Sgemm12x32Rows_loop:
 	DECQ CX
 	JNZ  Sgemm12x32Rows_loop
 Sgemm12x32Rows_store:
-	VBROADCASTSS alpha+48(FP), Z24
+	MOVQ rows+48(FP), DI
+	VBROADCASTSS alpha+56(FP), Z24
 	VMULPS Z24, Z0, Z0
 	VMULPS Z24, Z1, Z1
 	VADDPS (DX), Z0, Z0
 	VADDPS 64(DX), Z1, Z1
 	VMOVUPS Z0, (DX)
 	VMOVUPS Z1, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32Rows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z2, Z2
 	VMULPS Z24, Z3, Z3
@@ -264,6 +290,8 @@ Sgemm12x32Rows_store:
 	VADDPS 64(DX), Z3, Z3
 	VMOVUPS Z2, (DX)
 	VMOVUPS Z3, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32Rows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z4, Z4
 	VMULPS Z24, Z5, Z5
@@ -271,6 +299,8 @@ Sgemm12x32Rows_store:
 	VADDPS 64(DX), Z5, Z5
 	VMOVUPS Z4, (DX)
 	VMOVUPS Z5, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32Rows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z6, Z6
 	VMULPS Z24, Z7, Z7
@@ -278,6 +308,8 @@ Sgemm12x32Rows_store:
 	VADDPS 64(DX), Z7, Z7
 	VMOVUPS Z6, (DX)
 	VMOVUPS Z7, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32Rows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z8, Z8
 	VMULPS Z24, Z9, Z9
@@ -285,6 +317,8 @@ Sgemm12x32Rows_store:
 	VADDPS 64(DX), Z9, Z9
 	VMOVUPS Z8, (DX)
 	VMOVUPS Z9, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32Rows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z10, Z10
 	VMULPS Z24, Z11, Z11
@@ -292,6 +326,8 @@ Sgemm12x32Rows_store:
 	VADDPS 64(DX), Z11, Z11
 	VMOVUPS Z10, (DX)
 	VMOVUPS Z11, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32Rows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z12, Z12
 	VMULPS Z24, Z13, Z13
@@ -299,6 +335,8 @@ Sgemm12x32Rows_store:
 	VADDPS 64(DX), Z13, Z13
 	VMOVUPS Z12, (DX)
 	VMOVUPS Z13, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32Rows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z14, Z14
 	VMULPS Z24, Z15, Z15
@@ -306,6 +344,8 @@ Sgemm12x32Rows_store:
 	VADDPS 64(DX), Z15, Z15
 	VMOVUPS Z14, (DX)
 	VMOVUPS Z15, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32Rows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z16, Z16
 	VMULPS Z24, Z17, Z17
@@ -313,6 +353,8 @@ Sgemm12x32Rows_store:
 	VADDPS 64(DX), Z17, Z17
 	VMOVUPS Z16, (DX)
 	VMOVUPS Z17, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32Rows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z18, Z18
 	VMULPS Z24, Z19, Z19
@@ -320,6 +362,8 @@ Sgemm12x32Rows_store:
 	VADDPS 64(DX), Z19, Z19
 	VMOVUPS Z18, (DX)
 	VMOVUPS Z19, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32Rows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z20, Z20
 	VMULPS Z24, Z21, Z21
@@ -327,6 +371,8 @@ Sgemm12x32Rows_store:
 	VADDPS 64(DX), Z21, Z21
 	VMOVUPS Z20, (DX)
 	VMOVUPS Z21, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32Rows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z22, Z22
 	VMULPS Z24, Z23, Z23
@@ -334,12 +380,12 @@ Sgemm12x32Rows_store:
 	VADDPS 64(DX), Z23, Z23
 	VMOVUPS Z22, (DX)
 	VMOVUPS Z23, 64(DX)
-	ADDQ SI, DX
+Sgemm12x32Rows_done:
 	VZEROUPPER
 	RET
 
-// func Sgemm12x32ARows(k int, a *[12]*float32, b, c *float32, ldc int, alpha float32)
-TEXT ·Sgemm12x32ARows(SB), NOSPLIT, $0-44
+// func Sgemm12x32ARows(k int, a *[12]*float32, b, c *float32, ldc, rows int, alpha float32)
+TEXT ·Sgemm12x32ARows(SB), NOSPLIT, $0-52
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -440,13 +486,16 @@ Sgemm12x32ARows_store:
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), SI
 	SHLQ $2, SI
-	VBROADCASTSS alpha+40(FP), Z24
+	MOVQ rows+40(FP), DI
+	VBROADCASTSS alpha+48(FP), Z24
 	VMULPS Z24, Z0, Z0
 	VMULPS Z24, Z1, Z1
 	VADDPS (DX), Z0, Z0
 	VADDPS 64(DX), Z1, Z1
 	VMOVUPS Z0, (DX)
 	VMOVUPS Z1, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32ARows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z2, Z2
 	VMULPS Z24, Z3, Z3
@@ -454,6 +503,8 @@ Sgemm12x32ARows_store:
 	VADDPS 64(DX), Z3, Z3
 	VMOVUPS Z2, (DX)
 	VMOVUPS Z3, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32ARows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z4, Z4
 	VMULPS Z24, Z5, Z5
@@ -461,6 +512,8 @@ Sgemm12x32ARows_store:
 	VADDPS 64(DX), Z5, Z5
 	VMOVUPS Z4, (DX)
 	VMOVUPS Z5, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32ARows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z6, Z6
 	VMULPS Z24, Z7, Z7
@@ -468,6 +521,8 @@ Sgemm12x32ARows_store:
 	VADDPS 64(DX), Z7, Z7
 	VMOVUPS Z6, (DX)
 	VMOVUPS Z7, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32ARows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z8, Z8
 	VMULPS Z24, Z9, Z9
@@ -475,6 +530,8 @@ Sgemm12x32ARows_store:
 	VADDPS 64(DX), Z9, Z9
 	VMOVUPS Z8, (DX)
 	VMOVUPS Z9, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32ARows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z10, Z10
 	VMULPS Z24, Z11, Z11
@@ -482,6 +539,8 @@ Sgemm12x32ARows_store:
 	VADDPS 64(DX), Z11, Z11
 	VMOVUPS Z10, (DX)
 	VMOVUPS Z11, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32ARows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z12, Z12
 	VMULPS Z24, Z13, Z13
@@ -489,6 +548,8 @@ Sgemm12x32ARows_store:
 	VADDPS 64(DX), Z13, Z13
 	VMOVUPS Z12, (DX)
 	VMOVUPS Z13, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32ARows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z14, Z14
 	VMULPS Z24, Z15, Z15
@@ -496,6 +557,8 @@ Sgemm12x32ARows_store:
 	VADDPS 64(DX), Z15, Z15
 	VMOVUPS Z14, (DX)
 	VMOVUPS Z15, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32ARows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z16, Z16
 	VMULPS Z24, Z17, Z17
@@ -503,6 +566,8 @@ Sgemm12x32ARows_store:
 	VADDPS 64(DX), Z17, Z17
 	VMOVUPS Z16, (DX)
 	VMOVUPS Z17, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32ARows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z18, Z18
 	VMULPS Z24, Z19, Z19
@@ -510,6 +575,8 @@ Sgemm12x32ARows_store:
 	VADDPS 64(DX), Z19, Z19
 	VMOVUPS Z18, (DX)
 	VMOVUPS Z19, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32ARows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z20, Z20
 	VMULPS Z24, Z21, Z21
@@ -517,6 +584,8 @@ Sgemm12x32ARows_store:
 	VADDPS 64(DX), Z21, Z21
 	VMOVUPS Z20, (DX)
 	VMOVUPS Z21, 64(DX)
+	DECQ DI
+	JZ   Sgemm12x32ARows_done
 	ADDQ SI, DX
 	VMULPS Z24, Z22, Z22
 	VMULPS Z24, Z23, Z23
@@ -524,12 +593,12 @@ Sgemm12x32ARows_store:
 	VADDPS 64(DX), Z23, Z23
 	VMOVUPS Z22, (DX)
 	VMOVUPS Z23, 64(DX)
-	ADDQ SI, DX
+Sgemm12x32ARows_done:
 	VZEROUPPER
 	RET
 
-// func Dgemm12x16(k int, a, b, c *float64, ldc int, alpha float64)
-TEXT ·Dgemm12x16(SB), NOSPLIT, $0-48
+// func Dgemm12x16(k int, a, b, c *float64, ldc, rows int, alpha float64)
+TEXT ·Dgemm12x16(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -606,13 +675,16 @@ Dgemm12x16_loop:
 	DECQ CX
 	JNZ  Dgemm12x16_loop
 Dgemm12x16_store:
-	VBROADCASTSD alpha+40(FP), Z24
+	MOVQ rows+40(FP), DI
+	VBROADCASTSD alpha+48(FP), Z24
 	VMULPD Z24, Z0, Z0
 	VMULPD Z24, Z1, Z1
 	VADDPD (DX), Z0, Z0
 	VADDPD 64(DX), Z1, Z1
 	VMOVUPD Z0, (DX)
 	VMOVUPD Z1, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16_done
 	ADDQ SI, DX
 	VMULPD Z24, Z2, Z2
 	VMULPD Z24, Z3, Z3
@@ -620,6 +692,8 @@ Dgemm12x16_store:
 	VADDPD 64(DX), Z3, Z3
 	VMOVUPD Z2, (DX)
 	VMOVUPD Z3, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16_done
 	ADDQ SI, DX
 	VMULPD Z24, Z4, Z4
 	VMULPD Z24, Z5, Z5
@@ -627,6 +701,8 @@ Dgemm12x16_store:
 	VADDPD 64(DX), Z5, Z5
 	VMOVUPD Z4, (DX)
 	VMOVUPD Z5, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16_done
 	ADDQ SI, DX
 	VMULPD Z24, Z6, Z6
 	VMULPD Z24, Z7, Z7
@@ -634,6 +710,8 @@ Dgemm12x16_store:
 	VADDPD 64(DX), Z7, Z7
 	VMOVUPD Z6, (DX)
 	VMOVUPD Z7, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16_done
 	ADDQ SI, DX
 	VMULPD Z24, Z8, Z8
 	VMULPD Z24, Z9, Z9
@@ -641,6 +719,8 @@ Dgemm12x16_store:
 	VADDPD 64(DX), Z9, Z9
 	VMOVUPD Z8, (DX)
 	VMOVUPD Z9, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16_done
 	ADDQ SI, DX
 	VMULPD Z24, Z10, Z10
 	VMULPD Z24, Z11, Z11
@@ -648,6 +728,8 @@ Dgemm12x16_store:
 	VADDPD 64(DX), Z11, Z11
 	VMOVUPD Z10, (DX)
 	VMOVUPD Z11, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16_done
 	ADDQ SI, DX
 	VMULPD Z24, Z12, Z12
 	VMULPD Z24, Z13, Z13
@@ -655,6 +737,8 @@ Dgemm12x16_store:
 	VADDPD 64(DX), Z13, Z13
 	VMOVUPD Z12, (DX)
 	VMOVUPD Z13, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16_done
 	ADDQ SI, DX
 	VMULPD Z24, Z14, Z14
 	VMULPD Z24, Z15, Z15
@@ -662,6 +746,8 @@ Dgemm12x16_store:
 	VADDPD 64(DX), Z15, Z15
 	VMOVUPD Z14, (DX)
 	VMOVUPD Z15, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16_done
 	ADDQ SI, DX
 	VMULPD Z24, Z16, Z16
 	VMULPD Z24, Z17, Z17
@@ -669,6 +755,8 @@ Dgemm12x16_store:
 	VADDPD 64(DX), Z17, Z17
 	VMOVUPD Z16, (DX)
 	VMOVUPD Z17, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16_done
 	ADDQ SI, DX
 	VMULPD Z24, Z18, Z18
 	VMULPD Z24, Z19, Z19
@@ -676,6 +764,8 @@ Dgemm12x16_store:
 	VADDPD 64(DX), Z19, Z19
 	VMOVUPD Z18, (DX)
 	VMOVUPD Z19, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16_done
 	ADDQ SI, DX
 	VMULPD Z24, Z20, Z20
 	VMULPD Z24, Z21, Z21
@@ -683,6 +773,8 @@ Dgemm12x16_store:
 	VADDPD 64(DX), Z21, Z21
 	VMOVUPD Z20, (DX)
 	VMOVUPD Z21, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16_done
 	ADDQ SI, DX
 	VMULPD Z24, Z22, Z22
 	VMULPD Z24, Z23, Z23
@@ -690,12 +782,12 @@ Dgemm12x16_store:
 	VADDPD 64(DX), Z23, Z23
 	VMOVUPD Z22, (DX)
 	VMOVUPD Z23, 64(DX)
-	ADDQ SI, DX
+Dgemm12x16_done:
 	VZEROUPPER
 	RET
 
-// func Dgemm12x16Rows(k int, a, b *float64, offs *int, c *float64, ldc int, alpha float64)
-TEXT ·Dgemm12x16Rows(SB), NOSPLIT, $0-56
+// func Dgemm12x16Rows(k int, a, b *float64, offs *int, c *float64, ldc, rows int, alpha float64)
+TEXT ·Dgemm12x16Rows(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -774,13 +866,16 @@ Dgemm12x16Rows_loop:
 	DECQ CX
 	JNZ  Dgemm12x16Rows_loop
 Dgemm12x16Rows_store:
-	VBROADCASTSD alpha+48(FP), Z24
+	MOVQ rows+48(FP), DI
+	VBROADCASTSD alpha+56(FP), Z24
 	VMULPD Z24, Z0, Z0
 	VMULPD Z24, Z1, Z1
 	VADDPD (DX), Z0, Z0
 	VADDPD 64(DX), Z1, Z1
 	VMOVUPD Z0, (DX)
 	VMOVUPD Z1, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16Rows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z2, Z2
 	VMULPD Z24, Z3, Z3
@@ -788,6 +883,8 @@ Dgemm12x16Rows_store:
 	VADDPD 64(DX), Z3, Z3
 	VMOVUPD Z2, (DX)
 	VMOVUPD Z3, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16Rows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z4, Z4
 	VMULPD Z24, Z5, Z5
@@ -795,6 +892,8 @@ Dgemm12x16Rows_store:
 	VADDPD 64(DX), Z5, Z5
 	VMOVUPD Z4, (DX)
 	VMOVUPD Z5, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16Rows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z6, Z6
 	VMULPD Z24, Z7, Z7
@@ -802,6 +901,8 @@ Dgemm12x16Rows_store:
 	VADDPD 64(DX), Z7, Z7
 	VMOVUPD Z6, (DX)
 	VMOVUPD Z7, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16Rows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z8, Z8
 	VMULPD Z24, Z9, Z9
@@ -809,6 +910,8 @@ Dgemm12x16Rows_store:
 	VADDPD 64(DX), Z9, Z9
 	VMOVUPD Z8, (DX)
 	VMOVUPD Z9, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16Rows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z10, Z10
 	VMULPD Z24, Z11, Z11
@@ -816,6 +919,8 @@ Dgemm12x16Rows_store:
 	VADDPD 64(DX), Z11, Z11
 	VMOVUPD Z10, (DX)
 	VMOVUPD Z11, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16Rows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z12, Z12
 	VMULPD Z24, Z13, Z13
@@ -823,6 +928,8 @@ Dgemm12x16Rows_store:
 	VADDPD 64(DX), Z13, Z13
 	VMOVUPD Z12, (DX)
 	VMOVUPD Z13, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16Rows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z14, Z14
 	VMULPD Z24, Z15, Z15
@@ -830,6 +937,8 @@ Dgemm12x16Rows_store:
 	VADDPD 64(DX), Z15, Z15
 	VMOVUPD Z14, (DX)
 	VMOVUPD Z15, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16Rows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z16, Z16
 	VMULPD Z24, Z17, Z17
@@ -837,6 +946,8 @@ Dgemm12x16Rows_store:
 	VADDPD 64(DX), Z17, Z17
 	VMOVUPD Z16, (DX)
 	VMOVUPD Z17, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16Rows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z18, Z18
 	VMULPD Z24, Z19, Z19
@@ -844,6 +955,8 @@ Dgemm12x16Rows_store:
 	VADDPD 64(DX), Z19, Z19
 	VMOVUPD Z18, (DX)
 	VMOVUPD Z19, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16Rows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z20, Z20
 	VMULPD Z24, Z21, Z21
@@ -851,6 +964,8 @@ Dgemm12x16Rows_store:
 	VADDPD 64(DX), Z21, Z21
 	VMOVUPD Z20, (DX)
 	VMOVUPD Z21, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16Rows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z22, Z22
 	VMULPD Z24, Z23, Z23
@@ -858,12 +973,12 @@ Dgemm12x16Rows_store:
 	VADDPD 64(DX), Z23, Z23
 	VMOVUPD Z22, (DX)
 	VMOVUPD Z23, 64(DX)
-	ADDQ SI, DX
+Dgemm12x16Rows_done:
 	VZEROUPPER
 	RET
 
-// func Dgemm12x16ARows(k int, a *[12]*float64, b, c *float64, ldc int, alpha float64)
-TEXT ·Dgemm12x16ARows(SB), NOSPLIT, $0-48
+// func Dgemm12x16ARows(k int, a *[12]*float64, b, c *float64, ldc, rows int, alpha float64)
+TEXT ·Dgemm12x16ARows(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -964,13 +1079,16 @@ Dgemm12x16ARows_store:
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), SI
 	SHLQ $3, SI
-	VBROADCASTSD alpha+40(FP), Z24
+	MOVQ rows+40(FP), DI
+	VBROADCASTSD alpha+48(FP), Z24
 	VMULPD Z24, Z0, Z0
 	VMULPD Z24, Z1, Z1
 	VADDPD (DX), Z0, Z0
 	VADDPD 64(DX), Z1, Z1
 	VMOVUPD Z0, (DX)
 	VMOVUPD Z1, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16ARows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z2, Z2
 	VMULPD Z24, Z3, Z3
@@ -978,6 +1096,8 @@ Dgemm12x16ARows_store:
 	VADDPD 64(DX), Z3, Z3
 	VMOVUPD Z2, (DX)
 	VMOVUPD Z3, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16ARows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z4, Z4
 	VMULPD Z24, Z5, Z5
@@ -985,6 +1105,8 @@ Dgemm12x16ARows_store:
 	VADDPD 64(DX), Z5, Z5
 	VMOVUPD Z4, (DX)
 	VMOVUPD Z5, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16ARows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z6, Z6
 	VMULPD Z24, Z7, Z7
@@ -992,6 +1114,8 @@ Dgemm12x16ARows_store:
 	VADDPD 64(DX), Z7, Z7
 	VMOVUPD Z6, (DX)
 	VMOVUPD Z7, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16ARows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z8, Z8
 	VMULPD Z24, Z9, Z9
@@ -999,6 +1123,8 @@ Dgemm12x16ARows_store:
 	VADDPD 64(DX), Z9, Z9
 	VMOVUPD Z8, (DX)
 	VMOVUPD Z9, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16ARows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z10, Z10
 	VMULPD Z24, Z11, Z11
@@ -1006,6 +1132,8 @@ Dgemm12x16ARows_store:
 	VADDPD 64(DX), Z11, Z11
 	VMOVUPD Z10, (DX)
 	VMOVUPD Z11, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16ARows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z12, Z12
 	VMULPD Z24, Z13, Z13
@@ -1013,6 +1141,8 @@ Dgemm12x16ARows_store:
 	VADDPD 64(DX), Z13, Z13
 	VMOVUPD Z12, (DX)
 	VMOVUPD Z13, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16ARows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z14, Z14
 	VMULPD Z24, Z15, Z15
@@ -1020,6 +1150,8 @@ Dgemm12x16ARows_store:
 	VADDPD 64(DX), Z15, Z15
 	VMOVUPD Z14, (DX)
 	VMOVUPD Z15, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16ARows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z16, Z16
 	VMULPD Z24, Z17, Z17
@@ -1027,6 +1159,8 @@ Dgemm12x16ARows_store:
 	VADDPD 64(DX), Z17, Z17
 	VMOVUPD Z16, (DX)
 	VMOVUPD Z17, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16ARows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z18, Z18
 	VMULPD Z24, Z19, Z19
@@ -1034,6 +1168,8 @@ Dgemm12x16ARows_store:
 	VADDPD 64(DX), Z19, Z19
 	VMOVUPD Z18, (DX)
 	VMOVUPD Z19, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16ARows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z20, Z20
 	VMULPD Z24, Z21, Z21
@@ -1041,6 +1177,8 @@ Dgemm12x16ARows_store:
 	VADDPD 64(DX), Z21, Z21
 	VMOVUPD Z20, (DX)
 	VMOVUPD Z21, 64(DX)
+	DECQ DI
+	JZ   Dgemm12x16ARows_done
 	ADDQ SI, DX
 	VMULPD Z24, Z22, Z22
 	VMULPD Z24, Z23, Z23
@@ -1048,6 +1186,6 @@ Dgemm12x16ARows_store:
 	VADDPD 64(DX), Z23, Z23
 	VMOVUPD Z22, (DX)
 	VMOVUPD Z23, 64(DX)
-	ADDQ SI, DX
+Dgemm12x16ARows_done:
 	VZEROUPPER
 	RET

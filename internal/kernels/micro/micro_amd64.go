@@ -10,35 +10,37 @@ import "golang.org/x/sys/cpu"
 // the operating system saves its registers.
 var Available = cpu.X86.HasAVX512F
 
-// Sgemm12x32 adds alpha * A B to the 12 x 32 block of C at c over k steps.
+// Sgemm12x32 adds alpha * A B, over k steps, to the first rows rows of the
+// 12 x 32 block of C at c.
 //
 //go:noescape
-func Sgemm12x32(k int, a, b, c *float32, ldc int, alpha float32)
+func Sgemm12x32(k int, a, b, c *float32, ldc, rows int, alpha float32)
 
-// Dgemm12x16 adds alpha * A B to the 12 x 16 block of C at c over k steps.
+// Dgemm12x16 adds alpha * A B, over k steps, to the first rows rows of the
+// 12 x 16 block of C at c.
 //
 //go:noescape
-func Dgemm12x16(k int, a, b, c *float64, ldc int, alpha float64)
+func Dgemm12x16(k int, a, b, c *float64, ldc, rows int, alpha float64)
 
 // Sgemm12x32Rows is Sgemm12x32 with B read in place: step l reads the 32
 // values at b[offs[l]:].
 //
 //go:noescape
-func Sgemm12x32Rows(k int, a, b *float32, offs *int, c *float32, ldc int, alpha float32)
+func Sgemm12x32Rows(k int, a, b *float32, offs *int, c *float32, ldc, rows int, alpha float32)
 
 // Dgemm12x16Rows is Dgemm12x16 with B read in place: step l reads the 16
 // values at b[offs[l]:].
 //
 //go:noescape
-func Dgemm12x16Rows(k int, a, b *float64, offs *int, c *float64, ldc int, alpha float64)
+func Dgemm12x16Rows(k int, a, b *float64, offs *int, c *float64, ldc, rows int, alpha float64)
 
 // Sgemm12x32ARows is Sgemm12x32 with A read in place: step l broadcasts
 // a[i][l] from the 12 rows a[i], each of k values.
 //
 //go:noescape
-func Sgemm12x32ARows(k int, a *[12]*float32, b, c *float32, ldc int, alpha float32)
+func Sgemm12x32ARows(k int, a *[12]*float32, b, c *float32, ldc, rows int, alpha float32)
 
 // Dgemm12x16ARows is Dgemm12x16 with A read in place from 12 rows.
 //
 //go:noescape
-func Dgemm12x16ARows(k int, a *[12]*float64, b, c *float64, ldc int, alpha float64)
+func Dgemm12x16ARows(k int, a *[12]*float64, b, c *float64, ldc, rows int, alpha float64)

@@ -7,31 +7,31 @@ package micro
 const Available = false
 
 // Sgemm12x32 panics: check Available first.
-func Sgemm12x32(k int, a, b, c *float32, ldc int, alpha float32) {
+func Sgemm12x32(k int, a, b, c *float32, ldc, rows int, alpha float32) {
 	panic("micro: no kernels on this architecture")
 }
 
 // Dgemm12x16 panics: check Available first.
-func Dgemm12x16(k int, a, b, c *float64, ldc int, alpha float64) {
+func Dgemm12x16(k int, a, b, c *float64, ldc, rows int, alpha float64) {
 	panic("micro: no kernels on this architecture")
 }
 
 // Sgemm12x32Rows panics: check Available first.
-func Sgemm12x32Rows(k int, a, b *float32, offs *int, c *float32, ldc int, alpha float32) {
+func Sgemm12x32Rows(k int, a, b *float32, offs *int, c *float32, ldc, rows int, alpha float32) {
 	panic("micro: no kernels on this architecture")
 }
 
 // Dgemm12x16Rows panics: check Available first.
-func Dgemm12x16Rows(k int, a, b *float64, offs *int, c *float64, ldc int, alpha float64) {
+func Dgemm12x16Rows(k int, a, b *float64, offs *int, c *float64, ldc, rows int, alpha float64) {
 	panic("micro: no kernels on this architecture")
 }
 
 // Sgemm12x32ARows panics: check Available first.
-func Sgemm12x32ARows(k int, a *[12]*float32, b, c *float32, ldc int, alpha float32) {
+func Sgemm12x32ARows(k int, a *[12]*float32, b, c *float32, ldc, rows int, alpha float32) {
 	panic("micro: no kernels on this architecture")
 }
 
 // Dgemm12x16ARows panics: check Available first.
-func Dgemm12x16ARows(k int, a *[12]*float64, b, c *float64, ldc int, alpha float64) {
+func Dgemm12x16ARows(k int, a *[12]*float64, b, c *float64, ldc, rows int, alpha float64) {
 	panic("micro: no kernels on this architecture")
 }

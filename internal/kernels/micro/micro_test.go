@@ -6,10 +6,11 @@ import (
 	"testing"
 )
 
-// want returns c + alpha * sum_l a(i, l) b(l, j) for a 12 x cols block.
-func want(k, cols int, a func(i, l int) float64, b func(l, j int) float64, c []float64, ldc int, alpha float64) []float64 {
+// want returns c + alpha * sum_l a(i, l) b(l, j) for the first rows rows of a
+// 12 x cols block.
+func want(k, cols, rows int, a func(i, l int) float64, b func(l, j int) float64, c []float64, ldc int, alpha float64) []float64 {
 	out := append([]float64(nil), c...)
-	for i := 0; i < 12; i++ {
+	for i := 0; i < rows; i++ {
 		for j := 0; j < cols; j++ {
 			var s float64
 			for l := 0; l < k; l++ {
@@ -32,7 +33,8 @@ func check(t *testing.T, name string, got []float64, want []float64, tol float64
 
 // TestKernels checks every kernel against the sum it computes, with a row
 // stride wider than the block (the columns past it must stay untouched),
-// for k = 0 (C unchanged) and k > 0.
+// for k = 0 (C unchanged) and k > 0, on whole blocks and on the first 5
+// rows only (the rest must stay untouched).
 func TestKernels(t *testing.T) {
 	if !Available {
 		t.Skip("no AVX-512 here")
@@ -46,7 +48,8 @@ func TestKernels(t *testing.T) {
 		return s
 	}
 	for _, k := range []int{0, 1, 7, 300} {
-		for _, cols := range []int{16, 32} {
+		for _, tc := range [][2]int{{16, 12}, {32, 12}, {16, 5}, {32, 5}} {
+			cols, nrows := tc[0], tc[1]
 			ldc, alpha := cols+5, 0.75
 			ap, bp, c := rnd(12*k), rnd(k*cols), rnd(12*ldc)
 			// B rows in place at scattered offsets.
@@ -63,38 +66,38 @@ func TestKernels(t *testing.T) {
 			packedB := func(l, j int) float64 { return bp[l*cols+j] }
 			inPlaceB := func(l, j int) float64 { return store[offs[l]+j] }
 			inPlaceA := func(i, l int) float64 { return rows[i][l] }
-			w1 := want(k, cols, packedA, packedB, c, ldc, alpha)
-			w2 := want(k, cols, packedA, inPlaceB, c, ldc, alpha)
-			w3 := want(k, cols, inPlaceA, packedB, c, ldc, alpha)
+			w1 := want(k, cols, nrows, packedA, packedB, c, ldc, alpha)
+			w2 := want(k, cols, nrows, packedA, inPlaceB, c, ldc, alpha)
+			w3 := want(k, cols, nrows, inPlaceA, packedB, c, ldc, alpha)
 			if cols == 16 {
 				c64 := append([]float64(nil), c...)
-				Dgemm12x16(k, ptr(ap), ptr(bp), &c64[0], ldc, alpha)
+				Dgemm12x16(k, ptr(ap), ptr(bp), &c64[0], ldc, nrows, alpha)
 				check(t, "Dgemm12x16", c64, w1, 1e-12)
 				copy(c64, c)
-				Dgemm12x16Rows(k, ptr(ap), &store[0], ptrInt(offs), &c64[0], ldc, alpha)
+				Dgemm12x16Rows(k, ptr(ap), &store[0], ptrInt(offs), &c64[0], ldc, nrows, alpha)
 				check(t, "Dgemm12x16Rows", c64, w2, 1e-12)
 				copy(c64, c)
 				var rp [12]*float64
 				for i := range rp {
 					rp[i] = ptr(rows[i])
 				}
-				Dgemm12x16ARows(k, &rp, ptr(bp), &c64[0], ldc, alpha)
+				Dgemm12x16ARows(k, &rp, ptr(bp), &c64[0], ldc, nrows, alpha)
 				check(t, "Dgemm12x16ARows", c64, w3, 1e-12)
 				continue
 			}
 			c32 := to32(c)
-			Sgemm12x32(k, ptr(to32(ap)), ptr(to32(bp)), &c32[0], ldc, float32(alpha))
+			Sgemm12x32(k, ptr(to32(ap)), ptr(to32(bp)), &c32[0], ldc, nrows, float32(alpha))
 			check(t, "Sgemm12x32", to64(c32), w1, 1e-4)
 			c32 = to32(c)
 			s32 := to32(store)
-			Sgemm12x32Rows(k, ptr(to32(ap)), &s32[0], ptrInt(offs), &c32[0], ldc, float32(alpha))
+			Sgemm12x32Rows(k, ptr(to32(ap)), &s32[0], ptrInt(offs), &c32[0], ldc, nrows, float32(alpha))
 			check(t, "Sgemm12x32Rows", to64(c32), w2, 1e-4)
 			c32 = to32(c)
 			var rp [12]*float32
 			for i := range rp {
 				rp[i] = ptr(to32(rows[i]))
 			}
-			Sgemm12x32ARows(k, &rp, ptr(to32(bp)), &c32[0], ldc, float32(alpha))
+			Sgemm12x32ARows(k, &rp, ptr(to32(bp)), &c32[0], ldc, nrows, float32(alpha))
 			check(t, "Sgemm12x32ARows", to64(c32), w3, 1e-4)
 		}
 	}

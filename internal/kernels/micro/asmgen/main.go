@@ -9,7 +9,9 @@
 //	c[i*ldc+j] += alpha * acc[i][j]
 //
 // The accumulators stay in 2*mr vector registers (two per row of C); per step
-// of l it loads two vectors of B and broadcasts mr values of A.
+// of l it loads two vectors of B and broadcasts mr values of A. Only the
+// first rows rows of the block reach C (1 <= rows <= mr), so a ragged last
+// panel of A (zero-padded when packed) needs no other code.
 package main
 
 import (
@@ -48,20 +50,20 @@ func main() {
 // panel but rows of a matrix at element offsets: step l reads b[offs[l]:].
 func kernel(b *bytes.Buffer, k kind, rows bool) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
-	name, args, frame := k.name, "k int, a, b, c *"+typ(k)+", ldc int, alpha "+typ(k), 40+k.size
+	name, args, frame := k.name, "k int, a, b, c *"+typ(k)+", ldc, rows int, alpha "+typ(k), 48+k.size
 	if rows {
 		name += "Rows"
-		args, frame = "k int, a, b *"+typ(k)+", offs *int, c *"+typ(k)+", ldc int, alpha "+typ(k), 48+k.size
+		args, frame = "k int, a, b *"+typ(k)+", offs *int, c *"+typ(k)+", ldc, rows int, alpha "+typ(k), 56+k.size
 	}
 	fmt.Fprintf(b, "\n// func %s(%s)\n", name, args)
 	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
 	p("MOVQ k+0(FP), CX")
 	p("MOVQ a+8(FP), AX")
 	p("MOVQ b+16(FP), BX")
-	c, ldc, alpha := 24, 32, 40
+	c, ldc, alpha := 24, 32, 48
 	if rows {
 		p("MOVQ offs+24(FP), R8")
-		c, ldc, alpha = 32, 40, 48
+		c, ldc, alpha = 32, 40, 56
 	}
 	p("MOVQ c+%d(FP), DX", c)
 	p("MOVQ ldc+%d(FP), SI", ldc)
@@ -95,7 +97,15 @@ func kernel(b *bytes.Buffer, k kind, rows bool) {
 	p("DECQ CX")
 	p("JNZ  %s_loop", name)
 	fmt.Fprintf(b, "%s_store:\n", name)
+	p("MOVQ rows+%d(FP), DI", alpha-8)
 	p("%s alpha+%d(FP), Z24", k.bcast, alpha)
+	store(b, k, name)
+}
+
+// store adds alpha (Z24) times the accumulators of the first DI rows to
+// C at DX, row stride SI bytes, and returns.
+func store(b *bytes.Buffer, k kind, name string) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
 	for r := 0; r < mr; r++ {
 		p("%s Z24, Z%d, Z%d", k.mul, 2*r, 2*r)
 		p("%s Z24, Z%d, Z%d", k.mul, 2*r+1, 2*r+1)
@@ -103,8 +113,13 @@ func kernel(b *bytes.Buffer, k kind, rows bool) {
 		p("%s 64(DX), Z%d, Z%d", addOf(k), 2*r+1, 2*r+1)
 		p("%s Z%d, (DX)", k.mov, 2*r)
 		p("%s Z%d, 64(DX)", k.mov, 2*r+1)
-		p("ADDQ SI, DX")
+		if r < mr-1 {
+			p("DECQ DI")
+			p("JZ   %s_done", name)
+			p("ADDQ SI, DX")
+		}
 	}
+	fmt.Fprintf(b, "%s_done:\n", name)
 	p("VZEROUPPER")
 	p("RET")
 }
@@ -119,8 +134,8 @@ var aRowRegs = [mr]string{"R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15", 
 func kernelARows(b *bytes.Buffer, k kind) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
 	name := k.name + "ARows"
-	fmt.Fprintf(b, "\n// func %s(k int, a *[12]*%s, b, c *%s, ldc int, alpha %s)\n", name, typ(k), typ(k), typ(k))
-	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, 40+k.size)
+	fmt.Fprintf(b, "\n// func %s(k int, a *[12]*%s, b, c *%s, ldc, rows int, alpha %s)\n", name, typ(k), typ(k), typ(k))
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, 48+k.size)
 	p("MOVQ k+0(FP), CX")
 	p("MOVQ a+8(FP), AX")
 	p("MOVQ b+16(FP), BX")
@@ -152,18 +167,9 @@ func kernelARows(b *bytes.Buffer, k kind) {
 	p("MOVQ c+24(FP), DX")
 	p("MOVQ ldc+32(FP), SI")
 	p("SHLQ $%d, SI", shift(k.size))
-	p("%s alpha+40(FP), Z24", k.bcast)
-	for r := 0; r < mr; r++ {
-		p("%s Z24, Z%d, Z%d", k.mul, 2*r, 2*r)
-		p("%s Z24, Z%d, Z%d", k.mul, 2*r+1, 2*r+1)
-		p("%s (DX), Z%d, Z%d", addOf(k), 2*r, 2*r)
-		p("%s 64(DX), Z%d, Z%d", addOf(k), 2*r+1, 2*r+1)
-		p("%s Z%d, (DX)", k.mov, 2*r)
-		p("%s Z%d, 64(DX)", k.mov, 2*r+1)
-		p("ADDQ SI, DX")
-	}
-	p("VZEROUPPER")
-	p("RET")
+	p("MOVQ rows+40(FP), DI")
+	p("%s alpha+48(FP), Z24", k.bcast)
+	store(b, k, name)
 }
 
 func typ(k kind) string {
