@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"fmt"
+	"math"
 
 	"winnow/internal/kernels"
 )
@@ -17,21 +18,23 @@ func ReLU[T Float](t *Tape[T], x *Var[T]) *Var[T] {
 		return y
 	}
 	kernels.ParallelFor(len(x.Value), 1, func(lo, hi int) {
+		yv := y.Value[lo:hi]
 		for i, v := range x.Value[lo:hi] {
-			y.Value[lo+i] = max(v, 0)
+			yv[i] = max(v, 0)
 		}
 	})
+	// masked sets (add false) or adds to dst the elements of src where x > 0.
 	masked := func(dst, src []T, add bool) {
 		kernels.ParallelFor(len(x.Value), 1, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				if x.Value[i] > 0 {
-					if add {
-						dst[i] += src[i]
-					} else {
-						dst[i] = src[i]
-					}
-				} else if !add {
-					dst[i] = 0
+			if add {
+				reluAdd(dst[lo:hi], src[lo:hi], x.Value[lo:hi])
+				return
+			}
+			d, s := dst[lo:hi], src[lo:hi]
+			for i, v := range x.Value[lo:hi] {
+				d[i] = 0
+				if v > 0 {
+					d[i] = s[i]
 				}
 			}
 		})
@@ -112,4 +115,30 @@ func addTo[T Float](dst, src []T) {
 			dst[i] += src[i]
 		}
 	})
+}
+
+// reluAdd adds src to dst where x > 0, branch-free: where the signs of x
+// are random a branch is mispredicted every other element.
+func reluAdd[T Float](dst, src, x []T) {
+	switch d := any(dst).(type) {
+	case []float32:
+		s, xs := any(src).([]float32), any(x).([]float32)
+		s, xs = s[:len(d)], xs[:len(d)]
+		for i, v := range xs {
+			// The mask is all ones where the bits of v, as a signed
+			// integer, are positive: v > 0 (or v is a NaN with its sign
+			// bit clear, where the loss is NaN anyway).
+			b := int64(int32(math.Float32bits(v)))
+			mask := uint32((-b) >> 63)
+			d[i] += math.Float32frombits(math.Float32bits(s[i]) & mask)
+		}
+	case []float64:
+		s, xs := any(src).([]float64), any(x).([]float64)
+		s, xs = s[:len(d)], xs[:len(d)]
+		for i, v := range xs {
+			if v > 0 {
+				d[i] += s[i]
+			}
+		}
+	}
 }
