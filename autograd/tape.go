@@ -81,10 +81,17 @@ type arena[E any] struct {
 }
 
 func (a *arena[E]) get(n int) []E {
+	b, _ := a.getFresh(n)
+	return b
+}
+
+// getFresh is get that also reports whether the buffer is newly allocated
+// (and so zero).
+func (a *arena[E]) getFresh(n int) ([]E, bool) {
 	if a.next < len(a.bufs) && cap(a.bufs[a.next]) >= n {
 		b := a.bufs[a.next][:n]
 		a.next++
-		return b
+		return b, false
 	}
 	b := make([]E, n)
 	if a.next < len(a.bufs) {
@@ -93,7 +100,7 @@ func (a *arena[E]) get(n int) []E {
 		a.bufs = append(a.bufs, b)
 	}
 	a.next++
-	return b
+	return b, true
 }
 
 // alloc returns a buffer of n elements with unspecified contents.
@@ -101,8 +108,10 @@ func (t *Tape[T]) alloc(n int) []T { return t.floats.get(n) }
 
 // zeros returns a zeroed buffer of n elements.
 func (t *Tape[T]) zeros(n int) []T {
-	b := t.alloc(n)
-	clear(b)
+	b, fresh := t.floats.getFresh(n)
+	if !fresh {
+		clear(b)
+	}
 	return b
 }
 

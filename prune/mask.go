@@ -40,9 +40,14 @@ func keepMasks(layers []layerScores, sparsity float64, scope Scope, minDensity f
 			}
 		}
 	}
-	// Work on copies: -Inf for pruned weights, +Inf for protected ones.
+	// Work on copies (where they differ): -Inf for pruned weights, +Inf for
+	// protected ones.
 	work := make([]layerScores, len(layers))
 	for li, l := range layers {
+		if minDensity <= 0 && (pruned == nil || pruned[l.name] == nil) {
+			work[li] = l
+			continue
+		}
 		imp := append([]float64(nil), l.imp...)
 		for i := range imp {
 			if pruned != nil && pruned[l.name] != nil && pruned[l.name][i] {
@@ -90,7 +95,11 @@ func keepMasks(layers []layerScores, sparsity float64, scope Scope, minDensity f
 // removeLowest returns keep flags with exactly k of the lowest importances
 // removed (ties by position). Protected (+Inf) weights cannot be removed.
 func removeLowest(layers []layerScores, k int) ([][]bool, error) {
-	var all []float64
+	n := 0
+	for _, l := range layers {
+		n += len(l.imp)
+	}
+	all := make([]float64, 0, n)
 	for _, l := range layers {
 		all = append(all, l.imp...)
 	}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -27,6 +29,7 @@ type benchOptions struct {
 	warmup  int
 	grasp   bool
 	threads int
+	profile string
 }
 
 func newBenchCommand() *cobra.Command {
@@ -49,6 +52,7 @@ peak_rss_mb, threads and blas.`,
 	f.IntVar(&o.warmup, "warmup", 2, "untimed steps first")
 	f.BoolVar(&o.grasp, "grasp", false, "also time GraSP scoring")
 	f.IntVar(&o.threads, "threads", runtime.GOMAXPROCS(0), "threads")
+	f.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the timed work to `file` (go tool pprof)")
 	return cmd
 }
 
@@ -89,6 +93,17 @@ func runBench(ctx context.Context, w io.Writer, o benchOptions) error {
 	}
 	for i := 0; i < o.warmup; i++ {
 		step()
+	}
+	if o.profile != "" {
+		f, err := os.Create(o.profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
 	for i := 0; i < o.steps; i++ {
