@@ -78,6 +78,12 @@ func kernel(b *bytes.Buffer, k kind, rows bool) {
 		p("MOVQ (R8), R9")
 		p("%s (BX)(R9*%d), Z24", k.mov, k.size)
 		p("%s 64(BX)(R9*%d), Z25", k.mov, k.size)
+		// The next block of columns reads the 128 bytes after these
+		// (three cache lines when misaligned): fetch them now, as no
+		// hardware prefetcher follows k rows at once.
+		p("PREFETCHT0 128(BX)(R9*%d)", k.size)
+		p("PREFETCHT0 192(BX)(R9*%d)", k.size)
+		p("PREFETCHT0 255(BX)(R9*%d)", k.size)
 	} else {
 		p("%s (BX), Z24", k.mov)
 		p("%s 64(BX), Z25", k.mov)
