@@ -1,6 +1,10 @@
 package kernels
 
-import "winnow/internal/kernels/micro"
+import (
+	"sync"
+
+	"winnow/internal/kernels/micro"
+)
 
 // Lowered is the column matrix of a run of images side by side,
 //
@@ -29,7 +33,9 @@ func GemmLowered[T Float](transA bool, m int, alpha T, a []T, lda int, x Lowered
 		Gemm(transA, false, m, n, k, alpha, a, lda, x.form(), n, beta, c, ldc)
 		return
 	}
-	splitPacked(transA, m, n, k, alpha, a, lda, loweredSource[T]{x, false}, beta, c, ldc)
+	src, release := newLoweredSource(x, false)
+	defer release()
+	splitPacked(transA, m, n, k, alpha, a, lda, src, beta, c, ldc)
 }
 
 // GemmLoweredT computes c = alpha*A*col^T + beta*c, where A is m x
@@ -40,7 +46,9 @@ func GemmLoweredT[T Float](m int, alpha T, a []T, lda int, x Lowered[T], beta T,
 		Gemm(false, true, m, n, k, alpha, a, lda, x.form(), k, beta, c, ldc)
 		return
 	}
-	splitPacked(false, m, n, k, alpha, a, lda, loweredSource[T]{x, true}, beta, c, ldc)
+	src, release := newLoweredSource(x, true)
+	defer release()
+	splitPacked(false, m, n, k, alpha, a, lda, src, beta, c, ldc)
 }
 
 // form writes the column matrix out.
@@ -53,10 +61,51 @@ func (x Lowered[T]) form() []T {
 	return col
 }
 
-// loweredSource packs col (trans false) or col^T (trans true).
+// loweredSource packs col (trans false) or col^T (trans true) from a
+// zero-padded copy of the images, [Images, C, Hp, Wp], on which every
+// window reads inside the image: the element of window (c, i, j) at output
+// pixel (n, oy, ox) is
+//
+//	padded[rowOff(c, i, j) + colOff(n, oy, ox)],
+//	rowOff = (c*Hp + i)*Wp + j,  colOff = n*C*Hp*Wp + oy*SH*Wp + ox*SW.
 type loweredSource[T Float] struct {
-	x     Lowered[T]
-	trans bool
+	g      ConvGeom
+	padded []T
+	trans  bool
+}
+
+var (
+	padPool32 = sync.Pool{New: func() any { return new([]float32) }}
+	padPool64 = sync.Pool{New: func() any { return new([]float64) }}
+)
+
+// newLoweredSource pads the images of x into a pooled buffer; release
+// returns it.
+func newLoweredSource[T Float](x Lowered[T], trans bool) (loweredSource[T], func()) {
+	g := x.G
+	var z T
+	pool := &padPool64
+	if any(z) == any(float32(0)) {
+		pool = &padPool32
+	}
+	buf := pool.Get().(*[]T)
+	hp, wp := g.H+2*g.PH, g.W+2*g.PW
+	*buf = grow(*buf, x.Images*g.C*hp*wp)
+	padded := *buf
+	ParallelFor(x.Images*g.C, hp*wp, func(lo, hi int) {
+		for p := lo; p < hi; p++ { // plane p = n*C + c
+			dst, src := padded[p*hp*wp:][:hp*wp], x.X[p*g.H*g.W:][:g.H*g.W]
+			if g.PH == 0 && g.PW == 0 {
+				copy(dst, src)
+				continue
+			}
+			clear(dst)
+			for y := 0; y < g.H; y++ {
+				copy(dst[(y+g.PH)*wp+g.PW:][:g.W], src[y*g.W:][:g.W])
+			}
+		}
+	})
+	return loweredSource[T]{g: g, padded: padded, trans: trans}, func() { pool.Put(buf) }
 }
 
 // pixelRun is a run of output pixels of one image row: len pixels of image
@@ -81,15 +130,13 @@ func (g ConvGeom) runs(q, end int, dst []pixelRun) []pixelRun {
 	return dst
 }
 
-// window is one row of the column matrix: channel c, window offset (i, j).
-type window struct{ c, i, j int }
-
-// windows lists rows w..w+len(dst)-1 of the column matrix.
-func (g ConvGeom) windows(w int, dst []window) {
-	kk := g.KH * g.KW
+// rowOffsets writes the padded-image offsets of column-matrix rows
+// w..w+len(dst)-1 (windows) into dst.
+func (g ConvGeom) rowOffsets(w int, dst []int) {
+	kk, hp, wp := g.KH*g.KW, g.H+2*g.PH, g.W+2*g.PW
 	c, i, j := w/kk, w%kk/g.KW, w%g.KW
 	for t := range dst {
-		dst[t] = window{c, i, j}
+		dst[t] = (c*hp+i)*wp + j
 		if j++; j == g.KW {
 			j = 0
 			if i++; i == g.KH {
@@ -99,64 +146,19 @@ func (g ConvGeom) windows(w int, dst []window) {
 	}
 }
 
-// fill writes window row w of the pixels of run r into dst at stride step:
-// dst[t*step] = x_n[c, oy*SH-PH+i, (ox+t)*SW-PW+j], zero in the padding.
-func fill[T Float](g ConvGeom, x []T, w window, r pixelRun, dst []T, step int) {
-	y := r.oy*g.SH - g.PH + w.i
-	if y < 0 || y >= g.H {
-		for t := 0; t < r.len; t++ {
-			dst[t*step] = 0
-		}
-		return
-	}
-	row := x[((r.n*g.C+w.c)*g.H+y)*g.W:][:g.W]
-	x0 := r.ox*g.SW - g.PW + w.j
-	if g.SW != 1 {
-		for t := 0; t < r.len; t++ {
-			xx := x0 + t*g.SW
-			var v T
-			if xx >= 0 && xx < g.W {
-				v = row[xx]
-			}
-			dst[t*step] = v
-		}
-		return
-	}
-	// t in [lo, hi) reads row[x0+t]; the rest is padding.
-	lo, hi := max(0, -x0), max(0, min(r.len, g.W-x0))
-	if step == 1 {
-		d := dst[:r.len]
-		if hi <= lo {
-			clear(d)
-			return
-		}
-		clear(d[:lo])
-		copy(d[lo:hi], row[x0+lo:x0+hi])
-		clear(d[hi:])
-		return
-	}
-	for t := 0; t < min(lo, r.len); t++ {
-		dst[t*step] = 0
-	}
-	if hi > lo {
-		src := row[x0+lo : x0+hi]
-		d := dst[lo*step:]
-		for t, v := range src {
-			d[t*step] = v
-		}
-	}
-	for t := max(hi, lo); t < r.len; t++ {
-		dst[t*step] = 0
-	}
+// colOffset is the padded-image offset of the first pixel of run r.
+func (g ConvGeom) colOffset(r pixelRun) int {
+	hp, wp := g.H+2*g.PH, g.W+2*g.PW
+	return r.n*g.C*hp*wp + r.oy*g.SH*wp + r.ox*g.SW
 }
 
 func (s loweredSource[T]) pack(pc, kb, jc, nb, nr int, dst []T) {
-	g := s.x.G
+	g := s.g
 	var runBuf [blockK + 1]pixelRun
 	if !s.trans {
 		// Rows of op(B) are windows, columns pixels.
-		var wins [blockK]window
-		g.windows(pc, wins[:kb])
+		var rows [blockK]int
+		g.rowOffsets(pc, rows[:kb])
 		for jr := 0; jr < nb; jr += nr {
 			cols := min(nr, nb-jr)
 			panel := dst[jr*kb:][:kb*nr]
@@ -165,8 +167,16 @@ func (s loweredSource[T]) pack(pc, kb, jc, nb, nr int, dst []T) {
 			}
 			off := 0
 			for _, r := range g.runs(jc+jr, jc+jr+cols, runBuf[:0]) {
-				for l, w := range wins[:kb] {
-					fill(g, s.x.X, w, r, panel[l*nr+off:], 1)
+				base := s.padded[g.colOffset(r):]
+				for l, ro := range rows[:kb] {
+					d, src := panel[l*nr+off:][:r.len], base[ro:]
+					if g.SW == 1 {
+						copy(d, src[:r.len])
+						continue
+					}
+					for t := range d {
+						d[t] = src[t*g.SW]
+					}
 				}
 				off += r.len
 			}
@@ -175,18 +185,22 @@ func (s loweredSource[T]) pack(pc, kb, jc, nb, nr int, dst []T) {
 	}
 	// op(B) = col^T: rows are pixels, columns windows.
 	runs := g.runs(pc, pc+kb, runBuf[:0])
-	var win [1]window
+	var cols [1]int
 	for jr := 0; jr < nb; jr += nr {
-		cols := min(nr, nb-jr)
+		ncols := min(nr, nb-jr)
 		panel := dst[jr*kb:][:kb*nr]
-		if cols < nr {
+		if ncols < nr {
 			clear(panel)
 		}
-		for jj := 0; jj < cols; jj++ {
-			g.windows(jc+jr+jj, win[:])
+		for jj := 0; jj < ncols; jj++ {
+			g.rowOffsets(jc+jr+jj, cols[:])
 			off := 0
 			for _, r := range runs {
-				fill(g, s.x.X, win[0], r, panel[off*nr+jj:], nr)
+				src := s.padded[g.colOffset(r)+cols[0]:]
+				d := panel[off*nr+jj:]
+				for t := 0; t < r.len; t++ {
+					d[t*nr] = src[t*g.SW]
+				}
 				off += r.len
 			}
 		}
