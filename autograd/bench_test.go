@@ -41,9 +41,9 @@ func to32(s []float64) []float32 {
 	return o
 }
 
-func BenchmarkConv32x32C32(b *testing.B)  { benchConv(b, 32, 32, 32, 1) }
-func BenchmarkConv16x16C64(b *testing.B)  { benchConv(b, 64, 16, 64, 1) }
-func BenchmarkConv8x8C128(b *testing.B)   { benchConv(b, 128, 8, 128, 1) }
-func BenchmarkConv8x8C256(b *testing.B)   { benchConv(b, 256, 8, 256, 1) }
-func BenchmarkConv4x4C512(b *testing.B)   { benchConv(b, 512, 4, 512, 1) }
+func BenchmarkConv32x32C32(b *testing.B)   { benchConv(b, 32, 32, 32, 1) }
+func BenchmarkConv16x16C64(b *testing.B)   { benchConv(b, 64, 16, 64, 1) }
+func BenchmarkConv8x8C128(b *testing.B)    { benchConv(b, 128, 8, 128, 1) }
+func BenchmarkConv8x8C256(b *testing.B)    { benchConv(b, 256, 8, 256, 1) }
+func BenchmarkConv4x4C512(b *testing.B)    { benchConv(b, 512, 4, 512, 1) }
 func BenchmarkConvStride2C32(b *testing.B) { benchConv(b, 32, 32, 64, 2) }
