@@ -122,16 +122,7 @@ func addTo[T Float](dst, src []T) {
 func reluAdd[T Float](dst, src, x []T) {
 	switch d := any(dst).(type) {
 	case []float32:
-		s, xs := any(src).([]float32), any(x).([]float32)
-		s, xs = s[:len(d)], xs[:len(d)]
-		for i, v := range xs {
-			// The mask is all ones where the bits of v, as a signed
-			// integer, are positive: v > 0 (or v is a NaN with its sign
-			// bit clear, where the loss is NaN anyway).
-			b := int64(int32(math.Float32bits(v)))
-			mask := uint32((-b) >> 63)
-			d[i] += math.Float32frombits(math.Float32bits(s[i]) & mask)
-		}
+		reluAdd32(d, any(src).([]float32), any(x).([]float32))
 	case []float64:
 		s, xs := any(src).([]float64), any(x).([]float64)
 		s, xs = s[:len(d)], xs[:len(d)]
@@ -140,5 +131,19 @@ func reluAdd[T Float](dst, src, x []T) {
 				d[i] += s[i]
 			}
 		}
+	}
+}
+
+// reluAdd32 is reluAdd for float32, outside the generic function so that
+// the bit conversions inline.
+func reluAdd32(d, s, xs []float32) {
+	s, xs = s[:len(d)], xs[:len(d)]
+	for i, v := range xs {
+		// The mask is all ones where the bits of v, as a signed integer,
+		// are positive: v > 0 (or v is a NaN with its sign bit clear,
+		// where the loss is NaN anyway).
+		b := int64(int32(math.Float32bits(v)))
+		mask := uint32((-b) >> 63)
+		d[i] += math.Float32frombits(math.Float32bits(s[i]) & mask)
 	}
 }
