@@ -6,22 +6,29 @@ import (
 	"winnow/internal/kernels"
 )
 
-// convChunk bounds the column matrix of one chunk of images (elements):
-// images are lowered a chunk at a time so that one matrix product serves
-// many of them.
+// convChunk bounds the buffers of one chunk of images (elements): images
+// are convolved a chunk at a time so that one matrix product serves many of
+// them.
 const convChunk = 1 << 22
 
 // Conv2d returns the 2-D convolution (cross-correlation, as PyTorch) of x
 // [N, C, H, W] with w [O, C, KH, KW], plus b [O] if not nil, with the given
-// stride and zero padding. Images are lowered to column matrices col(x)
-// [C*KH*KW, OH*OW], side by side for a chunk of images, so that
-// y = W col(x) + b is one matrix product per chunk:
+// stride and zero padding. With col(x) [C*KH*KW, OH*OW] the column matrix of
+// an image (its windows side by side), y = W col(x) + b is a matrix product:
 //
 //	forward:          y   = W col(x) + b
 //	tangent-forward:  y'  = W' col(x) + W col(x') + b'
 //	backward:         dW += dy col(x)^T;  dx += col2im(W^T dy);  db += sum dy
 //	tangent-backward: R{dW} += R{dy} col(x)^T + dy col(x')^T
 //	                  R{dx} += col2im(W^T R{dy} + W'^T dy);  R{db} += sum R{dy}
+//
+// For a stride-1 convolution whose output is as large as its input, dx is
+// itself such a convolution, of dy with the flipped weights, and is computed
+// as one. How each product runs (from the images in place on a grid of
+// padded images, packed from them, or through an explicit column matrix;
+// with weights that are mostly zero, over their nonzeros only) is chosen by
+// convolution; the results agree to rounding. When w.Support marks pruned
+// weights, their gradients may be left as they are.
 func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 	if len(x.Shape) != 4 || len(w.Shape) != 4 || x.Shape[1] != w.Shape[1] || (b != nil && (len(b.Shape) != 1 || b.Shape[0] != w.Shape[0])) ||
 		stride[0] < 1 || stride[1] < 1 || pad[0] < 0 || pad[1] < 0 {
@@ -42,237 +49,76 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 	if t.cfg.shapesOnly {
 		return y
 	}
-	nc := max(1, min(n, convChunk/(k*p))) // images per chunk
-	in, outSz := g.C*g.H*g.W, o*p
-	// Scratch shared with the other ops: valid while this op's rule runs.
-	var col, colT, tmp, dcol, rdy []T // [K, m*P], [K, m*P], [O, m*P], [K, m*P], [O, m*P]
-	// For a stride-1 "same" convolution (output as large as the input), dx is
-	// itself such a convolution (of dy with the flipped weights): one
-	// well-shaped product instead of W^T dy and col2im. Unpadded convolutions
-	// keep col2im, which touches no padding.
-	transposed := stride == [2]int{1, 1} && 2*pad[0] == g.KH-1 && 2*pad[1] == g.KW-1
-	// Those whose padded images are not much larger than their outputs
-	// multiply on the grid of padded images (kernels.Grid), all three
-	// products.
-	gridded := transposed && kernels.GridWorth(g)
-	scratch := func() {
-		if gridded {
-			tmp = t.shared(scratchProduct, o*nc*(g.H+2*g.PH)*(g.W+2*g.PW))
-		} else {
-			tmp = t.shared(scratchProduct, o*nc*p)
-		}
-		if kernels.DirectLowering() {
-			return // no column matrices: products pack from the images
-		}
-		col = t.shared(scratchCol, k*nc*p)
-		if x.Tangent != nil {
-			colT = t.shared(scratchColTangent, k*nc*p)
-		}
+	fwd := newConvPlan(t, g, o, w.Value)
+	if w.Support != nil && kernels.SparseWorth(g, kernels.Density(w.Support)) {
+		s := kernels.NewCSR(o, k, w.Support, w.Support)
+		fwd.support = &s
 	}
-	scratch()
-	// lower writes col(src) of images c0..c0+m-1 side by side into buf.
-	lower := func(src []T, c0, m int, buf []T) {
-		kernels.ParallelFor(m, k*p, func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				kernels.Im2col(g, src[(c0+j)*in:(c0+j+1)*in], buf[j*p:], m*p)
-			}
-		})
-	}
-	// scatter adds (or sets) tmp [O, m*P] into NCHW dst for images c0..
-	scatter := func(dst []T, c0, m int) {
-		kernels.ParallelFor(m, outSz, func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				for oc := 0; oc < o; oc++ {
-					copy(dst[(c0+j)*outSz+oc*p:][:p], tmp[oc*m*p+j*p:][:p])
-				}
-			}
-		})
-	}
-	// gather copies NCHW src of images c0.. into buf [O, m*P].
-	gather := func(buf, src []T, c0, m int) {
-		kernels.ParallelFor(m, outSz, func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				for oc := 0; oc < o; oc++ {
-					copy(buf[oc*m*p+j*p:][:p], src[(c0+j)*outSz+oc*p:][:p])
-				}
-			}
-		})
-	}
-	// fold adds the column matrix dcol of images c0.. back into dst (NCHW).
-	fold := func(dst []T, c0, m int) {
-		kernels.ParallelFor(m, k*p, func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				kernels.Col2im(g, dcol[j*p:], dst[(c0+j)*in:(c0+j+1)*in], m*p)
-			}
-		})
-	}
-	// product sets (beta 0) or adds to tmp the product of weights wv with
-	// col(src) of images c0..c0+m-1, lowered into buf unless the kernels pack
-	// straight from the images; lowered says buf holds col(src) already.
-	direct := kernels.DirectLowering()
-	product := func(wv, src []T, c0, m int, buf []T, lowered bool, beta T) {
-		if direct {
-			kernels.GemmLowered(false, o, 1, wv, k, kernels.Lowered[T]{G: g, X: src[c0*in : (c0+m)*in], Images: m}, beta, tmp, m*p)
-			return
-		}
-		if !lowered {
-			lower(src, c0, m, buf)
-		}
-		kernels.Gemm(false, false, o, m*p, k, 1, wv, k, buf, m*p, beta, tmp, m*p)
-	}
-	// weightProduct adds dy col(src)^T to dst, dy = buf [O, m*P].
-	weightProduct := func(dst, dy, src []T, c0, m int, buf []T) {
-		if direct {
-			kernels.GemmLoweredT(o, 1, dy, m*p, kernels.Lowered[T]{G: g, X: src[c0*in : (c0+m)*in], Images: m}, 1, dst, k)
-			return
-		}
-		lower(src, c0, m, buf)
-		kernels.Gemm(false, true, o, k, m*p, 1, dy, m*p, buf, m*p, 1, dst, k)
-	}
-	// gridForward is the forward (and tangent) pass of images c0..c0+m-1
-	// on the grid.
-	gridForward := func(c0, m int) {
-		gr := kernels.LoadGrid(g, m, x.Value[c0*in:(c0+m)*in], t.shared(scratchCol, kernels.GridLen(g, m)))
-		q := gr.Cols()
-		kernels.GemmGrid(false, o, 1, w.Value, k, gr, 0, tmp, q)
-		addBias(tmp[:o*q], valueOf(b), q)
-		gr.Unpad(tmp, o, y.Value[c0*outSz:], false)
-		if y.Tangent == nil {
-			return
-		}
-		clear(tmp[:o*q])
-		if w.Tangent != nil {
-			kernels.GemmGrid(false, o, 1, w.Tangent, k, gr, 0, tmp, q)
-		}
-		addBias(tmp[:o*q], tangentOf(b), q)
-		if x.Tangent != nil {
-			gt := kernels.LoadGrid(g, m, x.Tangent[c0*in:(c0+m)*in], t.shared(scratchColTangent, kernels.GridLen(g, m)))
-			kernels.GemmGrid(false, o, 1, w.Value, k, gt, 1, tmp, q)
-		}
-		gr.Unpad(tmp, o, y.Tangent[c0*outSz:], false)
-	}
-	// gridWeightGrad adds dW (and R{dW}, R{db}; db) of images c0..c0+m-1 on
-	// the grid, with dy padded onto it, and dx by convInputGrad below.
-	gridWeightGrad := func(c0, m int) {
-		if w.Grad == nil && (b == nil || b.Grad == nil) {
-			return
-		}
-		gr := kernels.LoadGrid(g, m, x.Value[c0*in:(c0+m)*in], t.shared(scratchCol, kernels.GridLen(g, m)))
-		q := gr.Cols()
-		pad := func(src []T, slot int) []T {
-			buf := t.shared(slot, o*q)
-			gr.Pad(src[c0*outSz:(c0+m)*outSz], o, buf)
-			return buf
-		}
-		dyg := pad(y.Grad, scratchProduct)
-		var rdyg []T
-		if y.RGrad != nil {
-			rdyg = pad(y.RGrad, scratchRDY)
-		}
-		if b != nil && b.Grad != nil { // the padding adds zeros
-			sumRows(b.Grad, dyg, q)
-			if b.RGrad != nil {
-				sumRows(b.RGrad, rdyg, q)
-			}
-		}
-		if w.Grad == nil {
-			return
-		}
-		kernels.GemmGridT(o, 1, dyg, q, gr, 1, w.Grad, k)
-		if w.RGrad == nil {
-			return
-		}
-		kernels.GemmGridT(o, 1, rdyg, q, gr, 1, w.RGrad, k)
-		if x.Tangent != nil {
-			gt := kernels.LoadGrid(g, m, x.Tangent[c0*in:(c0+m)*in], t.shared(scratchColTangent, kernels.GridLen(g, m)))
-			kernels.GemmGridT(o, 1, dyg, q, gt, 1, w.RGrad, k)
-		}
-	}
+	nc := fwd.chunk(n)
 	for c0 := 0; c0 < n; c0 += nc {
 		m := min(nc, n-c0)
-		if gridded {
-			gridForward(c0, m)
-			continue
-		}
-		product(w.Value, x.Value, c0, m, col, false, 0)
-		addBias(tmp[:o*m*p], valueOf(b), m*p)
-		scatter(y.Value, c0, m)
+		fwd.conv(y.Value, w.Value, x.Value, c0, m, false)
+		addPlaneBias(y.Value[c0*o*p:(c0+m)*o*p], valueOf(b), p)
 		if y.Tangent == nil {
 			continue
 		}
-		clear(tmp[:o*m*p])
-		if w.Tangent != nil {
-			product(w.Tangent, x.Value, c0, m, col, true, 0)
+		yt := y.Tangent[c0*o*p : (c0+m)*o*p]
+		switch {
+		case w.Tangent != nil:
+			fwd.dense().conv(y.Tangent, w.Tangent, x.Value, c0, m, false)
+			if x.Tangent != nil {
+				fwd.conv(y.Tangent, w.Value, x.Tangent, c0, m, true)
+			}
+		case x.Tangent != nil:
+			fwd.conv(y.Tangent, w.Value, x.Tangent, c0, m, false)
+		default:
+			clear(yt)
 		}
-		addBias(tmp[:o*m*p], tangentOf(b), m*p)
-		if x.Tangent != nil {
-			product(w.Value, x.Tangent, c0, m, colT, false, 1)
-		}
-		scatter(y.Tangent, c0, m)
+		addPlaneBias(yt, tangentOf(b), p)
 	}
+	// A stride-1 "same" convolution's dx is the convolution of dy with the
+	// flipped, transposed weights and padding K-1-P.
+	same := stride == [2]int{1, 1} && 2*pad[0] == g.KH-1 && 2*pad[1] == g.KW-1
 	t.push(y, func() {
-		scratch()
-		if x.needsGrad() && !transposed {
-			dcol = t.shared(scratchDCol, k*nc*p)
-		}
-		if t.cfg.hvp {
-			rdy = t.shared(scratchRDY, o*nc*p)
-		}
-		dy := tmp
 		for c0 := 0; c0 < n; c0 += nc {
 			m := min(nc, n-c0)
-			mp := m * p
-			if gridded {
-				gridWeightGrad(c0, m)
-				continue
-			}
-			gather(dy, y.Grad, c0, m)
-			if y.RGrad != nil {
-				gather(rdy, y.RGrad, c0, m)
-			}
 			if w.Grad != nil {
-				weightProduct(w.Grad, dy, x.Value, c0, m, col)
+				fwd.weightGrad(w.Grad, y.Grad, x.Value, c0, m)
 				if w.RGrad != nil {
-					if direct {
-						weightProduct(w.RGrad, rdy, x.Value, c0, m, col)
-					} else { // col holds col(x) already
-						kernels.Gemm(false, true, o, k, mp, 1, rdy, mp, col, mp, 1, w.RGrad, k)
-					}
+					fwd.weightGrad(w.RGrad, y.RGrad, x.Value, c0, m)
 					if x.Tangent != nil {
-						weightProduct(w.RGrad, dy, x.Tangent, c0, m, colT)
+						fwd.weightGrad(w.RGrad, y.Grad, x.Tangent, c0, m)
 					}
 				}
 			}
 			if b != nil && b.Grad != nil {
-				sumRows(b.Grad, dy[:o*mp], mp)
+				sumPlanes(b.Grad, y.Grad[c0*o*p:(c0+m)*o*p], p)
 				if b.RGrad != nil {
-					sumRows(b.RGrad, rdy[:o*mp], mp)
+					sumPlanes(b.RGrad, y.RGrad[c0*o*p:(c0+m)*o*p], p)
 				}
 			}
-			if x.Grad == nil || transposed {
-				continue
-			}
-			kernels.Gemm(true, false, k, mp, o, 1, w.Value, k, dy, mp, 0, dcol, mp)
-			fold(x.Grad, c0, m)
-			if x.RGrad == nil {
-				continue
-			}
-			kernels.Gemm(true, false, k, mp, o, 1, w.Value, k, rdy, mp, 0, dcol, mp)
-			if w.Tangent != nil {
-				kernels.Gemm(true, false, k, mp, o, 1, w.Tangent, k, dy, mp, 1, dcol, mp)
-			}
-			fold(x.RGrad, c0, m)
 		}
-		if x.Grad != nil && transposed {
+		if x.Grad == nil {
+			return
+		}
+		if same {
 			convInputGrad(t, g, n, o, w, x, y)
+			return
+		}
+		for c0 := 0; c0 < n; c0 += nc {
+			m := min(nc, n-c0)
+			fwd.foldInputGrad(x.Grad, w.Value, y.Grad, nil, nil, c0, m)
+			if x.RGrad != nil {
+				fwd.foldInputGrad(x.RGrad, w.Value, y.RGrad, w.Tangent, y.Grad, c0, m)
+			}
 		}
 	})
 	return y
 }
 
-// convInputGrad adds to x.Grad the adjoint of a stride-1 convolution, which
-// is the convolution of dy with the flipped, transposed weights and padding
-// K-1-P:
+// convInputGrad adds to x.Grad the adjoint of a stride-1 "same"
+// convolution, the convolution of dy with the flipped, transposed weights
+// and padding K-1-P:
 //
 //	dx_n = Wf col'(dy_n),  Wf[c, (o*KH+i)*KW+j] = W[o, c, KH-1-i, KW-1-j]
 //
@@ -280,7 +126,7 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 // R{dx} = Wf col'(R{dy}) + W'f col'(dy) to x.RGrad.
 func convInputGrad[T Float](t *Tape[T], g kernels.ConvGeom, n, o int, w, x, y *Var[T]) {
 	gt := kernels.NewConvGeom(o, g.OH, g.OW, g.KH, g.KW, 1, 1, g.KH-1-g.PH, g.KW-1-g.PW)
-	kt, hw, in, outSz := gt.Rows(), g.H*g.W, g.C*g.H*g.W, o*g.OH*g.OW
+	kt := gt.Rows()
 	flip := func(dst, src []T) {
 		kk := g.KH * g.KW
 		for oc := 0; oc < o; oc++ {
@@ -300,103 +146,198 @@ func convInputGrad[T Float](t *Tape[T], g kernels.ConvGeom, n, o int, w, x, y *V
 		wft = t.shared(scratchFlipTangent, g.C*kt)
 		flip(wft, w.Tangent)
 	}
-	nc := max(1, min(n, convChunk/(kt*hw)))
-	direct := kernels.DirectLowering()
-	var col []T
-	if !direct {
-		col = t.shared(scratchColDY, kt*nc*hw)
-	}
-	gridded := kernels.GridWorth(gt)
-	if gridded {
-		hw = (gt.H + 2*gt.PH) * (gt.W + 2*gt.PW) // dx holds grid positions
-	}
-	dx := t.shared(scratchDX, g.C*nc*hw)
-	hw = g.H * g.W
-	// product sets (beta 0) or adds to dx the product of flipped weights wv
-	// with col'(src) of images c0..c0+m-1; lowered says col holds it already.
-	product := func(wv, src []T, c0, m int, lowered bool, beta T) {
-		mhw := m * hw
-		if direct {
-			kernels.GemmLowered(false, g.C, 1, wv, kt, kernels.Lowered[T]{G: gt, X: src[c0*outSz : (c0+m)*outSz], Images: m}, beta, dx, mhw)
-			return
-		}
-		if !lowered {
-			kernels.ParallelFor(m, kt*hw, func(lo, hi int) {
-				for j := lo; j < hi; j++ {
-					kernels.Im2col(gt, src[(c0+j)*outSz:(c0+j+1)*outSz], col[j*hw:], mhw)
-				}
-			})
-		}
-		kernels.Gemm(false, false, g.C, mhw, kt, 1, wv, kt, col, mhw, beta, dx, mhw)
-	}
-	addInto := func(dst []T, c0, m int) {
-		kernels.ParallelFor(m, in, func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				for c := 0; c < g.C; c++ {
-					d := dst[(c0+j)*in+c*hw:][:hw]
-					for i, v := range dx[c*m*hw+j*hw:][:hw] {
-						d[i] += v
-					}
-				}
-			}
-		})
-	}
-	// gridBackward adds dx (and R{dx}) of images c0..c0+m-1 on the grid.
-	gridBackward := func(c0, m int) {
-		grid := func(src []T) kernels.Grid[T] {
-			return kernels.LoadGrid(gt, m, src[c0*outSz:(c0+m)*outSz], t.shared(scratchColDY, kernels.GridLen(gt, m)))
-		}
-		gr := grid(y.Grad)
-		q := gr.Cols()
-		kernels.GemmGrid(false, g.C, 1, wf, kt, gr, 0, dx, q)
-		gr.Unpad(dx, g.C, x.Grad[c0*in:], true)
-		if x.RGrad == nil {
-			return
-		}
-		clear(dx[:g.C*q])
-		if wft != nil {
-			kernels.GemmGrid(false, g.C, 1, wft, kt, gr, 0, dx, q)
-		}
-		kernels.GemmGrid(false, g.C, 1, wf, kt, grid(y.RGrad), 1, dx, q)
-		gr.Unpad(dx, g.C, x.RGrad[c0*in:], true)
-	}
+	bwd := newConvPlan(t, gt, g.C, wf)
+	nc := bwd.chunk(n)
 	for c0 := 0; c0 < n; c0 += nc {
 		m := min(nc, n-c0)
-		if gridded {
-			gridBackward(c0, m)
-			continue
-		}
-		product(wf, y.Grad, c0, m, false, 0)
-		addInto(x.Grad, c0, m)
+		bwd.conv(x.Grad, wf, y.Grad, c0, m, true)
 		if x.RGrad == nil {
 			continue
 		}
-		clear(dx[:g.C*m*hw])
+		bwd.conv(x.RGrad, wf, y.RGrad, c0, m, true)
 		if wft != nil {
-			product(wft, y.Grad, c0, m, true, 0)
-		}
-		product(wf, y.RGrad, c0, m, false, 1)
-		addInto(x.RGrad, c0, m)
-	}
-}
-
-// addBias adds b[c] to every element of row c of y (rows of length p).
-func addBias[T Float](y, b []T, p int) {
-	for c, bc := range b {
-		row := y[c*p : (c+1)*p]
-		for j := range row {
-			row[j] += bc
+			bwd.dense().conv(x.RGrad, wft, y.Grad, c0, m, true)
 		}
 	}
 }
 
-// sumRows adds the sum of row c of src (rows of length p) to dst[c].
-func sumRows[T Float](dst, src []T, p int) {
-	for c := range dst {
+// convPlan says how the products of one convolution geometry run: with g
+// and out output channels, each image of in = C*H*W values gives one of
+// out*P values (P = OH*OW).
+type convPlan[T Float] struct {
+	t       *Tape[T]
+	g       kernels.ConvGeom
+	out     int
+	direct  bool            // pack panels from the images (no column matrix)
+	gridded bool            // multiply on the grid of padded images in place
+	sparse  *kernels.CSR[T] // the weights' nonzeros, when few enough to pay
+	support *kernels.CSR[T] // the weights whose gradients are wanted, when few
+	in, sz  int             // values per input and output image
+	k, p    int             // rows and columns of an image's column matrix
+}
+
+// newConvPlan plans the convolution of geometry g to out channels with
+// weights wv [out, g.Rows()].
+func newConvPlan[T Float](t *Tape[T], g kernels.ConvGeom, out int, wv []T) *convPlan[T] {
+	c := &convPlan[T]{t: t, g: g, out: out, direct: kernels.DirectLowering(), gridded: kernels.GridWorth(g),
+		in: g.C * g.H * g.W, sz: out * g.Cols(), k: g.Rows(), p: g.Cols()}
+	if kernels.SparseWorth(g, kernels.Density(wv)) {
+		s := kernels.NewCSR(out, c.k, wv, nil)
+		c.sparse = &s
+	}
+	return c
+}
+
+// dense is the plan for weights other than those planned for (tangents).
+func (c *convPlan[T]) dense() *convPlan[T] {
+	d := *c
+	d.sparse = nil
+	return &d
+}
+
+// chunk is the number of images per product.
+func (c *convPlan[T]) chunk(n int) int { return max(1, min(n, convChunk/(c.k*c.p))) }
+
+// conv sets (add false) or adds to dst, images c0..c0+m-1 (NCHW), the
+// convolution with weights wv of the same images of src.
+func (c *convPlan[T]) conv(dst, wv, src []T, c0, m int, add bool) {
+	g, t, out := c.g, c.t, c.out
+	xs, ys := src[c0*c.in:(c0+m)*c.in], dst[c0*c.sz:(c0+m)*c.sz]
+	if c.sparse != nil || c.gridded {
+		gr := kernels.LoadGrid(g, m, xs, t.shared(scratchCol, kernels.GridLen(g, m)))
+		q := gr.Cols()
+		prod := t.shared(scratchProduct, out*q)
+		if c.sparse != nil {
+			kernels.SparseGemmGrid(*c.sparse, gr, 0, prod, q)
+		} else {
+			kernels.GemmGrid(false, out, 1, wv, c.k, gr, 0, prod, q)
+		}
+		gr.Unpad(prod, out, ys, add)
+		return
+	}
+	mp := m * c.p
+	prod := t.shared(scratchProduct, out*mp)
+	if c.direct {
+		kernels.GemmLowered(false, out, 1, wv, c.k, kernels.Lowered[T]{G: g, X: xs, Images: m}, 0, prod, mp)
+	} else {
+		col := t.shared(scratchCol, c.k*mp)
+		c.lower(xs, m, col)
+		kernels.Gemm(false, false, out, mp, c.k, 1, wv, c.k, col, mp, 0, prod, mp)
+	}
+	c.scatter(ys, prod, m, add)
+}
+
+// weightGrad adds dy col(x)^T, over images c0..c0+m-1 of dy (NCHW, out
+// channels) and x, to dst [out, k].
+func (c *convPlan[T]) weightGrad(dst, dy, x []T, c0, m int) {
+	g, t, out := c.g, c.t, c.out
+	xs, dys := x[c0*c.in:(c0+m)*c.in], dy[c0*c.sz:(c0+m)*c.sz]
+	if c.support != nil || c.gridded {
+		gr := kernels.LoadGrid(g, m, xs, t.shared(scratchCol, kernels.GridLen(g, m)))
+		q := gr.Cols()
+		dyg := t.shared(scratchProduct, out*q)
+		gr.Pad(dys, out, dyg)
+		if c.support != nil {
+			kernels.SparseGemmGridT(*c.support, dyg, q, gr, dst, c.k)
+		} else {
+			kernels.GemmGridT(out, 1, dyg, q, gr, 1, dst, c.k)
+		}
+		return
+	}
+	mp := m * c.p
+	dyc := t.shared(scratchProduct, out*mp)
+	c.gather(dyc, dys, m)
+	if c.direct {
+		kernels.GemmLoweredT(out, 1, dyc, mp, kernels.Lowered[T]{G: g, X: xs, Images: m}, 1, dst, c.k)
+		return
+	}
+	col := t.shared(scratchCol, c.k*mp)
+	c.lower(xs, m, col)
+	kernels.Gemm(false, true, out, c.k, mp, 1, dyc, mp, col, mp, 1, dst, c.k)
+}
+
+// foldInputGrad adds col2im(W^T dy + W2^T dy2) (W2, dy2 may be nil) of
+// images c0..c0+m-1 to dst (NCHW), for convolutions that are not "same".
+func (c *convPlan[T]) foldInputGrad(dst, wv, dy, w2, dy2 []T, c0, m int) {
+	t, out, mp := c.t, c.out, m*c.p
+	dyc := t.shared(scratchProduct, out*mp)
+	dcol := t.shared(scratchDCol, c.k*mp)
+	c.gather(dyc, dy[c0*c.sz:(c0+m)*c.sz], m)
+	kernels.Gemm(true, false, c.k, mp, out, 1, wv, c.k, dyc, mp, 0, dcol, mp)
+	if w2 != nil {
+		c.gather(dyc, dy2[c0*c.sz:(c0+m)*c.sz], m)
+		kernels.Gemm(true, false, c.k, mp, out, 1, w2, c.k, dyc, mp, 1, dcol, mp)
+	}
+	xs := dst[c0*c.in : (c0+m)*c.in]
+	kernels.ParallelFor(m, c.k*c.p, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			kernels.Col2im(c.g, dcol[j*c.p:], xs[j*c.in:(j+1)*c.in], mp)
+		}
+	})
+}
+
+// lower writes the column matrices of m images xs side by side into col
+// [k, m*p].
+func (c *convPlan[T]) lower(xs []T, m int, col []T) {
+	kernels.ParallelFor(m, c.k*c.p, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			kernels.Im2col(c.g, xs[j*c.in:(j+1)*c.in], col[j*c.p:], m*c.p)
+		}
+	})
+}
+
+// scatter sets (or adds) prod [out, m*p] into m NCHW images ys.
+func (c *convPlan[T]) scatter(ys, prod []T, m int, add bool) {
+	p := c.p
+	kernels.ParallelFor(m, c.sz, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			for oc := 0; oc < c.out; oc++ {
+				d, s := ys[j*c.sz+oc*p:][:p], prod[oc*m*p+j*p:][:p]
+				if !add {
+					copy(d, s)
+					continue
+				}
+				for i, v := range s {
+					d[i] += v
+				}
+			}
+		}
+	})
+}
+
+// gather copies m NCHW images ys into buf [out, m*p].
+func (c *convPlan[T]) gather(buf, ys []T, m int) {
+	p := c.p
+	kernels.ParallelFor(m, c.sz, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			for oc := 0; oc < c.out; oc++ {
+				copy(buf[oc*m*p+j*p:][:p], ys[j*c.sz+oc*p:][:p])
+			}
+		}
+	})
+}
+
+// addPlaneBias adds b[c] to every value of plane c of each image of y
+// (planes of p values); nothing when b is nil.
+func addPlaneBias[T Float](y, b []T, p int) {
+	if b == nil {
+		return
+	}
+	for i := 0; i < len(y)/p; i++ {
+		bc := b[i%len(b)]
+		for j := range y[i*p : (i+1)*p] {
+			y[i*p+j] += bc
+		}
+	}
+}
+
+// sumPlanes adds to db[c] the sum of plane c of each image of dy.
+func sumPlanes[T Float](db, dy []T, p int) {
+	for i := 0; i < len(dy)/p; i++ {
 		var s T
-		for _, v := range src[c*p : (c+1)*p] {
+		for _, v := range dy[i*p : (i+1)*p] {
 			s += v
 		}
-		dst[c] += s
+		db[i%len(db)] += s
 	}
 }

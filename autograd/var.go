@@ -19,6 +19,12 @@ type Var[T Float] struct {
 	Tangent []T // forward tangent x'; nil means zero
 	RGrad   []T // R{dx}, the tangent of the adjoint; nil unless HVP
 	Name    string
+
+	// Support, when not nil, marks with nonzeros the entries whose
+	// gradients are wanted; the others belong to pruned weights, held at
+	// zero, whose gradients (and R{dx}) ops may leave as they are, so that
+	// products run over the remaining weights only.
+	Support []T
 }
 
 // Len is the number of elements.

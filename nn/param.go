@@ -132,12 +132,15 @@ func (p *Param[T]) ApplyMask() {
 	}
 }
 
-// leaf puts p on the tape. On an HVP tape it makes sure HV exists.
+// leaf puts p on the tape, its mask as the support of its gradient. On an
+// HVP tape it makes sure HV exists.
 func (p *Param[T]) leaf(t *autograd.Tape[T]) *autograd.Var[T] {
 	if t.HVPMode() && p.Grad != nil && p.HV == nil {
 		p.HV = make([]T, len(p.Data))
 	}
-	return t.Leaf(p.Name, p.Data, p.Grad, p.Tangent, p.HV, p.Shape...)
+	v := t.Leaf(p.Name, p.Data, p.Grad, p.Tangent, p.HV, p.Shape...)
+	v.Support = p.Mask // masked weights need no gradient
+	return v
 }
 
 func join(prefix, name string) string {

@@ -23,13 +23,15 @@ import (
 )
 
 type benchOptions struct {
-	model   string
-	batch   int
-	steps   int
-	warmup  int
-	grasp   bool
-	threads int
-	profile string
+	model    string
+	batch    int
+	steps    int
+	warmup   int
+	grasp    bool
+	threads  int
+	profile  string
+	sparsity float64
+	method   string
 }
 
 func newBenchCommand() *cobra.Command {
@@ -39,9 +41,12 @@ func newBenchCommand() *cobra.Command {
 		Short: "Measure training throughput and GraSP scoring time on random data; prints one JSON line",
 		Long: `Measure, on random CIFAR-sized (or MNIST-sized for the LeNets) inputs:
 train_img_s, images per second of forward + backward + SGD step after warm-up;
+infer_img_s, images per second of inference (evaluation mode, no gradients);
+with --sparsity, both for the network pruned by --prune (default random)
+at that sparsity, where products skip the zero weights wherever that pays;
 with --grasp, grasp_score_s, seconds to GraSP-score the model (float64, exact
 Hg) on 100 images, 10 per class, as ../shared/bench/torch_ref_bench.py does;
-peak_rss_mb, threads and blas.`,
+peak_rss_mb (with --sparsity it includes the pruning), threads and blas.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd.Context(), cmd.OutOrStdout(), o) },
 	}
@@ -53,6 +58,8 @@ peak_rss_mb, threads and blas.`,
 	f.BoolVar(&o.grasp, "grasp", false, "also time GraSP scoring")
 	f.IntVar(&o.threads, "threads", runtime.GOMAXPROCS(0), "threads")
 	f.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the timed work to `file` (go tool pprof)")
+	f.Float64Var(&o.sparsity, "sparsity", 0, "prune this fraction of the conv and linear weights first (with --prune)")
+	f.StringVar(&o.method, "prune", "random", "pruning method for --sparsity (data-free: random, magnitude, synflow)")
 	return cmd
 }
 
@@ -64,6 +71,9 @@ func runBench(ctx context.Context, w io.Writer, o benchOptions) error {
 	if o.batch < 1 || o.steps < 1 || o.warmup < 0 || o.threads < 1 {
 		return usageError{fmt.Errorf("--batch-size, --steps and --threads must be positive")}
 	}
+	if o.sparsity < 0 || o.sparsity >= 1 {
+		return usageError{fmt.Errorf("--sparsity %v: want a fraction in [0, 1)", o.sparsity)}
+	}
 	if in.Classes > 10 { // ImageNet models: bench at CIFAR-10 size as the reference does for its models
 		in = models.Input{Channels: 3, Height: 32, Width: 32, Classes: 10}
 	}
@@ -72,6 +82,11 @@ func runBench(ctx context.Context, w io.Writer, o benchOptions) error {
 	m, err := models.New[float32](o.model, in, models.Options{}, 0)
 	if err != nil {
 		return err
+	}
+	if o.sparsity > 0 {
+		if err := pruneForBench(ctx, m, o, in); err != nil {
+			return err
+		}
 	}
 	rng := rand.New(rand.NewPCG(0, 0))
 	x := make([]float32, o.batch*in.Channels*in.Height*in.Width)
@@ -114,6 +129,28 @@ func runBench(ctx context.Context, w io.Writer, o benchOptions) error {
 	}
 	out := map[string]any{"model": o.model, "batch": o.batch, "threads": o.threads, "blas": kernels.BLAS(),
 		"train_img_s": round(float64(o.batch*o.steps) / time.Since(start).Seconds())}
+	if o.sparsity > 0 {
+		out["sparsity"], out["prune"] = o.sparsity, o.method
+	}
+	// Inference: evaluation mode on a tape without gradients, the
+	// training tape released first (peak_rss_mb is training's).
+	tape = nil
+	runtime.GC()
+	infer := autograd.NewTape[float32](autograd.NoGrad())
+	m.SetTraining(false)
+	forward := func() {
+		infer.Reset()
+		m.Forward(infer, infer.Input(x, in.Shape(o.batch)...))
+	}
+	for i := 0; i < o.warmup; i++ {
+		forward()
+	}
+	start = time.Now()
+	for i := 0; i < o.steps; i++ {
+		forward()
+	}
+	out["infer_img_s"] = round(float64(o.batch*o.steps) / time.Since(start).Seconds())
+	m.SetTraining(true)
 	if o.grasp {
 		twin, err := models.New[float64](o.model, in, models.Options{}, 0)
 		if err != nil {
@@ -144,3 +181,27 @@ func runBench(ctx context.Context, w io.Writer, o benchOptions) error {
 }
 
 func round(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }
+
+// pruneForBench masks m by a data-free method at o.sparsity: the method
+// scores a float64 twin with m's weights.
+func pruneForBench(ctx context.Context, m nn.Module[float32], o benchOptions, in models.Input) error {
+	c := prune.DefaultConfig(o.method, o.sparsity)
+	if c.NeedsData() {
+		return usageError{fmt.Errorf("--prune %s needs data; bench takes a data-free method (random, magnitude, synflow)", o.method)}
+	}
+	twin, err := models.New[float64](o.model, in, models.Options{}, 0)
+	if err != nil {
+		return err
+	}
+	r, err := prune.Prune(ctx, twin, nil, in.Shape(1), c)
+	if err != nil {
+		return err
+	}
+	if err := prune.ApplyMasks(m, r.Masks); err != nil {
+		return err
+	}
+	for _, p := range nn.AllParams(m) {
+		p.ApplyMask()
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -76,3 +77,44 @@ func benchGridO(b *testing.B, o int) {
 
 func BenchmarkConvForwardGrid36(b *testing.B) { benchGridO(b, 36) }
 func BenchmarkConvForwardGrid48(b *testing.B) { benchGridO(b, 48) }
+
+// benchSparseConv times a convolution's forward product on a batch of 64
+// with weights of the given density: the sparse product on the grid, or
+// with density 1 the dense product (on the grid where it pays, else by
+// packing), counting the dense FLOPs for both.
+func benchSparseConv(b *testing.B, c, hw, o int, density float64) {
+	g := NewConvGeom(c, hw, hw, 3, 3, 1, 1, 1, 1)
+	const images = 64
+	rng := rand.New(rand.NewPCG(1, 1))
+	x := to32(randSlice(rng, images*c*hw*hw))
+	w := to32(randSlice(rng, o*g.Rows()))
+	for i := range w {
+		if rng.Float64() >= density {
+			w[i] = 0
+		}
+	}
+	data := make([]float32, GridLen(g, images))
+	out := make([]float32, o*images*(hw+2)*(hw+2))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		switch {
+		case density < 1:
+			gr := LoadGrid(g, images, x, data)
+			SparseGemmGrid(NewCSR(o, g.Rows(), w, nil), gr, 0, out, gr.Cols())
+		case GridWorth(g):
+			gr := LoadGrid(g, images, x, data)
+			GemmGrid(false, o, 1, w, g.Rows(), gr, 0, out, gr.Cols())
+		default:
+			GemmLowered(false, o, 1, w, g.Rows(), Lowered[float32]{G: g, X: x, Images: images}, 0, out, images*g.Cols())
+		}
+	}
+	b.ReportMetric(float64(2*o*g.Rows()*g.Cols()*images)*float64(b.N)/b.Elapsed().Seconds()/1e9, "dense-GFLOP/s")
+}
+
+func BenchmarkSparseConv(b *testing.B) {
+	for _, s := range [][3]int{{32, 32, 32}, {128, 8, 128}, {256, 8, 256}, {512, 4, 512}, {512, 2, 512}} {
+		for _, d := range []float64{1, 0.2, 0.1, 0.05, 0.02, 0.01} {
+			b.Run(fmt.Sprintf("c%d-%dx%d/density%.2f", s[0], s[1], s[1], d), func(b *testing.B) { benchSparseConv(b, s[0], s[1], s[2], d) })
+		}
+	}
+}

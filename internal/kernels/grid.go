@@ -37,10 +37,10 @@ func GridWorth(g ConvGeom) bool {
 func GridLen(g ConvGeom, m int) int { return g.C * planeLen(g, m) }
 
 // planeLen is Q plus room for the farthest window offset and a ragged
-// last block of micro-kernel columns, which read past Q.
+// last block of micro-kernel columns or sparse strip, which read past Q.
 func planeLen(g ConvGeom, m int) int {
 	wp := g.W + 2*g.PW
-	return m*(g.H+2*g.PH)*wp + (g.KH-1)*wp + g.KW - 1 + 32
+	return m*(g.H+2*g.PH)*wp + (g.KH-1)*wp + g.KW - 1 + sparseStrip
 }
 
 // Cols is the number of grid positions, Q = M*Hp*Wp: the columns of a
@@ -288,4 +288,164 @@ func microKernelARows[T Float]() func(k int, a *[microRows]*T, b, c *T, ldc, row
 		f = micro.Dgemm12x16ARows
 	}
 	return f.(func(k int, a *[microRows]*T, b, c *T, ldc, rows int, alpha T))
+}
+
+// sparseStrip is the most columns a sparse-row kernel computes at once.
+const sparseStrip = 128
+
+// SparseGemmGrid computes c = w*col + beta*c for a sparse w (m x
+// G.Rows()), where col [G.Rows(), Q] is the column matrix on the grid and c
+// is m x Q. Its work is proportional to the nonzeros of w: each adds a
+// scaled shifted plane to its row of c, a strip of columns at a time, the
+// strip's planes staying in cache over all rows. It needs the
+// micro-kernels.
+func SparseGemmGrid[T Float](w CSR[T], gr Grid[T], beta T, c []T, ldc int) {
+	q := gr.Cols()
+	scaleRows(w.Rows, q, beta, c, ldc)
+	offs := gr.windowOffsets(w.ColIdx)
+	strip, kernel := sparseKernel[T]()
+	strips := (q + strip - 1) / strip
+	ParallelFor(strips, strip*max(1, len(offs)), func(lo, hi int) {
+		var tile [sparseStrip]T
+		for s := lo; s < hi; s++ {
+			q0 := s * strip
+			b := &gr.Data[q0]
+			width := min(strip, q-q0)
+			for o := 0; o < w.Rows; o++ {
+				p0, p1 := w.RowPtr[o], w.RowPtr[o+1]
+				if p0 == p1 {
+					continue
+				}
+				if width == strip {
+					kernel(int(p1-p0), &w.Val[p0], &offs[p0], b, &c[o*ldc+q0])
+					continue
+				}
+				clear(tile[:strip])
+				kernel(int(p1-p0), &w.Val[p0], &offs[p0], b, &tile[0])
+				row := c[o*ldc+q0:][:width]
+				for j, v := range tile[:width] {
+					row[j] += v
+				}
+			}
+		}
+	})
+}
+
+// sparseKernel is the sparse-row micro-kernel for T and its strip width.
+func sparseKernel[T Float]() (int, func(n int, vals *T, offs *int, b, c *T)) {
+	var f any
+	var z T
+	if any(z) == any(float32(0)) {
+		f = micro.SparseSRow
+		return sparseStrip, f.(func(n int, vals *T, offs *int, b, c *T))
+	}
+	f = micro.SparseDRow
+	return sparseStrip / 2, f.(func(n int, vals *T, offs *int, b, c *T))
+}
+
+// SparseWorth reports whether SparseGemmGrid beats the dense products for
+// weights of the given density (fraction of nonzeros) on geometry g: the
+// micro-kernels run here, the convolution has stride 1, and density * r^2
+// <= 1/4, r = (Hp*Wp)/(OH*OW) the grid's share of extra positions. The
+// rule stays below the break-even densities measured on ResNet and VGG
+// layers (BenchmarkSparseConv: about 0.35 at 32x32, 0.2 at 8x8, 0.08 at
+// 4x4, 0.03 at 2x2), where the dense products run near the machine's peak.
+func SparseWorth(g ConvGeom, density float64) bool {
+	if !micro.Available || g.SH != 1 || g.SW != 1 {
+		return false
+	}
+	r := float64((g.H+2*g.PH)*(g.W+2*g.PW)) / float64(g.OH*g.OW)
+	return density*r*r <= 0.25
+}
+
+// Density is the fraction of nonzero values in w (1 for an empty w).
+func Density[T Float](w []T) float64 {
+	if len(w) == 0 {
+		return 1
+	}
+	nz := 0
+	for _, v := range w {
+		if v != 0 {
+			nz++
+		}
+	}
+	return float64(nz) / float64(len(w))
+}
+
+// windowOffsets are the grid offsets of the given column-matrix rows
+// (windows): the row of window (c, i, j) is Data[c*plane + i*Wp + j:].
+func (gr Grid[T]) windowOffsets(rows []int32) []int {
+	g := gr.G
+	plane, wp, kk := planeLen(g, gr.M), g.W+2*g.PW, g.KH*g.KW
+	offs := make([]int, len(rows))
+	for i, w := range rows {
+		ch, r := int(w)/kk, int(w)%kk
+		offs[i] = ch*plane + r/g.KW*wp + r%g.KW
+	}
+	return offs
+}
+
+// SparseGemmGridT adds, at the nonzeros of pattern (m x G.Rows(); its
+// values are ignored), the entries of A col^T to dst (row stride ldd):
+//
+//	dst[o, w] += sum_q a[o, q] col[w, q]   for (o, w) in the pattern
+//
+// where col [G.Rows(), Q] is the column matrix on the grid and A [m, Q] is
+// zero at grid positions that are not output pixels (as Pad leaves it): the
+// weight gradient of a pruned convolution, computed where weights remain.
+// It needs the micro-kernels.
+func SparseGemmGridT[T Float](pattern CSR[T], a []T, lda int, gr Grid[T], dst []T, ldd int) {
+	q := gr.Cols()
+	offs := gr.windowOffsets(pattern.ColIdx)
+	strip, lanes, kernel := sparseDotKernel[T]()
+	// Each group of rows keeps its partial sums (lanes per nonzero) while
+	// the strips of its rows stream past; the strip's planes stay in cache
+	// over the group's rows.
+	const group = 8
+	groups := (pattern.Rows + group - 1) / group
+	acc := make([]T, len(offs)*lanes)
+	ParallelFor(groups, q*max(1, len(offs)/groups), func(lo, hi int) {
+		var tile [sparseStrip]T
+		for gi := lo; gi < hi; gi++ {
+			r0, r1 := gi*group, min(pattern.Rows, (gi+1)*group)
+			for q0 := 0; q0 < q; q0 += strip {
+				b := &gr.Data[q0]
+				for o := r0; o < r1; o++ {
+					p0, p1 := pattern.RowPtr[o], pattern.RowPtr[o+1]
+					if p0 == p1 {
+						continue
+					}
+					ao := a[o*lda+q0:]
+					if q0+strip > q { // ragged: zeros past Q
+						clear(tile[:strip])
+						copy(tile[:], ao[:q-q0])
+						ao = tile[:]
+					}
+					kernel(int(p1-p0), &offs[p0], &ao[0], b, &acc[int(p0)*lanes])
+				}
+			}
+		}
+	})
+	for o := 0; o < pattern.Rows; o++ {
+		for i := pattern.RowPtr[o]; i < pattern.RowPtr[o+1]; i++ {
+			var s T
+			for _, v := range acc[int(i)*lanes:][:lanes] {
+				s += v
+			}
+			dst[o*ldd+int(pattern.ColIdx[i])] += s
+		}
+	}
+}
+
+// sparseDotKernel is the sparse dot-product micro-kernel for T, its strip
+// width and its partial sums per nonzero.
+func sparseDotKernel[T Float]() (strip, lanes int, kernel func(n int, offs *int, a, b, acc *T)) {
+	var f any
+	var z T
+	if any(z) == any(float32(0)) {
+		f = micro.SparseSDot
+		return sparseStrip, 16, f.(func(n int, offs *int, a, b, acc *T))
+	}
+	f = micro.SparseDDot
+	return sparseStrip / 2, 8, f.(func(n int, offs *int, a, b, acc *T))
 }

@@ -75,3 +75,77 @@ func TestGemmGrid(t *testing.T) {
 		})
 	}
 }
+
+// TestSparseGemmGrid checks the sparse product on the grid against the
+// dense one with the same (mostly zero) weights, rows with no nonzero and
+// a ragged last strip included.
+func TestSparseGemmGrid(t *testing.T) {
+	if !micro.Available {
+		t.Skip("no micro-kernels on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, g := range []ConvGeom{
+		NewConvGeom(5, 9, 11, 3, 3, 1, 1, 1, 1),
+		NewConvGeom(16, 4, 4, 3, 3, 1, 1, 1, 1),
+		NewConvGeom(3, 7, 7, 5, 5, 1, 1, 2, 2),
+	} {
+		const m, images = 9, 3
+		w := randSlice(rng, m*g.Rows())
+		for i := range w {
+			if rng.Float64() < 0.8 || i/g.Rows() == 4 { // row 4 all zero
+				w[i] = 0
+			}
+		}
+		gr := LoadGrid(g, images, randSlice(rng, images*g.C*g.H*g.W), make([]float64, GridLen(g, images)))
+		q := gr.Cols()
+		c := randSlice(rng, m*q)
+		want := append([]float64(nil), c...)
+		for i := range want {
+			want[i] *= 0.5
+		}
+		GemmGrid(false, m, 1, w, g.Rows(), gr, 1, want, q)
+		SparseGemmGrid(NewCSR(m, g.Rows(), w, nil), gr, 0.5, c, q)
+		assertClose(t, fmt.Sprintf("SparseGemmGrid %+v", g), c, want)
+	}
+}
+
+// TestSparseGemmGridT checks the pruned weight gradient on the grid: the
+// pattern's entries equal the dense product's, the others stay untouched.
+func TestSparseGemmGridT(t *testing.T) {
+	if !micro.Available {
+		t.Skip("no micro-kernels on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, g := range []ConvGeom{
+		NewConvGeom(5, 9, 11, 3, 3, 1, 1, 1, 1),
+		NewConvGeom(16, 4, 4, 3, 3, 1, 1, 1, 1),
+		NewConvGeom(3, 20, 20, 5, 5, 1, 1, 2, 2),
+	} {
+		const m, images = 11, 3
+		keep := make([]float64, m*g.Rows())
+		for i := range keep {
+			if rng.Float64() < 0.2 && i/g.Rows() != 4 {
+				keep[i] = 1
+			}
+		}
+		gr := LoadGrid(g, images, randSlice(rng, images*g.C*g.H*g.W), make([]float64, GridLen(g, images)))
+		q := gr.Cols()
+		dy := randSlice(rng, images*m*g.Cols())
+		dyg := make([]float64, m*q)
+		gr.Pad(dy, m, dyg)
+		dense := randSlice(rng, m*g.Rows())
+		sparse := append([]float64(nil), dense...)
+		before := append([]float64(nil), dense...)
+		GemmGridT(m, 1, dyg, q, gr, 1, dense, g.Rows())
+		SparseGemmGridT(NewCSR(m, g.Rows(), keep, keep), dyg, q, gr, sparse, g.Rows())
+		for i := range keep {
+			if keep[i] == 0 {
+				if sparse[i] != before[i] {
+					t.Fatalf("%+v: pruned entry %d changed", g, i)
+				}
+				dense[i] = before[i]
+			}
+		}
+		assertClose(t, fmt.Sprintf("SparseGemmGridT %+v", g), sparse, dense)
+	}
+}

@@ -44,3 +44,26 @@ func Sgemm12x32ARows(k int, a *[12]*float32, b, c *float32, ldc, rows int, alpha
 //
 //go:noescape
 func Dgemm12x16ARows(k int, a *[12]*float64, b, c *float64, ldc, rows int, alpha float64)
+
+// SparseSRow adds to the 128 values at c the n rows of B at b[offs[i]:],
+// each scaled by vals[i]: c[j] += sum_i vals[i] * b[offs[i]+j].
+//
+//go:noescape
+func SparseSRow(n int, vals *float32, offs *int, b, c *float32)
+
+// SparseDRow is SparseSRow for float64, 64 values.
+//
+//go:noescape
+func SparseDRow(n int, vals *float64, offs *int, b, c *float64)
+
+// SparseSDot adds to the 16 partial sums at acc[16*i:] the products of the
+// 128 values at a with the 128 at b[offs[i]:], for i < n:
+// acc[16*i+l] += sum_r a[16*r+l] * b[offs[i]+16*r+l].
+//
+//go:noescape
+func SparseSDot(n int, offs *int, a, b, acc *float32)
+
+// SparseDDot is SparseSDot for float64: 64 values, 8 partial sums each.
+//
+//go:noescape
+func SparseDDot(n int, offs *int, a, b, acc *float64)

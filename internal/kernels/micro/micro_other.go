@@ -35,3 +35,23 @@ func Sgemm12x32ARows(k int, a *[12]*float32, b, c *float32, ldc, rows int, alpha
 func Dgemm12x16ARows(k int, a *[12]*float64, b, c *float64, ldc, rows int, alpha float64) {
 	panic("micro: no kernels on this architecture")
 }
+
+// SparseSRow panics: check Available first.
+func SparseSRow(n int, vals *float32, offs *int, b, c *float32) {
+	panic("micro: no kernels on this architecture")
+}
+
+// SparseDRow panics: check Available first.
+func SparseDRow(n int, vals *float64, offs *int, b, c *float64) {
+	panic("micro: no kernels on this architecture")
+}
+
+// SparseSDot panics: check Available first.
+func SparseSDot(n int, offs *int, a, b, acc *float32) {
+	panic("micro: no kernels on this architecture")
+}
+
+// SparseDDot panics: check Available first.
+func SparseDDot(n int, offs *int, a, b, acc *float64) {
+	panic("micro: no kernels on this architecture")
+}

@@ -134,3 +134,80 @@ func to64(s []float32) []float64 {
 	}
 	return o
 }
+
+// TestSparseRow checks the sparse-row kernels against their sum, for no
+// rows (c unchanged) and for rows at scattered, overlapping offsets.
+func TestSparseRow(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX-512 here")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 9} {
+		vals, b, c := make([]float64, n), make([]float64, 500), make([]float64, 128)
+		offs := make([]int, n)
+		for i := range vals {
+			vals[i], offs[i] = rng.NormFloat64(), rng.IntN(300)
+		}
+		for i := range b {
+			b[i] = rng.NormFloat64()
+		}
+		for i := range c {
+			c[i] = rng.NormFloat64()
+		}
+		for _, width := range []int{64, 128} {
+			want := append([]float64(nil), c[:width]...)
+			for i := range vals {
+				for j := range want {
+					want[j] += vals[i] * b[offs[i]+j]
+				}
+			}
+			if width == 64 {
+				got := append([]float64(nil), c[:64]...)
+				SparseDRow(n, ptr(vals), ptrInt(offs), &b[0], &got[0])
+				check(t, "SparseDRow", got, want, 1e-12)
+				continue
+			}
+			got := to32(c)
+			SparseSRow(n, ptr(to32(vals)), ptrInt(offs), &to32(b)[0], &got[0])
+			check(t, "SparseSRow", to64(got), want, 1e-4)
+		}
+	}
+}
+
+// TestSparseDot checks the sparse dot-product kernels' partial sums.
+func TestSparseDot(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX-512 here")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 7} {
+		for _, width := range []int{64, 128} {
+			lanes := width / 8
+			offs, a, b, acc := make([]int, n), make([]float64, width), make([]float64, 600), make([]float64, n*lanes)
+			for i := range offs {
+				offs[i] = rng.IntN(400)
+			}
+			for _, s := range [][]float64{a, b, acc} {
+				for i := range s {
+					s[i] = rng.NormFloat64()
+				}
+			}
+			want := append([]float64(nil), acc...)
+			for i := range offs {
+				for r := 0; r < 8; r++ {
+					for l := 0; l < lanes; l++ {
+						want[i*lanes+l] += a[r*lanes+l] * b[offs[i]+r*lanes+l]
+					}
+				}
+			}
+			if width == 64 {
+				SparseDDot(n, ptrInt(offs), &a[0], &b[0], ptr(acc))
+				check(t, "SparseDDot", acc, want, 1e-12)
+				continue
+			}
+			acc32 := to32(acc)
+			SparseSDot(n, ptrInt(offs), &to32(a)[0], &to32(b)[0], ptr(acc32))
+			check(t, "SparseSDot", to64(acc32), want, 1e-4)
+		}
+	}
+}

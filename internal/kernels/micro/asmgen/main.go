@@ -40,6 +40,8 @@ func main() {
 		kernel(&b, k, false)
 		kernel(&b, k, true)
 		kernelARows(&b, k)
+		kernelSparseRow(&b, k)
+		kernelSparseDot(&b, k)
 	}
 	if err := os.WriteFile("gemm_amd64.s", b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
@@ -176,6 +178,92 @@ func kernelARows(b *bytes.Buffer, k kind) {
 	p("MOVQ rows+40(FP), DI")
 	p("%s alpha+48(FP), Z24", k.bcast)
 	store(b, k, name)
+}
+
+// kernelSparseRow writes the kernel of kind k that adds to one strip of 8
+// vectors of a row of C (128 float32 or 64 float64 values) the sum of n
+// rows of B read in place, each scaled by its value:
+//
+//	c[j] += sum_i vals[i] * b[offs[i]+j]
+//
+// the product of one sparse row of A with B. It is bound by loads: one per
+// multiply-add, B never packed.
+func kernelSparseRow(b *bytes.Buffer, k kind) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
+	name := "Sparse" + k.name[:1] + "Row"
+	fmt.Fprintf(b, "\n// func %s(n int, vals *%s, offs *int, b, c *%s)\n", name, typ(k), typ(k))
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-40\n", name)
+	p("MOVQ n+0(FP), CX")
+	p("MOVQ vals+8(FP), SI")
+	p("MOVQ offs+16(FP), R8")
+	p("MOVQ b+24(FP), BX")
+	p("MOVQ c+32(FP), DX")
+	for r := 0; r < 8; r++ {
+		p("VPXORD Z%d, Z%d, Z%d", r, r, r)
+	}
+	p("TESTQ CX, CX")
+	p("JZ   %s_store", name)
+	fmt.Fprintf(b, "%s_loop:\n", name)
+	p("%s (SI), Z8", k.bcast)
+	p("MOVQ (R8), R9")
+	p("LEAQ (BX)(R9*%d), R10", k.size)
+	for r := 0; r < 8; r++ {
+		p("%s %d(R10), Z8, Z%d", k.fma, 64*r, r)
+	}
+	p("ADDQ $%d, SI", k.size)
+	p("ADDQ $8, R8")
+	p("DECQ CX")
+	p("JNZ  %s_loop", name)
+	fmt.Fprintf(b, "%s_store:\n", name)
+	for r := 0; r < 8; r++ {
+		p("%s %d(DX), Z%d, Z%d", addOf(k), 64*r, r, r)
+		p("%s Z%d, %d(DX)", k.mov, r, 64*r)
+	}
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// kernelSparseDot writes the kernel of kind k that adds to n vectors of
+// partial sums the products of one strip of 8 vectors of a row of A with n
+// rows of B read in place:
+//
+//	acc[i][l] += sum_r a[r*L+l] * b[offs[i]+r*L+l]   (L values per vector)
+//
+// the entries of A B^T at the nonzeros of one sparse row; the caller adds
+// up each vector of partial sums at the end.
+func kernelSparseDot(b *bytes.Buffer, k kind) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
+	name := "Sparse" + k.name[:1] + "Dot"
+	fmt.Fprintf(b, "\n// func %s(n int, offs *int, a, b, acc *%s)\n", name, typ(k))
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-40\n", name)
+	p("MOVQ n+0(FP), CX")
+	p("MOVQ offs+8(FP), R8")
+	p("MOVQ a+16(FP), SI")
+	p("MOVQ b+24(FP), BX")
+	p("MOVQ acc+32(FP), DX")
+	for r := 0; r < 8; r++ {
+		p("%s %d(SI), Z%d", k.mov, 64*r, r)
+	}
+	p("TESTQ CX, CX")
+	p("JZ   %s_done", name)
+	fmt.Fprintf(b, "%s_loop:\n", name)
+	p("MOVQ (R8), R9")
+	p("LEAQ (BX)(R9*%d), R10", k.size)
+	p("%s (R10), Z0, Z8", k.mul)
+	p("%s 64(R10), Z1, Z9", k.mul)
+	for r := 2; r < 8; r++ {
+		p("%s %d(R10), Z%d, Z%d", k.fma, 64*r, r, 8+r%2)
+	}
+	p("%s Z9, Z8, Z8", addOf(k))
+	p("%s (DX), Z8, Z8", addOf(k))
+	p("%s Z8, (DX)", k.mov)
+	p("ADDQ $8, R8")
+	p("ADDQ $64, DX")
+	p("DECQ CX")
+	p("JNZ  %s_loop", name)
+	fmt.Fprintf(b, "%s_done:\n", name)
+	p("VZEROUPPER")
+	p("RET")
 }
 
 func typ(k kind) string {
