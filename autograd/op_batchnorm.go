@@ -139,9 +139,10 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 			if train && x.Tangent != nil {
 				var a, b T
 				each(ch, func(off int) {
+					xv := x.Value[off : off+hw]
 					for j, v := range x.Tangent[off : off+hw] {
 						a += v
-						b += (x.Value[off+j] - mu) * is * v
+						b += (xv[j] - mu) * is * v
 					}
 				})
 				mt, st = a/T(m), b/T(m)
@@ -149,13 +150,19 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 			ds[ch] = st
 			gtc, btc := gt(ch), bt(ch)
 			each(ch, func(off int) {
-				for j := off; j < off+hw; j++ {
-					var ht T
-					if x.Tangent != nil {
-						ht = (x.Tangent[j] - mt - (x.Value[j]-mu)*is*st) * is
+				xv, ht, yt := x.Value[off:off+hw], xht[off:off+hw], y.Tangent[off:off+hw]
+				if x.Tangent == nil {
+					clear(ht)
+					for j, v := range xv {
+						yt[j] = gtc*(v-mu)*is + btc
 					}
-					xht[j] = ht
-					y.Tangent[j] = gtc*(x.Value[j]-mu)*is + gc*ht + btc
+					return
+				}
+				for j, v := range x.Tangent[off : off+hw] {
+					xh := (xv[j] - mu) * is
+					h := (v - mt - xh*st) * is
+					ht[j] = h
+					yt[j] = gtc*xh + gc*h + btc
 				}
 			})
 		}
@@ -174,15 +181,21 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 				// Sums over the channel.
 				var sdy, sdyxh, srdy, srdyxh, sdyxht T
 				each(ch, func(off int) {
-					for j := off; j < off+hw; j++ {
-						sdy += y.Grad[j]
-						sdyxh += y.Grad[j] * (x.Value[j] - mu) * is
-						if y.RGrad != nil {
-							srdy += y.RGrad[j]
-							srdyxh += y.RGrad[j] * (x.Value[j] - mu) * is
-							if xht != nil {
-								sdyxht += y.Grad[j] * xht[j]
-							}
+					xv, gy := x.Value[off:off+hw], y.Grad[off:off+hw]
+					for j, v := range gy {
+						sdy += v
+						sdyxh += v * (xv[j] - mu) * is
+					}
+					if y.RGrad == nil {
+						return
+					}
+					for j, v := range y.RGrad[off : off+hw] {
+						srdy += v
+						srdyxh += v * (xv[j] - mu) * is
+					}
+					if xht != nil {
+						for j, v := range xht[off : off+hw] {
+							sdyxht += gy[j] * v
 						}
 					}
 				})
@@ -205,10 +218,14 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 					// y = gamma (x - mean)/sd + beta: dx = gamma dy/sd;
 					// R{dx} = (gamma R{dy} + gamma' dy)/sd.
 					each(ch, func(off int) {
-						for j := off; j < off+hw; j++ {
-							x.Grad[j] += gc * y.Grad[j] * is
-							if x.RGrad != nil {
-								x.RGrad[j] += (gc*y.RGrad[j] + gtc*y.Grad[j]) * is
+						gy, gx := y.Grad[off:off+hw], x.Grad[off:off+hw]
+						for j, v := range gy {
+							gx[j] += gc * v * is
+						}
+						if x.RGrad != nil {
+							rx := x.RGrad[off : off+hw]
+							for j, v := range y.RGrad[off : off+hw] {
+								rx[j] += (gc*v + gtc*gy[j]) * is
 							}
 						}
 					})
@@ -226,18 +243,24 @@ func BatchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 					}
 				}
 				each(ch, func(off int) {
-					for j := off; j < off+hw; j++ {
-						dxop := (gc*y.Grad[j] - a - (x.Value[j]-mu)*is*b) * is
-						x.Grad[j] += dxop
-						if x.RGrad == nil {
-							continue
+					xv, gy, gx := x.Value[off:off+hw], y.Grad[off:off+hw], x.Grad[off:off+hw]
+					if x.RGrad == nil {
+						for j, v := range gy {
+							gx[j] += (gc*v - a - (xv[j]-mu)*is*b) * is
 						}
-						rdxh := gtc*y.Grad[j] + gc*y.RGrad[j]
-						var ht T
-						if xht != nil {
-							ht = xht[j]
+						return
+					}
+					ry, rx := y.RGrad[off:off+hw], x.RGrad[off:off+hw]
+					for j, v := range gy {
+						xh := (xv[j] - mu) * is
+						dxop := (gc*v - a - xh*b) * is
+						gx[j] += dxop
+						rx[j] += -st*is*dxop + (gtc*v+gc*ry[j]-ra-xh*rb)*is
+					}
+					if xht != nil {
+						for j, h := range xht[off : off+hw] {
+							rx[j] -= h * b * is
 						}
-						x.RGrad[j] += -st*is*dxop + (rdxh-ra-ht*b-(x.Value[j]-mu)*is*rb)*is
 					}
 				})
 			}

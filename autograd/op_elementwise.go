@@ -26,17 +26,7 @@ func ReLU[T Float](t *Tape[T], x *Var[T]) *Var[T] {
 	// masked sets (add false) or adds to dst the elements of src where x > 0.
 	masked := func(dst, src []T, add bool) {
 		kernels.ParallelFor(len(x.Value), 1, func(lo, hi int) {
-			if add {
-				reluAdd(dst[lo:hi], src[lo:hi], x.Value[lo:hi])
-				return
-			}
-			d, s := dst[lo:hi], src[lo:hi]
-			for i, v := range x.Value[lo:hi] {
-				d[i] = 0
-				if v > 0 {
-					d[i] = s[i]
-				}
-			}
+			reluMasked(dst[lo:hi], src[lo:hi], x.Value[lo:hi], add)
 		})
 	}
 	if y.Tangent != nil {
@@ -117,33 +107,50 @@ func addTo[T Float](dst, src []T) {
 	})
 }
 
-// reluAdd adds src to dst where x > 0, branch-free: where the signs of x
-// are random a branch is mispredicted every other element.
-func reluAdd[T Float](dst, src, x []T) {
+// reluMasked sets (add false) or adds to dst the elements of src where
+// x > 0, branch-free: where the signs of x are random a branch is
+// mispredicted every other element.
+func reluMasked[T Float](dst, src, x []T, add bool) {
 	switch d := any(dst).(type) {
 	case []float32:
-		reluAdd32(d, any(src).([]float32), any(x).([]float32))
+		reluMasked32(d, any(src).([]float32), any(x).([]float32), add)
 	case []float64:
-		s, xs := any(src).([]float64), any(x).([]float64)
-		s, xs = s[:len(d)], xs[:len(d)]
-		for i, v := range xs {
-			if v > 0 {
-				d[i] += s[i]
-			}
-		}
+		reluMasked64(d, any(src).([]float64), any(x).([]float64), add)
 	}
 }
 
-// reluAdd32 is reluAdd for float32, outside the generic function so that
-// the bit conversions inline.
-func reluAdd32(d, s, xs []float32) {
+// reluMasked32 is reluMasked for float32, outside the generic function so
+// that the bit conversions inline. The mask is all ones where the bits of
+// v, as a signed integer, are positive: v > 0 (or v is a NaN with its sign
+// bit clear, where the loss is NaN anyway).
+func reluMasked32(d, s, xs []float32, add bool) {
 	s, xs = s[:len(d)], xs[:len(d)]
+	if !add {
+		for i, v := range xs {
+			b := int64(int32(math.Float32bits(v)))
+			d[i] = math.Float32frombits(math.Float32bits(s[i]) & uint32((-b)>>63))
+		}
+		return
+	}
 	for i, v := range xs {
-		// The mask is all ones where the bits of v, as a signed integer,
-		// are positive: v > 0 (or v is a NaN with its sign bit clear,
-		// where the loss is NaN anyway).
 		b := int64(int32(math.Float32bits(v)))
-		mask := uint32((-b) >> 63)
-		d[i] += math.Float32frombits(math.Float32bits(s[i]) & mask)
+		d[i] += math.Float32frombits(math.Float32bits(s[i]) & uint32((-b)>>63))
+	}
+}
+
+// reluMasked64 is reluMasked32 for float64: the mask is all ones where
+// -b < 0 and b >= 0 (so not for -0, whose bits are the least int64).
+func reluMasked64(d, s, xs []float64, add bool) {
+	s, xs = s[:len(d)], xs[:len(d)]
+	if !add {
+		for i, v := range xs {
+			b := int64(math.Float64bits(v))
+			d[i] = math.Float64frombits(math.Float64bits(s[i]) & uint64((-b)>>63&^(b>>63)))
+		}
+		return
+	}
+	for i, v := range xs {
+		b := int64(math.Float64bits(v))
+		d[i] += math.Float64frombits(math.Float64bits(s[i]) & uint64((-b)>>63&^(b>>63)))
 	}
 }

@@ -93,7 +93,7 @@ func (a *arena[E]) getFresh(n int) ([]E, bool) {
 		a.next++
 		return b, false
 	}
-	b := make([]E, n)
+	b := makeBuffer[E](n)
 	if a.next < len(a.bufs) {
 		a.bufs[a.next] = b
 	} else {
@@ -137,7 +137,7 @@ const (
 // another op.
 func (t *Tape[T]) shared(i, n int) []T {
 	if cap(t.scratch[i]) < n {
-		t.scratch[i] = make([]T, n)
+		t.scratch[i] = makeBuffer[T](n)
 	}
 	return t.scratch[i][:n]
 }

@@ -151,6 +151,8 @@ func runBench(ctx context.Context, w io.Writer, o benchOptions) error {
 	}
 	out["infer_img_s"] = round(float64(o.batch*o.steps) / time.Since(start).Seconds())
 	m.SetTraining(true)
+	infer = nil
+	runtime.GC()
 	if o.grasp {
 		twin, err := models.New[float64](o.model, in, models.Options{}, 0)
 		if err != nil {
