@@ -118,3 +118,23 @@ func BenchmarkSparseConv(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkGemmGridOnly(b *testing.B) {
+	g, images, x, w, c := convBenchSetup(b)
+	gr := LoadGrid(g, images, x, make([]float32, GridLen(g, images)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		GemmGrid(false, 32, 1, w, g.Rows(), gr, 0, c, gr.Cols())
+	}
+	b.ReportMetric(float64(2*32*g.Rows()*gr.Cols())*float64(b.N)/b.Elapsed().Seconds()/1e9, "grid-GFLOP/s")
+}
+
+func BenchmarkGemmGridTOnly(b *testing.B) {
+	g, images, x, w, c := convBenchSetup(b)
+	gr := LoadGrid(g, images, x, make([]float32, GridLen(g, images)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		GemmGridT(32, 1, c, gr.Cols(), gr, 1, w, g.Rows())
+	}
+	b.ReportMetric(float64(2*32*g.Rows()*gr.Cols())*float64(b.N)/b.Elapsed().Seconds()/1e9, "grid-GFLOP/s")
+}
