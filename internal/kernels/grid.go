@@ -363,13 +363,7 @@ func Density[T Float](w []T) float64 {
 	if len(w) == 0 {
 		return 1
 	}
-	nz := 0
-	for _, v := range w {
-		if v != 0 {
-			nz++
-		}
-	}
-	return float64(nz) / float64(len(w))
+	return float64(countNonzero(w)) / float64(len(w))
 }
 
 // windowOffsets are the grid offsets of the given column-matrix rows
