@@ -261,6 +261,21 @@ func TestOpDerivatives(t *testing.T) {
 				return h(t, BatchNorm(t, v[0], v[1], v[2], stats, false, 1e-5))
 			}
 		}},
+		{"batchnormrelu/train/4d", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 3, 2, 3, 3), randLeaf(r, "gamma", 1, 2), randLeaf(r, "beta", 1, 2)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] {
+				return h(t, BatchNormReLU(t, v[0], v[1], v[2], nil, true, 1e-5))
+			}
+		}},
+		{"batchnormrelu/eval", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 2, 2, 3, 3), randLeaf(r, "gamma", 1, 2), randLeaf(r, "beta", 1, 2)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			stats := &BatchNormStats[float64]{Mean: []float64{0.3, -0.2}, Var: []float64{1.5, 0.7}, Momentum: 0.1}
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] {
+				return h(t, BatchNormReLU(t, v[0], v[1], v[2], stats, false, 1e-5))
+			}
+		}},
 		{"relu", 0, func(r *rand.Rand) []leaf {
 			return []leaf{randLeaf(r, "x", 1, 3, 7)}
 		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {

@@ -30,7 +30,7 @@ func NewBasicBlock[T Float](rng *rand.Rand, in, out, stride int) *BasicBlock[T] 
 
 // Forward runs the block.
 func (b *BasicBlock[T]) Forward(t *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
-	o := autograd.ReLU(t, b.BN1.Forward(t, b.Conv1.Forward(t, x)))
+	o := b.BN1.ForwardReLU(t, b.Conv1.Forward(t, x))
 	o = b.BN2.Forward(t, b.Conv2.Forward(t, o))
 	s := x
 	if b.Shortcut != nil {
@@ -85,8 +85,8 @@ func NewBottleneck[T Float](rng *rand.Rand, in, planes, stride int) *Bottleneck[
 
 // Forward runs the block.
 func (b *Bottleneck[T]) Forward(t *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
-	o := autograd.ReLU(t, b.BN1.Forward(t, b.Conv1.Forward(t, x)))
-	o = autograd.ReLU(t, b.BN2.Forward(t, b.Conv2.Forward(t, o)))
+	o := b.BN1.ForwardReLU(t, b.Conv1.Forward(t, x))
+	o = b.BN2.ForwardReLU(t, b.Conv2.Forward(t, o))
 	o = b.BN3.Forward(t, b.Conv3.Forward(t, o))
 	s := x
 	if b.Downsample != nil {

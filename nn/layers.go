@@ -179,8 +179,16 @@ func NewBatchNorm2d[T Float](c int) *BatchNorm2d[T] {
 
 // Forward normalises x [N, C, H, W] or [N, C].
 func (b *BatchNorm2d[T]) Forward(t *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
-	stats := &autograd.BatchNormStats[T]{Mean: b.RunningMean.Data, Var: b.RunningVar.Data, Tracked: b.NumBatchesTracked.Data, Momentum: b.Momentum}
-	return autograd.BatchNorm(t, x, b.Weight.leaf(t), b.Bias.leaf(t), stats, b.training, b.Eps)
+	return autograd.BatchNorm(t, x, b.Weight.leaf(t), b.Bias.leaf(t), b.stats(), b.training, b.Eps)
+}
+
+func (b *BatchNorm2d[T]) stats() *autograd.BatchNormStats[T] {
+	return &autograd.BatchNormStats[T]{Mean: b.RunningMean.Data, Var: b.RunningVar.Data, Tracked: b.NumBatchesTracked.Data, Momentum: b.Momentum}
+}
+
+// ForwardReLU is ReLU(Forward(x)) as one op (autograd.BatchNormReLU).
+func (b *BatchNorm2d[T]) ForwardReLU(t *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
+	return autograd.BatchNormReLU(t, x, b.Weight.leaf(t), b.Bias.leaf(t), b.stats(), b.training, b.Eps)
 }
 
 // Params lists weight, bias, running_mean, running_var and

@@ -82,10 +82,18 @@ func NewSequential[T Float](mods ...Module[T]) *Sequential[T] {
 // Named builds a Sequential of explicitly named children.
 func Named[T Float](entries ...Entry[T]) *Sequential[T] { return &Sequential[T]{Children: entries} }
 
-// Forward runs the children in order.
+// Forward runs the children in order; a BatchNorm2d followed by a ReLU
+// runs as one op (BatchNorm2d.ForwardReLU).
 func (s *Sequential[T]) Forward(t *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
-	for _, c := range s.Children {
-		x = c.Module.Forward(t, x)
+	for i := 0; i < len(s.Children); i++ {
+		if bn, ok := s.Children[i].Module.(*BatchNorm2d[T]); ok && i+1 < len(s.Children) {
+			if _, relu := s.Children[i+1].Module.(ReLU[T]); relu {
+				x = bn.ForwardReLU(t, x)
+				i++
+				continue
+			}
+		}
+		x = s.Children[i].Module.Forward(t, x)
 	}
 	return x
 }

@@ -1,0 +1,63 @@
+package autograd
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestBatchNormReLUFused checks the fused op against BatchNorm then ReLU:
+// the same outputs, tangents, gradients, Hessian-vector products, running
+// statistics and operation records.
+func TestBatchNormReLUFused(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	x := randLeaf(rng, "x", 1, 4, 3, 5, 5)
+	gamma, beta := randLeaf(rng, "gamma", 1, 3), randLeaf(rng, "beta", 1, 3)
+	dirs := [][]float64{randLeaf(rng, "", 1, x.shape...).value, randLeaf(rng, "", 1, 3).value, randLeaf(rng, "", 1, 3).value}
+	proj := randLeaf(rng, "proj", 0.3, 2, 3*5*5)
+	type result struct {
+		y, yt, stats []float64
+		grads        [][]float64
+		records      []string
+	}
+	run := func(fused bool) result {
+		tp := NewTape[float64](HVP())
+		var r result
+		var vars []*Var[float64]
+		for i, l := range []leaf{x, gamma, beta} {
+			g, h := make([]float64, len(l.value)), make([]float64, len(l.value))
+			r.grads = append(r.grads, g, h)
+			vars = append(vars, tp.Leaf(l.name, l.value, g, dirs[i], h, l.shape...))
+		}
+		stats := &BatchNormStats[float64]{Mean: make([]float64, 3), Var: []float64{1, 1, 1}, Momentum: 0.1}
+		var y *Var[float64]
+		if fused {
+			y = BatchNormReLU(tp, vars[0], vars[1], vars[2], stats, true, 1e-5)
+		} else {
+			y = ReLU(tp, BatchNorm(tp, vars[0], vars[1], vars[2], stats, true, 1e-5))
+		}
+		r.y, r.yt = slices.Clone(y.Value), slices.Clone(y.Tangent)
+		logits := Linear(tp, Flatten(tp, y), tp.Input(proj.value, proj.shape...), nil)
+		tp.Backward(SoftmaxCrossEntropy(tp, logits, []int32{0, 1, 1, 0}, 1))
+		r.stats = append(slices.Clone(stats.Mean), stats.Var...)
+		for _, rec := range tp.Records() {
+			r.records = append(r.records, rec.Op)
+		}
+		return r
+	}
+	a, b := run(false), run(true)
+	check := func(what string, got, want []float64) {
+		if r := relErr(got, want); r > 1e-13 {
+			t.Errorf("%s differs by %.3g", what, r)
+		}
+	}
+	check("y", b.y, a.y)
+	check("y'", b.yt, a.yt)
+	check("running statistics", b.stats, a.stats)
+	for i := range a.grads {
+		check([]string{"dx", "R{dx}", "dgamma", "R{dgamma}", "dbeta", "R{dbeta}"}[i], b.grads[i], a.grads[i])
+	}
+	if !slices.Equal(a.records, b.records) {
+		t.Errorf("records %v, want %v", b.records, a.records)
+	}
+}
