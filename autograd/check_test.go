@@ -276,6 +276,11 @@ func TestOpDerivatives(t *testing.T) {
 				return h(t, BatchNormReLU(t, v[0], v[1], v[2], stats, false, 1e-5))
 			}
 		}},
+		{"addrelu", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "a", 1, 3, 7), randLeaf(r, "b", 1, 3, 7)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] { return h(t, AddReLU(t, v[0], v[1])) }
+		}},
 		{"relu", 0, func(r *rand.Rand) []leaf {
 			return []leaf{randLeaf(r, "x", 1, 3, 7)}
 		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {

@@ -46,18 +46,40 @@ func ReLU[T Float](t *Tape[T], x *Var[T]) *Var[T] {
 // Add returns a + b for operands of one shape (the residual connection).
 //
 //	y' = a' + b';  da += dy, db += dy;  R{da} += R{dy}, R{db} += R{dy}
-func Add[T Float](t *Tape[T], a, b *Var[T]) *Var[T] {
+func Add[T Float](t *Tape[T], a, b *Var[T]) *Var[T] { return add(t, a, b, false) }
+
+// AddReLU is ReLU(Add(a, b)) as one op, the end of a residual block: the
+// same values, derivatives and operation records with one output instead
+// of two. With m = [y > 0]:
+//
+//	y = max(a + b, 0);  y' = m (a' + b');  da += m dy, db += m dy;
+//	R{da} += m R{dy}, R{db} += m R{dy}
+//
+// The backward rule leaves y.Grad (and y.RGrad) masked.
+func AddReLU[T Float](t *Tape[T], a, b *Var[T]) *Var[T] { return add(t, a, b, true) }
+
+func add[T Float](t *Tape[T], a, b *Var[T], relu bool) *Var[T] {
 	if !SameShape(a.Shape, b.Shape) {
 		panic(fmt.Sprintf("autograd: Add: %v vs %v", a.Shape, b.Shape))
 	}
 	y := t.newVar(append([]int(nil), a.Shape...), a, b)
 	t.record("add", y.Shape, int64(numel(y.Shape)), nil)
+	if relu {
+		t.record("relu", y.Shape, int64(numel(y.Shape)), nil)
+	}
 	if t.cfg.shapesOnly {
 		return y
 	}
 	kernels.ParallelFor(len(y.Value), 1, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			y.Value[i] = a.Value[i] + b.Value[i]
+		yv, av, bv := y.Value[lo:hi], a.Value[lo:hi], b.Value[lo:hi]
+		if relu {
+			for i := range yv {
+				yv[i] = max(av[i]+bv[i], 0)
+			}
+			return
+		}
+		for i := range yv {
+			yv[i] = av[i] + bv[i]
 		}
 	})
 	if y.Tangent != nil {
@@ -71,8 +93,20 @@ func Add[T Float](t *Tape[T], a, b *Var[T]) *Var[T] {
 			}
 			y.Tangent[i] = s
 		}
+		if relu {
+			reluMasked(y.Tangent, y.Tangent, y.Value, false)
+		}
 	}
 	t.push(y, func() {
+		if relu { // ReLU's backward rule, in place
+			for _, d := range [][]T{y.Grad, y.RGrad} {
+				if d != nil {
+					kernels.ParallelFor(len(d), 1, func(lo, hi int) {
+						reluMasked(d[lo:hi], d[lo:hi], y.Value[lo:hi], false)
+					})
+				}
+			}
+		}
 		for _, in := range [2]*Var[T]{a, b} {
 			if in.Grad != nil {
 				addTo(in.Grad, y.Grad)

@@ -36,7 +36,7 @@ func (b *BasicBlock[T]) Forward(t *autograd.Tape[T], x *autograd.Var[T]) *autogr
 	if b.Shortcut != nil {
 		s = b.Shortcut.Forward(t, x)
 	}
-	return autograd.ReLU(t, autograd.Add(t, o, s))
+	return autograd.AddReLU(t, o, s)
 }
 
 // Params lists the block's state.
@@ -92,7 +92,7 @@ func (b *Bottleneck[T]) Forward(t *autograd.Tape[T], x *autograd.Var[T]) *autogr
 	if b.Downsample != nil {
 		s = b.Downsample.Forward(t, x)
 	}
-	return autograd.ReLU(t, autograd.Add(t, o, s))
+	return autograd.AddReLU(t, o, s)
 }
 
 // Params lists the block's state.
