@@ -61,3 +61,26 @@ func TestBatchNormReLUFused(t *testing.T) {
 		t.Errorf("records %v, want %v", b.records, a.records)
 	}
 }
+
+// TestSharedGradients checks derivatives through a graph in which values
+// feed several ops that write their inputs' gradients (the first to run
+// overwrites pending zeros, the rest add) and ops that only add, with an
+// output nobody consumes.
+func TestSharedGradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 12))
+	leaves := []leaf{
+		randLeaf(rng, "x", 1, 1, 2, 14, 14), randLeaf(rng, "w", 0.3, 2, 2, 3, 3),
+		randLeaf(rng, "gamma", 1, 2), randLeaf(rng, "beta", 1, 2), randLeaf(rng, "proj", 0.2, 3, 2*7*7),
+	}
+	f := func(tp *Tape[float64], v []*Var[float64]) *Var[float64] {
+		h := Conv2d(tp, v[0], v[1], nil, [2]int{1, 1}, [2]int{1, 1})
+		a := BatchNormReLU(tp, h, v[2], v[3], nil, true, 1e-5)
+		c := Add(tp, a, ReLU(tp, h))
+		d := AddReLU(tp, c, h)
+		ReLU(tp, d) // consumed by nothing
+		p := MaxPool2d(tp, d, 2, 2, 0)
+		l := Linear(tp, Flatten(tp, p), v[4], nil)
+		return SoftmaxCrossEntropy(tp, Add(tp, l, l), []int32{2}, 1)
+	}
+	checkDerivatives(t, f, leaves, rng, 1e-7)
+}

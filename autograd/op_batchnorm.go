@@ -201,7 +201,16 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 	if update && len(stats.Tracked) == 1 {
 		stats.Tracked[0]++
 	}
-	t.push(y, func() {
+	t.pushSetting(y, func() {
+		t.accumulate(gamma)
+		t.accumulate(beta)
+		// The plain rule writes dx over pending zeros; the HVP rule adds.
+		setDX := false
+		if y.RGrad == nil && x.RGrad == nil {
+			setDX = t.overwrite(x)
+		} else {
+			t.accumulate(x)
+		}
 		if relu { // ReLU's backward rule, in place
 			for _, d := range [][]T{y.Grad, y.RGrad} {
 				if d != nil {
@@ -215,7 +224,7 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 			for ch := lo; ch < hi; ch++ {
 				gc, gtc, is, mu := g(ch), gt(ch), inv[ch], mus[ch]
 				if y.RGrad == nil && x.RGrad == nil {
-					batchNormBackward(x.Value, x.Grad, y.Grad, valueOf(gamma), gradOf(gamma), gradOf(beta), n, c, hw, ch, mu, is, train)
+					batchNormBackward(x.Value, x.Grad, y.Grad, valueOf(gamma), gradOf(gamma), gradOf(beta), n, c, hw, ch, mu, is, train, setDX)
 					continue
 				}
 				// Sums over the channel.
@@ -335,12 +344,13 @@ func channelMoments[T Float](x []T, n, c, hw, ch int) (mean, variance float64) {
 
 // batchNormBackward is the backward rule of BatchNorm on a plain tape for
 // channel ch (x, dx, dy [N, C, HW]; gamma, dgamma, dbeta [C], each may be
-// nil), with the mean mu and 1/s is the forward pass used:
+// nil), with the mean mu and 1/s is the forward pass used (set: dx is
+// written, not added to):
 //
 //	dbeta += sum dy;  dgamma += sum dy xh;
 //	dx += gamma (dy - mean(dy) - xh mean(dy xh)) is   (training)
 //	dx += gamma dy is                                   (evaluation)
-func batchNormBackward[T Float](x, dx, dy, gamma, dgamma, dbeta []T, n, c, hw, ch int, mu, is T, train bool) {
+func batchNormBackward[T Float](x, dx, dy, gamma, dgamma, dbeta []T, n, c, hw, ch int, mu, is T, train, set bool) {
 	gc := T(1)
 	if gamma != nil {
 		gc = gamma[ch]
@@ -384,6 +394,12 @@ func batchNormBackward[T Float](x, dx, dy, gamma, dgamma, dbeta []T, n, c, hw, c
 	for i := 0; i < n; i++ {
 		off := (i*c + ch) * hw
 		g, v, o := dy[off:][:hw], x[off:][:hw], dx[off:][:hw]
+		if set {
+			for j := range o {
+				o[j] = a*g[j] + b*v[j] + d
+			}
+			continue
+		}
 		for j := range o {
 			o[j] += a*g[j] + b*v[j] + d
 		}

@@ -79,7 +79,9 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 	// A stride-1 "same" convolution's dx is the convolution of dy with the
 	// flipped, transposed weights and padding K-1-P.
 	same := stride == [2]int{1, 1} && 2*pad[0] == g.KH-1 && 2*pad[1] == g.KW-1
-	t.push(y, func() {
+	t.pushSetting(y, func() {
+		t.accumulate(w)
+		t.accumulate(b)
 		for c0 := 0; c0 < n; c0 += nc {
 			m := min(nc, n-c0)
 			if w.Grad != nil {
@@ -102,9 +104,10 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 			return
 		}
 		if same {
-			convInputGrad(t, g, n, o, w, x, y)
+			convInputGrad(t, g, n, o, w, x, y, t.overwrite(x))
 			return
 		}
+		t.accumulate(x)
 		for c0 := 0; c0 < n; c0 += nc {
 			m := min(nc, n-c0)
 			fwd.foldInputGrad(x.Grad, w.Value, y.Grad, nil, nil, c0, m)
@@ -123,8 +126,9 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 //	dx_n = Wf col'(dy_n),  Wf[c, (o*KH+i)*KW+j] = W[o, c, KH-1-i, KW-1-j]
 //
 // where col' lowers dy_n with that padding. On an HVP tape it adds
-// R{dx} = Wf col'(R{dy}) + W'f col'(dy) to x.RGrad.
-func convInputGrad[T Float](t *Tape[T], g kernels.ConvGeom, n, o int, w, x, y *Var[T]) {
+// R{dx} = Wf col'(R{dy}) + W'f col'(dy) to x.RGrad. With set it writes
+// them instead of adding.
+func convInputGrad[T Float](t *Tape[T], g kernels.ConvGeom, n, o int, w, x, y *Var[T], set bool) {
 	gt := kernels.NewConvGeom(o, g.OH, g.OW, g.KH, g.KW, 1, 1, g.KH-1-g.PH, g.KW-1-g.PW)
 	kt := gt.Rows()
 	flip := func(dst, src []T) {
@@ -150,11 +154,11 @@ func convInputGrad[T Float](t *Tape[T], g kernels.ConvGeom, n, o int, w, x, y *V
 	nc := bwd.chunk(n)
 	for c0 := 0; c0 < n; c0 += nc {
 		m := min(nc, n-c0)
-		bwd.conv(x.Grad, wf, y.Grad, c0, m, true)
+		bwd.conv(x.Grad, wf, y.Grad, c0, m, !set)
 		if x.RGrad == nil {
 			continue
 		}
-		bwd.conv(x.RGrad, wf, y.RGrad, c0, m, true)
+		bwd.conv(x.RGrad, wf, y.RGrad, c0, m, !set)
 		if wft != nil {
 			bwd.dense().conv(x.RGrad, wft, y.Grad, c0, m, true)
 		}

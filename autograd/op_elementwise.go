@@ -32,12 +32,13 @@ func ReLU[T Float](t *Tape[T], x *Var[T]) *Var[T] {
 	if y.Tangent != nil {
 		masked(y.Tangent, x.Tangent, false)
 	}
-	t.push(y, func() {
+	t.pushSetting(y, func() {
+		add := !t.overwrite(x)
 		if x.Grad != nil {
-			masked(x.Grad, y.Grad, true)
+			masked(x.Grad, y.Grad, add)
 		}
 		if x.RGrad != nil {
-			masked(x.RGrad, y.RGrad, true)
+			masked(x.RGrad, y.RGrad, add)
 		}
 	})
 	return y
@@ -97,7 +98,7 @@ func add[T Float](t *Tape[T], a, b *Var[T], relu bool) *Var[T] {
 			reluMasked(y.Tangent, y.Tangent, y.Value, false)
 		}
 	}
-	t.push(y, func() {
+	t.pushSetting(y, func() {
 		if relu { // ReLU's backward rule, in place
 			for _, d := range [][]T{y.Grad, y.RGrad} {
 				if d != nil {
@@ -108,6 +109,11 @@ func add[T Float](t *Tape[T], a, b *Var[T], relu bool) *Var[T] {
 			}
 		}
 		for _, in := range [2]*Var[T]{a, b} {
+			if t.overwrite(in) {
+				copy(in.Grad, y.Grad)
+				copy(in.RGrad, y.RGrad)
+				continue
+			}
 			if in.Grad != nil {
 				addTo(in.Grad, y.Grad)
 			}
@@ -125,6 +131,7 @@ func Reshape[T Float](t *Tape[T], x *Var[T], shape ...int) *Var[T] {
 	if numel(shape) != numel(x.Shape) {
 		panic(fmt.Sprintf("autograd: Reshape: %v to %v", x.Shape, shape))
 	}
+	t.accumulate(x) // the buffers are shared: no pending zeros
 	return &Var[T]{Shape: append([]int(nil), shape...), Value: x.Value, Grad: x.Grad, Tangent: x.Tangent, RGrad: x.RGrad}
 }
 

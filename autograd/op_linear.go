@@ -42,12 +42,18 @@ func Linear[T Float](t *Tape[T], x, w, b *Var[T]) *Var[T] {
 			linearForward(n, in, out, x.Value, wt, tangentOf(b), y.Tangent, 1)
 		}
 	}
-	t.push(y, func() {
-		linearBackward(n, in, out, x.Value, w.Value, y.Grad, x.Grad, w.Grad, gradOf(b))
+	t.pushSetting(y, func() {
+		t.accumulate(w)
+		t.accumulate(b)
+		beta := T(1) // dx is added to, or written over pending zeros
+		if t.overwrite(x) {
+			beta = 0
+		}
+		linearBackward(n, in, out, x.Value, w.Value, y.Grad, x.Grad, w.Grad, gradOf(b), beta)
 		if y.RGrad == nil {
 			return
 		}
-		linearBackward(n, in, out, x.Value, w.Value, y.RGrad, x.RGrad, w.RGrad, rgradOf(b))
+		linearBackward(n, in, out, x.Value, w.Value, y.RGrad, x.RGrad, w.RGrad, rgradOf(b), beta)
 		if x.Tangent != nil && w.RGrad != nil {
 			kernels.Gemm(true, false, out, in, n, 1, y.Grad, out, x.Tangent, in, 1, w.RGrad, in)
 		}
@@ -76,14 +82,14 @@ func linearForward[T Float](n, in, out int, x, w, b, y []T, beta T) {
 	}
 }
 
-// linearBackward accumulates dW += dy^T x, dx += dy W, db += sum_n dy for
-// whichever of dx, dw, db is not nil.
-func linearBackward[T Float](n, in, out int, x, w, dy, dx, dw, db []T) {
+// linearBackward accumulates dW += dy^T x, dx = dy W + beta dx, db +=
+// sum_n dy for whichever of dx, dw, db is not nil.
+func linearBackward[T Float](n, in, out int, x, w, dy, dx, dw, db []T, beta T) {
 	if dw != nil {
 		kernels.Gemm(true, false, out, in, n, 1, dy, out, x, in, 1, dw, in)
 	}
 	if dx != nil {
-		kernels.Gemm(false, false, n, in, out, 1, dy, out, w, in, 1, dx, in)
+		kernels.Gemm(false, false, n, in, out, 1, dy, out, w, in, beta, dx, in)
 	}
 	if db != nil {
 		for i := 0; i < n; i++ {

@@ -39,7 +39,7 @@ type Record struct {
 // buffers of one pass.
 type Tape[T Float] struct {
 	cfg      config
-	backward []func()
+	backward []backwardRule[T]
 	records  []Record
 	floats   arena[T]
 	ints     arena[int32]
@@ -176,12 +176,42 @@ func (t *Tape[T]) Leaf(name string, value, grad, tangent, rgrad []T, shape ...in
 	return v
 }
 
+// backwardRule is an op's backward rule with its output. A rule that sets
+// writes its inputs' gradients itself (overwriting those still pending
+// zeros); for the others the tape first turns pending zeros into zeros.
+type backwardRule[T Float] struct {
+	out  *Var[T]
+	rule func()
+	sets bool
+}
+
+// accumulate makes v's gradients ready to be added to: pending zeros
+// become zeros.
+func (t *Tape[T]) accumulate(v *Var[T]) {
+	if v != nil && v.zeroGrad {
+		clear(v.Grad)
+		clear(v.RGrad)
+		v.zeroGrad = false
+	}
+}
+
+// overwrite reports whether v's gradients are pending zeros, which the
+// caller must then overwrite entirely (Grad, and RGrad if any) instead of
+// adding to; afterwards they are not pending either way.
+func (t *Tape[T]) overwrite(v *Var[T]) bool {
+	set := v.zeroGrad
+	v.zeroGrad = false
+	return set
+}
+
 // newVar makes an op's output. Its value buffer is uninitialised (every op
-// writes all of it); Grad and RGrad are zeroed when a gradient flows, and the
-// tangent is allocated (uninitialised) when any input carries one.
+// writes all of it); Grad and RGrad, when a gradient flows, are pending
+// zeros: the first backward rule to reach them writes rather than adds, and
+// no pass clears them first. The tangent is allocated (uninitialised) when
+// any input carries one.
 func (t *Tape[T]) newVar(shape []int, inputs ...*Var[T]) *Var[T] {
 	n := numel(shape)
-	v := &Var[T]{Shape: shape}
+	v := &Var[T]{Shape: shape, inputs: inputs}
 	if t.cfg.shapesOnly {
 		return v
 	}
@@ -198,10 +228,11 @@ func (t *Tape[T]) newVar(shape []int, inputs ...*Var[T]) *Var[T] {
 		tan = tan || in.Tangent != nil
 	}
 	if grad {
-		v.Grad = t.zeros(n)
+		v.Grad = t.alloc(n)
 		if t.cfg.hvp {
-			v.RGrad = t.zeros(n)
+			v.RGrad = t.alloc(n)
 		}
+		v.zeroGrad = true
 	}
 	if t.cfg.hvp && tan {
 		v.Tangent = t.alloc(n)
@@ -209,10 +240,19 @@ func (t *Tape[T]) newVar(shape []int, inputs ...*Var[T]) *Var[T] {
 	return v
 }
 
-// push appends a backward rule when a gradient flows to out.
+// push appends a backward rule that adds to its inputs' gradients, when a
+// gradient flows to out.
 func (t *Tape[T]) push(out *Var[T], rule func()) {
 	if out.Grad != nil {
-		t.backward = append(t.backward, rule)
+		t.backward = append(t.backward, backwardRule[T]{out: out, rule: rule})
+	}
+}
+
+// pushSetting appends a backward rule that calls overwrite or accumulate
+// on each of its inputs before writing their gradients.
+func (t *Tape[T]) pushSetting(out *Var[T], rule func()) {
+	if out.Grad != nil {
+		t.backward = append(t.backward, backwardRule[T]{out: out, rule: rule, sets: true})
 	}
 }
 
@@ -250,8 +290,16 @@ func (t *Tape[T]) BackwardFrom(v *Var[T], seed []T) {
 	if len(seed) != len(v.Grad) {
 		panic(fmt.Sprintf("autograd: BackwardFrom: %d seed values for shape %v", len(seed), v.Shape))
 	}
+	t.accumulate(v)
 	copy(v.Grad, seed)
 	for i := len(t.backward) - 1; i >= 0; i-- {
-		t.backward[i]()
+		r := t.backward[i]
+		t.accumulate(r.out) // no rule reached it: zero
+		if !r.sets {
+			for _, in := range r.out.inputs {
+				t.accumulate(in)
+			}
+		}
+		r.rule()
 	}
 }

@@ -25,6 +25,9 @@ type Var[T Float] struct {
 	// zero, whose gradients (and R{dx}) ops may leave as they are, so that
 	// products run over the remaining weights only.
 	Support []T
+
+	inputs   []*Var[T] // the op's operands (nil for leaves and inputs)
+	zeroGrad bool      // Grad and RGrad hold garbage standing for zeros
 }
 
 // Len is the number of elements.
