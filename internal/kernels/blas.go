@@ -1,11 +1,6 @@
 package kernels
 
-import (
-	"runtime"
-	"sync"
-
-	"gonum.org/v1/gonum/blas"
-)
+import "gonum.org/v1/gonum/blas"
 
 // Float is the set of element types the kernels support.
 type Float interface{ float32 | float64 }
@@ -29,40 +24,17 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 		splitPacked(transA, m, n, k, alpha, a, lda, denseSource[T]{transB, b, ldb}, beta, c, ldc)
 		return
 	}
-	workers := runtime.GOMAXPROCS(0)
-	if !splitGemm || workers == 1 || m*n*k < minGemmSplit {
+	if !splitGemm {
 		gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	// Split the larger side of c into column or row blocks, one product
-	// each, so the BLAS runs single-threaded on every core and no thread
-	// of its own spins waiting while Go code runs.
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		if n >= m {
-			lo, hi := blockBound(n, w, workers), blockBound(n, w+1, workers)
-			bOff := lo
-			if transB {
-				bOff = lo * ldb
-			}
-			go func() {
-				defer wg.Done()
-				gemm(transA, transB, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc)
-			}()
-		} else {
-			lo, hi := blockBound(m, w, workers), blockBound(m, w+1, workers)
-			aOff := lo * lda
-			if transA {
-				aOff = lo
-			}
-			go func() {
-				defer wg.Done()
-				gemm(transA, transB, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
-			}()
-		}
-	}
-	wg.Wait()
+	// Blocks of C, one product each, so that the BLAS runs single-threaded
+	// on every core and no thread of its own spins waiting while Go code
+	// runs.
+	splitBlocks(m, n, m*n*k, func(i0, i1, j0, j1 int) {
+		gemm(transA, transB, i1-i0, j1-j0, k, alpha, a[offsetA(transA, i0, lda):], lda,
+			b[offsetA(!transB, j0, ldb):], ldb, beta, c[i0*ldc+j0:], ldc)
+	})
 }
 
 // minGemmSplit is the least m*n*k worth splitting a product over goroutines.

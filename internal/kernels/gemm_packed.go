@@ -1,7 +1,6 @@
 package kernels
 
 import (
-	"runtime"
 	"sync"
 
 	"winnow/internal/kernels/micro"
@@ -103,29 +102,9 @@ func packedGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src 
 				mb := min(blockM, m-ic)
 				bufs.a = grow(bufs.a, (mb+mr-1)/mr*mr*kb)
 				packA(transA, a, lda, ic, mb, pc, kb, mr, bufs.a)
-				for jr := 0; jr < nb; jr += nr {
-					bp := &bufs.b[jr*kb]
-					cols := min(nr, nb-jr)
-					for ir := 0; ir < mb; ir += mr {
-						ap := &bufs.a[ir*kb]
-						rows := min(mr, mb-ir)
-						off := (ic+ir)*ldc + jc + jr
-						if cols == nr {
-							kernel(kb, ap, bp, &c[off], ldc, rows, alpha)
-							continue
-						}
-						// Ragged columns: the kernel writes whole rows into
-						// the tile; only their valid part reaches C.
-						clear(bufs.tile)
-						kernel(kb, ap, bp, &bufs.tile[0], nr, rows, alpha)
-						for i := 0; i < rows; i++ {
-							row := c[off+i*ldc:][:cols]
-							for j, v := range bufs.tile[i*nr:][:cols] {
-								row[j] += v
-							}
-						}
-					}
-				}
+				eachBlock(c, ic*ldc+jc, ldc, mb, nb, bufs.tile, func(ir, jr, rows int, cp *T, l int) {
+					kernel(kb, &bufs.a[ir*kb], &bufs.b[jr*kb], cp, l, rows, alpha)
+				})
 			}
 		}
 	}
@@ -134,33 +113,37 @@ func packedGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src 
 // splitPacked runs packedGemm on GOMAXPROCS goroutines, each on a block of
 // columns (or, for a tall C, rows) of C, when the product is large enough.
 func splitPacked[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src panelSource[T], beta T, c []T, ldc int) {
-	workers := runtime.GOMAXPROCS(0)
-	if workers == 1 || m*n*k < minGemmSplit {
-		packedGemm(transA, m, n, k, alpha, a, lda, src, 0, beta, c, ldc)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		if n >= m {
-			lo, hi := blockBound(n, w, workers), blockBound(n, w+1, workers)
-			go func() {
-				defer wg.Done()
-				packedGemm(transA, m, hi-lo, k, alpha, a, lda, src, lo, beta, c[lo:], ldc)
-			}()
-		} else {
-			lo, hi := blockBound(m, w, workers), blockBound(m, w+1, workers)
-			aOff := lo * lda
-			if transA {
-				aOff = lo
+	splitBlocks(m, n, m*n*k, func(i0, i1, j0, j1 int) {
+		packedGemm(transA, i1-i0, j1-j0, k, alpha, a[offsetA(transA, i0, lda):], lda, src, j0, beta, c[i0*ldc+j0:], ldc)
+	})
+}
+
+// eachBlock calls run for every micro-kernel block (mr x nr) of the mb x nb
+// block of c at off: with c's own address and row stride when the block's
+// columns are whole, else with the tile's, adding its valid part to c
+// after. run gets the block's first row and column within the mb x nb
+// block and its number of valid rows.
+func eachBlock[T Float](c []T, off, ldc, mb, nb int, tile []T, run func(ir, jr, rows int, c *T, ldc int)) {
+	mr, nr := microRows, microCols[T]()
+	for jr := 0; jr < nb; jr += nr {
+		cols := min(nr, nb-jr)
+		for ir := 0; ir < mb; ir += mr {
+			rows := min(mr, mb-ir)
+			o := off + ir*ldc + jr
+			if cols == nr {
+				run(ir, jr, rows, &c[o], ldc)
+				continue
 			}
-			go func() {
-				defer wg.Done()
-				packedGemm(transA, hi-lo, n, k, alpha, a[aOff:], lda, src, 0, beta, c[lo*ldc:], ldc)
-			}()
+			clear(tile)
+			run(ir, jr, rows, &tile[0], nr)
+			for i := 0; i < rows; i++ {
+				row := c[o+i*ldc:][:cols]
+				for j, v := range tile[i*nr:][:cols] {
+					row[j] += v
+				}
+			}
 		}
 	}
-	wg.Wait()
 }
 
 func microKernel[T Float]() func(k int, a, b, c *T, ldc, rows int, alpha T) {

@@ -74,27 +74,10 @@ func LoadGrid[T Float](g ConvGeom, m int, x, data []T) Grid[T] {
 func GemmGrid[T Float](transA bool, m int, alpha T, a []T, lda int, gr Grid[T], beta T, c []T, ldc int) {
 	g := gr.G
 	k, n := g.Rows(), gr.Cols()
-	plane, wp := planeLen(g, gr.M), g.W+2*g.PW
-	offs := make([]int, k)
-	for w := range offs {
-		ch, i, j := w/(g.KH*g.KW), w/g.KW%g.KH, w%g.KW
-		offs[w] = ch*plane + i*wp + j
-	}
-	workers := runtime.GOMAXPROCS(0)
-	if workers == 1 || m*n*k < minGemmSplit {
-		gridGemm(transA, m, n, k, alpha, a, lda, gr.Data, offs, beta, c, ldc)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := blockBound(n, w, workers), blockBound(n, w+1, workers)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			gridGemm(transA, m, hi-lo, k, alpha, a, lda, gr.Data[lo:], offs, beta, c[lo:], ldc)
-		}()
-	}
-	wg.Wait()
+	offs := gr.allOffsets()
+	splitBlocks(m, n, m*n*k, func(i0, i1, j0, j1 int) {
+		gridGemm(transA, i1-i0, j1-j0, k, alpha, a[offsetA(transA, i0, lda):], lda, gr.Data[j0:], offs, beta, c[i0*ldc+j0:], ldc)
+	})
 }
 
 // gridGemm is packedGemm with B read in place: step l of column j is
@@ -116,27 +99,9 @@ func gridGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, b []T,
 			mb := min(blockM, m-ic)
 			bufs.a = grow(bufs.a, (mb+mr-1)/mr*mr*kb)
 			packA(transA, a, lda, ic, mb, pc, kb, mr, bufs.a)
-			for jr := 0; jr < n; jr += nr {
-				bp := &b[jr]
-				cols := min(nr, n-jr)
-				for ir := 0; ir < mb; ir += mr {
-					ap := &bufs.a[ir*kb]
-					rows := min(mr, mb-ir)
-					off := (ic+ir)*ldc + jr
-					if cols == nr {
-						kernel(kb, ap, bp, o, &c[off], ldc, rows, alpha)
-						continue
-					}
-					clear(bufs.tile)
-					kernel(kb, ap, bp, o, &bufs.tile[0], nr, rows, alpha)
-					for i := 0; i < rows; i++ {
-						row := c[off+i*ldc:][:cols]
-						for j, v := range bufs.tile[i*nr:][:cols] {
-							row[j] += v
-						}
-					}
-				}
-			}
+			eachBlock(c, ic*ldc, ldc, mb, n, bufs.tile, func(ir, jr, rows int, cp *T, l int) {
+				kernel(kb, &bufs.a[ir*kb], &b[jr], o, cp, l, rows, alpha)
+			})
 		}
 	}
 }
@@ -213,12 +178,7 @@ func GemmGridT[T Float](m int, alpha T, a []T, lda int, gr Grid[T], beta T, c []
 	if alpha == 0 {
 		return
 	}
-	plane, wp := planeLen(g, gr.M), g.W+2*g.PW
-	offs := make([]int, k)
-	for w := range offs {
-		ch, i, j := w/(g.KH*g.KW), w/g.KW%g.KH, w%g.KW
-		offs[w] = ch*plane + i*wp + j
-	}
+	offs := gr.allOffsets()
 	workers := runtime.GOMAXPROCS(0)
 	if m*k*gr.Cols() < minGemmSplit {
 		workers = 1
@@ -366,15 +326,29 @@ func Density[T Float](w []T) float64 {
 	return float64(countNonzero(w)) / float64(len(w))
 }
 
-// windowOffsets are the grid offsets of the given column-matrix rows
-// (windows): the row of window (c, i, j) is Data[c*plane + i*Wp + j:].
-func (gr Grid[T]) windowOffsets(rows []int32) []int {
+// windowOffset is the grid offset of row w of the column matrix (window
+// (c, i, j)): the row is Data[c*plane + i*Wp + j:].
+func (gr Grid[T]) windowOffset(w int) int {
 	g := gr.G
-	plane, wp, kk := planeLen(g, gr.M), g.W+2*g.PW, g.KH*g.KW
+	kk := g.KH * g.KW
+	ch, r := w/kk, w%kk
+	return ch*planeLen(g, gr.M) + r/g.KW*(g.W+2*g.PW) + r%g.KW
+}
+
+// windowOffsets are the grid offsets of the given rows of the column matrix.
+func (gr Grid[T]) windowOffsets(rows []int32) []int {
 	offs := make([]int, len(rows))
 	for i, w := range rows {
-		ch, r := int(w)/kk, int(w)%kk
-		offs[i] = ch*plane + r/g.KW*wp + r%g.KW
+		offs[i] = gr.windowOffset(int(w))
+	}
+	return offs
+}
+
+// allOffsets are the grid offsets of all rows of the column matrix.
+func (gr Grid[T]) allOffsets() []int {
+	offs := make([]int, gr.G.Rows())
+	for w := range offs {
+		offs[w] = gr.windowOffset(w)
 	}
 	return offs
 }
