@@ -208,7 +208,7 @@ func (c *convPlan[T]) conv(dst, wv, src []T, c0, m int, add bool) {
 	g, t, out := c.g, c.t, c.out
 	xs, ys := src[c0*c.in:(c0+m)*c.in], dst[c0*c.sz:(c0+m)*c.sz]
 	if c.sparse != nil || c.gridded {
-		gr := kernels.LoadGrid(g, m, xs, t.shared(scratchCol, kernels.GridLen(g, m)))
+		gr := c.grid(xs, m)
 		q := gr.Cols()
 		prod := t.shared(scratchProduct, out*q)
 		if c.sparse != nil {
@@ -237,7 +237,7 @@ func (c *convPlan[T]) weightGrad(dst, dy, x []T, c0, m int) {
 	g, t, out := c.g, c.t, c.out
 	xs, dys := x[c0*c.in:(c0+m)*c.in], dy[c0*c.sz:(c0+m)*c.sz]
 	if c.support != nil || c.gridded {
-		gr := kernels.LoadGrid(g, m, xs, t.shared(scratchCol, kernels.GridLen(g, m)))
+		gr := c.grid(xs, m)
 		q := gr.Cols()
 		dyg := t.shared(scratchProduct, out*q)
 		gr.Pad(dys, out, dyg)
@@ -278,6 +278,11 @@ func (c *convPlan[T]) foldInputGrad(dst, wv, dy, w2, dy2 []T, c0, m int) {
 			kernels.Col2im(c.g, dcol[j*c.p:], xs[j*c.in:(j+1)*c.in], mp)
 		}
 	})
+}
+
+// grid lays out the m images xs on the grid of padded images (in scratch).
+func (c *convPlan[T]) grid(xs []T, m int) kernels.Grid[T] {
+	return kernels.LoadGrid(c.g, m, xs, c.t.shared(scratchCol, kernels.GridLen(c.g, m)))
 }
 
 // lower writes the column matrices of m images xs side by side into col
