@@ -84,3 +84,29 @@ func TestSharedGradients(t *testing.T) {
 	}
 	checkDerivatives(t, f, leaves, rng, 1e-7)
 }
+
+// TestKeepGrads checks that the gradients of intermediate values are handed
+// on after Backward by default and kept with KeepGrads, the leaves' the
+// same either way.
+func TestKeepGrads(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 13))
+	x, w := randLeaf(rng, "x", 1, 4, 6), randLeaf(rng, "w", 1, 3, 6)
+	run := func(opts ...Option) (*Var[float64], []float64) {
+		tp := NewTape[float64](opts...)
+		g := make([]float64, len(w.value))
+		h := Linear(tp, tp.Input(x.value, x.shape...), tp.Leaf("w", w.value, g, nil, nil, w.shape...), nil)
+		tp.Backward(SoftmaxCrossEntropy(tp, ReLU(tp, h), []int32{0, 1, 2, 0}, 1))
+		return h, g
+	}
+	h1, g1 := run()
+	h2, g2 := run(KeepGrads())
+	if len(h1.Grad) != 0 {
+		t.Errorf("intermediate gradient kept without KeepGrads: %d values", len(h1.Grad))
+	}
+	if len(h2.Grad) != len(h2.Value) || norm(h2.Grad) == 0 {
+		t.Errorf("KeepGrads: intermediate gradient %v", h2.Grad)
+	}
+	if !slices.Equal(g1, g2) {
+		t.Errorf("weight gradients differ: %v vs %v", g1, g2)
+	}
+}

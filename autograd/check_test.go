@@ -3,6 +3,7 @@ package autograd
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -355,21 +356,36 @@ func TestOpDerivatives(t *testing.T) {
 }
 
 // TestTapeReusesBuffers checks that after Reset a pass of the same shapes
-// gets the same buffers back, so training steps do not allocate activations.
+// gets the same value buffers back and its gradients the buffers released
+// by the last pass, so training steps do not allocate activations.
 func TestTapeReusesBuffers(t *testing.T) {
 	tp := NewTape[float32]()
-	w := make([]float32, 12)
-	g := make([]float32, 12)
-	x := make([]float32, 8)
+	const n, d = 64, 256
+	w, g, x := make([]float32, d*d), make([]float32, d*d), make([]float32, n*d)
+	for i := range x {
+		x[i] = float32(i%7) - 3
+	}
+	labels := make([]int32, n)
 	pass := func() *Var[float32] {
-		y := ReLU(tp, Linear(tp, tp.Input(x, 2, 4), tp.Leaf("w", w, g, nil, nil, 3, 4), nil))
+		tp.Reset()
+		h := ReLU(tp, Linear(tp, tp.Input(x, n, d), tp.Leaf("w", w, g, nil, nil, d, d), nil))
+		y := Linear(tp, h, tp.Leaf("w", w, g, nil, nil, d, d), nil)
+		tp.Backward(SoftmaxCrossEntropy(tp, y, labels, 1))
 		return y
 	}
 	a := pass()
-	tp.Reset()
 	b := pass()
-	if &a.Value[0] != &b.Value[0] || &a.Grad[0] != &b.Grad[0] {
-		t.Error("second pass got new buffers")
+	if &a.Value[0] != &b.Value[0] {
+		t.Error("second pass got new value buffers")
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; i < 5; i++ {
+		pass()
+	}
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew >= 4*n*d {
+		t.Errorf("5 passes allocated %d bytes: buffers of %d bytes are not reused", grew, 4*n*d)
 	}
 }
 

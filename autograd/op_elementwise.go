@@ -125,14 +125,31 @@ func add[T Float](t *Tape[T], a, b *Var[T], relu bool) *Var[T] {
 	return y
 }
 
-// Reshape returns x with a new shape of the same size. It shares x's
-// buffers (value, adjoint and tangents), so it needs no backward rule.
+// Reshape returns x with a new shape of the same size. It shares x's value
+// and tangent; its gradients are its own and pass to x unchanged:
+//
+//	dx += dy;  R{dx} += R{dy}
 func Reshape[T Float](t *Tape[T], x *Var[T], shape ...int) *Var[T] {
 	if numel(shape) != numel(x.Shape) {
 		panic(fmt.Sprintf("autograd: Reshape: %v to %v", x.Shape, shape))
 	}
-	t.accumulate(x) // the buffers are shared: no pending zeros
-	return &Var[T]{Shape: append([]int(nil), shape...), Value: x.Value, Grad: x.Grad, Tangent: x.Tangent, RGrad: x.RGrad}
+	y := &Var[T]{Shape: append([]int(nil), shape...), Value: x.Value, Tangent: x.Tangent, inputs: []*Var[T]{x}}
+	if x.Grad == nil {
+		return y
+	}
+	t.pendingGrads(y, x.RGrad != nil)
+	t.pushSetting(y, func() {
+		if t.overwrite(x) {
+			copy(x.Grad, y.Grad)
+			copy(x.RGrad, y.RGrad)
+			return
+		}
+		addTo(x.Grad, y.Grad)
+		if x.RGrad != nil {
+			addTo(x.RGrad, y.RGrad)
+		}
+	})
+	return y
 }
 
 // Flatten reshapes x [N, ...] to [N, rest].

@@ -10,6 +10,7 @@ type config struct {
 	noGrad     bool
 	shapesOnly bool
 	keepStats  bool
+	keepGrads  bool
 }
 
 // HVP makes the tape carry forward tangents and tangents of adjoints, so that
@@ -26,6 +27,12 @@ func ShapesOnly() Option { return func(c *config) { c.shapesOnly, c.noGrad = tru
 // KeepRunningStats stops batch normalisation in training mode from updating
 // its running statistics: scoring passes leave the model as it was.
 func KeepRunningStats() Option { return func(c *config) { c.keepStats = true } }
+
+// KeepGrads keeps the gradients of every op's output after Backward (by
+// default an output's Grad and RGrad are handed to later outputs once the
+// rule of the op that made it has run, as PyTorch frees them): for reading
+// the gradients of intermediate values, as K-FAC does.
+func KeepGrads() Option { return func(c *config) { c.keepGrads = true } }
 
 // Record describes one executed operation, for FLOP and parameter counts.
 type Record struct {
@@ -44,6 +51,8 @@ type Tape[T Float] struct {
 	floats   arena[T]
 	ints     arena[int32]
 	scratch  [scratchSlots][]T // shared by ops for buffers they need only while they run
+	free     [][]T             // gradient buffers released during backward, for reuse
+	noBuffer []T               // stands for a gradient not yet materialised: not nil, empty
 }
 
 // NewTape returns an empty tape.
@@ -189,9 +198,7 @@ type backwardRule[T Float] struct {
 // become zeros.
 func (t *Tape[T]) accumulate(v *Var[T]) {
 	if v != nil && v.zeroGrad {
-		clear(v.Grad)
-		clear(v.RGrad)
-		v.zeroGrad = false
+		t.materialize(v, true)
 	}
 }
 
@@ -199,9 +206,69 @@ func (t *Tape[T]) accumulate(v *Var[T]) {
 // caller must then overwrite entirely (Grad, and RGrad if any) instead of
 // adding to; afterwards they are not pending either way.
 func (t *Tape[T]) overwrite(v *Var[T]) bool {
-	set := v.zeroGrad
+	if !v.zeroGrad {
+		return false
+	}
+	t.materialize(v, false)
+	return true
+}
+
+// materialize gives v's pending gradients buffers (zeroed if asked).
+func (t *Tape[T]) materialize(v *Var[T], zero bool) {
+	n := len(v.Value)
+	v.Grad = t.gradBuffer(n, zero)
+	if v.RGrad != nil {
+		v.RGrad = t.gradBuffer(n, zero)
+	}
 	v.zeroGrad = false
-	return set
+}
+
+// gradBuffer returns a buffer of n elements, a released one if one is large
+// enough (the smallest such), else a new one.
+func (t *Tape[T]) gradBuffer(n int, zero bool) []T {
+	best := -1
+	for i, b := range t.free {
+		if cap(b) >= n && (best < 0 || cap(b) < cap(t.free[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return makeBuffer[T](n) // zeroed
+	}
+	b := t.free[best][:n]
+	t.free[best] = t.free[len(t.free)-1]
+	t.free = t.free[:len(t.free)-1]
+	if zero {
+		clear(b)
+	}
+	return b
+}
+
+// pendingGrads makes v's gradients (and R{dx} with rgrad) pending zeros:
+// buffers come when the first rule writes them.
+func (t *Tape[T]) pendingGrads(v *Var[T], rgrad bool) {
+	if t.noBuffer == nil {
+		t.noBuffer = make([]T, 0)
+	}
+	v.Grad = t.noBuffer
+	if rgrad {
+		v.RGrad = t.noBuffer
+	}
+	v.zeroGrad, v.ownGrad = true, true
+}
+
+// release hands v's gradient buffers, if the tape gave them, to later
+// outputs.
+func (t *Tape[T]) release(v *Var[T]) {
+	if t.cfg.keepGrads || !v.ownGrad || v.zeroGrad || len(v.Grad) == 0 {
+		return
+	}
+	t.free = append(t.free, v.Grad)
+	v.Grad = t.noBuffer
+	if len(v.RGrad) > 0 {
+		t.free = append(t.free, v.RGrad)
+		v.RGrad = t.noBuffer
+	}
 }
 
 // newVar makes an op's output. Its value buffer is uninitialised (every op
@@ -228,11 +295,7 @@ func (t *Tape[T]) newVar(shape []int, inputs ...*Var[T]) *Var[T] {
 		tan = tan || in.Tangent != nil
 	}
 	if grad {
-		v.Grad = t.alloc(n)
-		if t.cfg.hvp {
-			v.RGrad = t.alloc(n)
-		}
-		v.zeroGrad = true
+		t.pendingGrads(v, t.cfg.hvp)
 	}
 	if t.cfg.hvp && tan {
 		v.Tangent = t.alloc(n)
@@ -287,10 +350,10 @@ func (t *Tape[T]) BackwardFrom(v *Var[T], seed []T) {
 	if v.Grad == nil {
 		panic("autograd: BackwardFrom: no gradient flows to v (no leaf with a gradient, or a NoGrad tape)")
 	}
+	t.accumulate(v)
 	if len(seed) != len(v.Grad) {
 		panic(fmt.Sprintf("autograd: BackwardFrom: %d seed values for shape %v", len(seed), v.Shape))
 	}
-	t.accumulate(v)
 	copy(v.Grad, seed)
 	for i := len(t.backward) - 1; i >= 0; i-- {
 		r := t.backward[i]
@@ -301,5 +364,7 @@ func (t *Tape[T]) BackwardFrom(v *Var[T], seed []T) {
 			}
 		}
 		r.rule()
+		t.release(r.out)
 	}
+	t.release(v)
 }

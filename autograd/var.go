@@ -27,7 +27,8 @@ type Var[T Float] struct {
 	Support []T
 
 	inputs   []*Var[T] // the op's operands (nil for leaves and inputs)
-	zeroGrad bool      // Grad and RGrad hold garbage standing for zeros
+	zeroGrad bool      // Grad and RGrad are pending zeros, not yet given buffers
+	ownGrad  bool      // the tape gives (and takes back) Grad and RGrad
 }
 
 // Len is the number of elements.

@@ -73,7 +73,7 @@ func (l *Laplace) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
 	}()
 	// One pass: the output's gradient with respect to each layer's outputs,
 	// per example, by a backward pass seeded with ones (rows are examples).
-	t := autograd.NewTape[float64]()
+	t := autograd.NewTape[float64](autograd.KeepGrads()) // reads the layers' output gradients
 	ones := make([]float64, rows)
 	for i := range ones {
 		ones[i] = 1

@@ -60,7 +60,7 @@ func directFactors(t *testing.T, net nn.Module[float64], batches []Batch[float64
 		var cx, cy, lx, ly *autograd.Var[float64]
 		conv2.Observe = func(x, y *autograd.Var[float64]) { cx, cy = x, y }
 		fc1.Observe = func(x, y *autograd.Var[float64]) { lx, ly = x, y }
-		tp := autograd.NewTape[float64]()
+		tp := autograd.NewTape[float64](autograd.KeepGrads())
 		net.SetTraining(false)
 		loss := autograd.SoftmaxCrossEntropy(tp, net.Forward(tp, tp.Input(b.X, b.Shape...)), b.Labels, 1)
 		tp.Backward(loss)

@@ -124,7 +124,7 @@ func curvaturePass[T nn.Float](ctx context.Context, net nn.Module[T], layers []n
 		nn.ZeroGrad(net)
 	}()
 	net.SetTraining(false)
-	tape := autograd.NewTape[T]()
+	tape := autograd.NewTape[T](autograd.KeepGrads()) // reads the layers' output gradients
 	count := 0
 	for b, err := range batches {
 		if err != nil {
