@@ -50,7 +50,7 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 		return y
 	}
 	fwd := newConvPlan(t, g, o, w.Value)
-	if w.Support != nil && kernels.SparseWorth(g, kernels.Density(w.Support)) {
+	if w.Support != nil && kernels.SparseWorth(g, w.Support) {
 		s := kernels.NewCSR(o, k, w.Support, w.Support)
 		fwd.support = &s
 	}
@@ -185,7 +185,7 @@ type convPlan[T Float] struct {
 func newConvPlan[T Float](t *Tape[T], g kernels.ConvGeom, out int, wv []T) *convPlan[T] {
 	c := &convPlan[T]{t: t, g: g, out: out, direct: kernels.DirectLowering(), gridded: kernels.GridWorth(g),
 		in: g.C * g.H * g.W, sz: out * g.Cols(), k: g.Rows(), p: g.Cols()}
-	if kernels.SparseWorth(g, kernels.Density(wv)) {
+	if kernels.SparseWorth(g, wv) {
 		s := kernels.NewCSR(out, c.k, wv, nil)
 		c.sparse = &s
 	}

@@ -304,26 +304,24 @@ func sparseKernel[T Float]() (int, func(n int, vals *T, offs *int, b, c *T)) {
 }
 
 // SparseWorth reports whether SparseGemmGrid beats the dense products for
-// weights of the given density (fraction of nonzeros) on geometry g: the
-// micro-kernels run here, the convolution has stride 1, and density * r^2
-// <= 1/4, r = (Hp*Wp)/(OH*OW) the grid's share of extra positions. The
-// rule stays below the break-even densities measured on ResNet and VGG
-// layers (BenchmarkSparseConv: about 0.35 at 32x32, 0.2 at 8x8, 0.08 at
-// 4x4, 0.03 at 2x2), where the dense products run near the machine's peak.
-func SparseWorth(g ConvGeom, density float64) bool {
-	if !micro.Available || g.SH != 1 || g.SW != 1 {
+// weights w on geometry g: the micro-kernels run here, the convolution has
+// stride 1, and w's density (fraction of nonzeros) times r^2 is at most
+// 1/4, r = (Hp*Wp)/(OH*OW) the grid's share of extra positions. The rule
+// stays below the break-even densities measured on ResNet and VGG layers
+// (BenchmarkSparseConv: about 0.35 at 32x32, 0.2 at 8x8, 0.08 at 4x4, 0.03
+// at 2x2), where the dense products run near the machine's peak. Dense
+// weights are told apart after a fraction of them.
+func SparseWorth[T Float](g ConvGeom, w []T) bool {
+	if !micro.Available || g.SH != 1 || g.SW != 1 || len(w) == 0 {
 		return false
 	}
 	r := float64((g.H+2*g.PH)*(g.W+2*g.PW)) / float64(g.OH*g.OW)
-	return density*r*r <= 0.25
-}
-
-// Density is the fraction of nonzero values in w (1 for an empty w).
-func Density[T Float](w []T) float64 {
-	if len(w) == 0 {
-		return 1
+	limit := int(0.25 / (r * r) * float64(len(w)))
+	nz := 0
+	for i := 0; i < len(w) && nz <= limit; i += 4096 {
+		nz += countNonzero(w[i:min(len(w), i+4096)])
 	}
-	return float64(countNonzero(w)) / float64(len(w))
+	return nz <= limit
 }
 
 // windowOffset is the grid offset of row w of the column matrix (window
