@@ -108,17 +108,21 @@ func add[T Float](t *Tape[T], a, b *Var[T], relu bool) *Var[T] {
 				}
 			}
 		}
+		// The first input whose gradients are pending takes y's buffers
+		// (no copy); the other gets a copy or adds.
+		gy, rgy := y.Grad, y.RGrad
 		for _, in := range [2]*Var[T]{a, b} {
-			if t.overwrite(in) {
-				copy(in.Grad, y.Grad)
-				copy(in.RGrad, y.RGrad)
+			if in.Grad == nil || t.handOver(y, in) {
 				continue
 			}
-			if in.Grad != nil {
-				addTo(in.Grad, y.Grad)
+			if t.overwrite(in) {
+				copy(in.Grad, gy)
+				copy(in.RGrad, rgy)
+				continue
 			}
+			addTo(in.Grad, gy)
 			if in.RGrad != nil {
-				addTo(in.RGrad, y.RGrad)
+				addTo(in.RGrad, rgy)
 			}
 		}
 	})
@@ -139,6 +143,9 @@ func Reshape[T Float](t *Tape[T], x *Var[T], shape ...int) *Var[T] {
 	}
 	t.pendingGrads(y, x.RGrad != nil)
 	t.pushSetting(y, func() {
+		if t.handOver(y, x) {
+			return
+		}
 		if t.overwrite(x) {
 			copy(x.Grad, y.Grad)
 			copy(x.RGrad, y.RGrad)

@@ -244,6 +244,23 @@ func (t *Tape[T]) gradBuffer(n int, zero bool) []T {
 	return b
 }
 
+// handOver gives from's gradient buffers to to, when to's are pending
+// zeros and from's are the tape's and dead after the running rule (the
+// rule would otherwise copy them): true if it did. from is left with none.
+func (t *Tape[T]) handOver(from, to *Var[T]) bool {
+	if t.cfg.keepGrads || !to.zeroGrad || !from.ownGrad || from.zeroGrad || len(from.Grad) != len(to.Value) ||
+		(to.RGrad == nil) != (len(from.RGrad) == 0) {
+		return false
+	}
+	to.Grad, to.RGrad = from.Grad, from.RGrad
+	from.Grad = t.noBuffer
+	if from.RGrad != nil {
+		from.RGrad = t.noBuffer
+	}
+	to.zeroGrad = false
+	return true
+}
+
 // pendingGrads makes v's gradients (and R{dx} with rgrad) pending zeros:
 // buffers come when the first rule writes them.
 func (t *Tape[T]) pendingGrads(v *Var[T], rgrad bool) {
