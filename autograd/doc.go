@@ -25,6 +25,16 @@
 // and a nil Grad means no gradient flows. Shape misuse panics with the op's
 // name and the shapes; it is a programmer error, as in gonum.
 //
-// Buffers come from the tape's arena: after Reset, the next pass of the same
-// shapes reuses them, so a training step allocates nothing new.
+// Values and tangents come from the tape's arena: after Reset, the next pass
+// of the same shapes reuses them, so a training step allocates nothing new.
+// The gradients of op outputs start as pending zeros: the first backward
+// rule to reach one writes it into a buffer instead of adding, and once the
+// rule of the op that made it has run, its buffer goes on to later outputs
+// (as PyTorch frees it), so only the gradients in flight take memory. Leaves
+// keep theirs; KeepGrads keeps every output's, for reading the gradients of
+// intermediate values after Backward.
+//
+// Weights that are mostly zero (pruned) are multiplied over their nonzeros
+// only, and a weight Var's Support (nn sets it from the mask) lets ops skip
+// the gradients of pruned weights.
 package autograd
