@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"winnow/internal/kernels"
 )
 
 // TestConvSupport checks that a convolution whose weights carry a sparse
@@ -39,8 +41,11 @@ func TestConvSupport(t *testing.T) {
 	}
 	gd, hd := run(nil)
 	gs, hs := run(support)
+	// Without the micro-kernels the products stay dense and add to the
+	// pruned weights' entries too ("may be left as they are").
+	sparse := kernels.DirectLowering()
 	for i, s := range support {
-		if s == 0 {
+		if s == 0 && sparse {
 			if gs[i] != 7 || hs[i] != 7 {
 				t.Fatalf("pruned weight %d: gradient %v, Hv %v changed", i, gs[i], hs[i])
 			}

@@ -83,14 +83,12 @@ func (s denseSource[T]) pack(pc, kb, jc, nb, nr int, dst []T) {
 // packedGemm computes c = alpha*op(A)*src + beta*c on the micro-kernels,
 // where src supplies the k x n matrix op(B) from its column jOff on.
 func packedGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src panelSource[T], jOff int, beta T, c []T, ldc int) {
-	scaleRows(m, n, beta, c, ldc)
-	if k == 0 || alpha == 0 {
+	bufs, done := startProduct(m, n, k, alpha, beta, c, ldc)
+	if bufs == nil {
 		return
 	}
+	defer done()
 	mr, nr := microRows, microCols[T]()
-	bufs, pool := getPackBuffers[T]()
-	defer pool.Put(bufs)
-	bufs.tile = grow(bufs.tile, mr*nr)
 	kernel := microKernel[T]()
 	for jc := 0; jc < n; jc += blockN {
 		nb := min(blockN, n-jc)
@@ -147,14 +145,29 @@ func eachBlock[T Float](c []T, off, ldc, mb, nb int, tile []T, run func(ir, jr, 
 }
 
 func microKernel[T Float]() func(k int, a, b, c *T, ldc, rows int, alpha T) {
-	var f any
+	return forType[T, func(k int, a, b, c *T, ldc, rows int, alpha T)](micro.Sgemm12x32, micro.Dgemm12x16)
+}
+
+// forType is f32 for float32 and f64 for float64, as an F.
+func forType[T Float, F any](f32, f64 any) F {
 	var z T
 	if any(z) == any(float32(0)) {
-		f = micro.Sgemm12x32
-	} else {
-		f = micro.Dgemm12x16
+		return f32.(F)
 	}
-	return f.(func(k int, a, b, c *T, ldc, rows int, alpha T))
+	return f64.(F)
+}
+
+// startProduct sets c = beta*c for the m x n product about to be added and
+// returns pooled buffers with a tile, and their release; nil when k or
+// alpha leaves nothing to add.
+func startProduct[T Float](m, n, k int, alpha, beta T, c []T, ldc int) (*packBuffers[T], func()) {
+	scaleRows(m, n, beta, c, ldc)
+	if k == 0 || alpha == 0 {
+		return nil, nil
+	}
+	bufs, pool := getPackBuffers[T]()
+	bufs.tile = grow(bufs.tile, microRows*microCols[T]())
+	return bufs, func() { pool.Put(bufs) }
 }
 
 // packB copies rows pc..pc+kb and columns jc..jc+nb of op(B) into panels of

@@ -3,6 +3,7 @@ package kernels
 import (
 	"runtime"
 	"sync"
+	"unsafe"
 
 	"winnow/internal/kernels/micro"
 )
@@ -83,14 +84,12 @@ func GemmGrid[T Float](transA bool, m int, alpha T, a []T, lda int, gr Grid[T], 
 // gridGemm is packedGemm with B read in place: step l of column j is
 // b[offs[l]+j].
 func gridGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, b []T, offs []int, beta T, c []T, ldc int) {
-	scaleRows(m, n, beta, c, ldc)
-	if k == 0 || alpha == 0 {
+	bufs, done := startProduct(m, n, k, alpha, beta, c, ldc)
+	if bufs == nil {
 		return
 	}
-	mr, nr := microRows, microCols[T]()
-	bufs, pool := getPackBuffers[T]()
-	defer pool.Put(bufs)
-	bufs.tile = grow(bufs.tile, mr*nr)
+	defer done()
+	mr := microRows
 	kernel := microKernelRows[T]()
 	for pc, step := 0, blockSteps(k); pc < k; pc += step {
 		kb := min(step, k-pc)
@@ -107,14 +106,7 @@ func gridGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, b []T,
 }
 
 func microKernelRows[T Float]() func(k int, a, b *T, offs *int, c *T, ldc, rows int, alpha T) {
-	var f any
-	var z T
-	if any(z) == any(float32(0)) {
-		f = micro.Sgemm12x32Rows
-	} else {
-		f = micro.Dgemm12x16Rows
-	}
-	return f.(func(k int, a, b *T, offs *int, c *T, ldc, rows int, alpha T))
+	return forType[T, func(k int, a, b *T, offs *int, c *T, ldc, rows int, alpha T)](micro.Sgemm12x32Rows, micro.Dgemm12x16Rows)
 }
 
 // Unpad copies (add false) or adds (add true) the output pixels of c
@@ -240,14 +232,7 @@ func gridGemmT[T Float](m int, alpha T, a []T, lda int, gr Grid[T], offs []int, 
 }
 
 func microKernelARows[T Float]() func(k int, a *[microRows]*T, b, c *T, ldc, rows int, alpha T) {
-	var f any
-	var z T
-	if any(z) == any(float32(0)) {
-		f = micro.Sgemm12x32ARows
-	} else {
-		f = micro.Dgemm12x16ARows
-	}
-	return f.(func(k int, a *[microRows]*T, b, c *T, ldc, rows int, alpha T))
+	return forType[T, func(k int, a *[microRows]*T, b, c *T, ldc, rows int, alpha T)](micro.Sgemm12x32ARows, micro.Dgemm12x16ARows)
 }
 
 // sparseStrip is the most columns a sparse-row kernel computes at once.
@@ -293,14 +278,13 @@ func SparseGemmGrid[T Float](w CSR[T], gr Grid[T], beta T, c []T, ldc int) {
 
 // sparseKernel is the sparse-row micro-kernel for T and its strip width.
 func sparseKernel[T Float]() (int, func(n int, vals *T, offs *int, b, c *T)) {
-	var f any
+	return sparseStrip * 4 / sizeOf[T](), forType[T, func(n int, vals *T, offs *int, b, c *T)](micro.SparseSRow, micro.SparseDRow)
+}
+
+// sizeOf is the size of T in bytes.
+func sizeOf[T Float]() int {
 	var z T
-	if any(z) == any(float32(0)) {
-		f = micro.SparseSRow
-		return sparseStrip, f.(func(n int, vals *T, offs *int, b, c *T))
-	}
-	f = micro.SparseDRow
-	return sparseStrip / 2, f.(func(n int, vals *T, offs *int, b, c *T))
+	return int(unsafe.Sizeof(z))
 }
 
 // SparseWorth reports whether SparseGemmGrid beats the dense products for
@@ -404,14 +388,7 @@ func SparseGemmGridT[T Float](pattern CSR[T], a []T, lda int, gr Grid[T], dst []
 }
 
 // sparseDotKernel is the sparse dot-product micro-kernel for T, its strip
-// width and its partial sums per nonzero.
+// width and its partial sums per nonzero (one vector).
 func sparseDotKernel[T Float]() (strip, lanes int, kernel func(n int, offs *int, a, b, acc *T)) {
-	var f any
-	var z T
-	if any(z) == any(float32(0)) {
-		f = micro.SparseSDot
-		return sparseStrip, 16, f.(func(n int, offs *int, a, b, acc *T))
-	}
-	f = micro.SparseDDot
-	return sparseStrip / 2, 8, f.(func(n int, offs *int, a, b, acc *T))
+	return sparseStrip * 4 / sizeOf[T](), 64 / sizeOf[T](), forType[T, func(n int, offs *int, a, b, acc *T)](micro.SparseSDot, micro.SparseDDot)
 }
