@@ -26,6 +26,10 @@ func MaxPool2d[T Float](t *Tape[T], x *Var[T], k, stride, pad int) *Var[T] {
 	kernels.ParallelFor(n*c, h*w, func(plo, phi int) {
 		for pl := plo; pl < phi; pl++ {
 			xp := x.Value[pl*h*w : (pl+1)*h*w]
+			if k == 2 && stride == 2 && pad == 0 {
+				maxPool2x2(xp, w, oh, ow, y.Value[pl*oh*ow:(pl+1)*oh*ow], arg[pl*oh*ow:(pl+1)*oh*ow])
+				continue
+			}
 			for oy := 0; oy < oh; oy++ {
 				for ox := 0; ox < ow; ox++ {
 					best, bi := T(math.Inf(-1)), int32(-1)
@@ -53,15 +57,27 @@ func MaxPool2d[T Float](t *Tape[T], x *Var[T], k, stride, pad int) *Var[T] {
 		}
 	})
 	plane, oplane := h*w, oh*ow
+	// gather and scatter go plane by plane (planes on different threads):
+	// output o of plane pl is input pl*plane + arg[o].
 	gather := func(dst, src []T) {
-		for o := range dst {
-			dst[o] = src[(o/oplane)*plane+int(arg[o])]
-		}
+		kernels.ParallelFor(n*c, plane, func(lo, hi int) {
+			for pl := lo; pl < hi; pl++ {
+				xp, a := src[pl*plane:(pl+1)*plane], arg[pl*oplane:(pl+1)*oplane]
+				for o, i := range a {
+					dst[pl*oplane+o] = xp[i]
+				}
+			}
+		})
 	}
 	scatter := func(dst, src []T) {
-		for o, v := range src {
-			dst[(o/oplane)*plane+int(arg[o])] += v
-		}
+		kernels.ParallelFor(n*c, plane, func(lo, hi int) {
+			for pl := lo; pl < hi; pl++ {
+				dp, a := dst[pl*plane:(pl+1)*plane], arg[pl*oplane:(pl+1)*oplane]
+				for o, v := range src[pl*oplane : (pl+1)*oplane] {
+					dp[a[o]] += v
+				}
+			}
+		})
 	}
 	if y.Tangent != nil {
 		gather(y.Tangent, x.Tangent)
@@ -188,4 +204,28 @@ func poolOut[T Float](x *Var[T], op string, k, stride, pad int) (int, int) {
 		panic(fmt.Sprintf("autograd: %s: input %v smaller than kernel %d", op, x.Shape, k))
 	}
 	return oh, ow
+}
+
+// maxPool2x2 is MaxPool2d's forward rule on one plane for 2 x 2 windows at
+// stride 2 without padding (VGG's), with the general loop's choices: the
+// first maximum, or the last NaN.
+func maxPool2x2[T Float](xp []T, w, oh, ow int, y []T, arg []int32) {
+	for oy := 0; oy < oh; oy++ {
+		r0, r1 := xp[2*oy*w:][:2*ow], xp[(2*oy+1)*w:][:2*ow]
+		yr, ar := y[oy*ow:][:ow], arg[oy*ow:][:ow]
+		for ox := range yr {
+			i := int32(2*oy*w + 2*ox)
+			best, bi := r0[2*ox], i
+			if v := r0[2*ox+1]; v > best || v != v {
+				best, bi = v, i+1
+			}
+			if v := r1[2*ox]; v > best || v != v {
+				best, bi = v, i+int32(w)
+			}
+			if v := r1[2*ox+1]; v > best || v != v {
+				best, bi = v, i+int32(w)+1
+			}
+			yr[ox], ar[ox] = best, bi
+		}
+	}
 }
