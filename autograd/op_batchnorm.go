@@ -146,16 +146,7 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 			scale := gc * is
 			shift := bc - mu*scale
 			each(ch, func(off int) {
-				yv := y.Value[off : off+hw]
-				if relu {
-					for j, v := range x.Value[off : off+hw] {
-						yv[j] = max(scale*v+shift, 0)
-					}
-					return
-				}
-				for j, v := range x.Value[off : off+hw] {
-					yv[j] = scale*v + shift
-				}
+				kernels.ScaleShift(y.Value[off:off+hw], x.Value[off:off+hw], scale, shift, relu)
 			})
 			if y.Tangent == nil {
 				continue
@@ -319,26 +310,16 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 }
 
 // channelMoments returns the mean and (biased) variance of channel ch of x
-// [N, C, HW], accumulated in float64 over four independent sums so that
-// the additions overlap.
+// [N, C, HW], from sums accumulated in float64.
 func channelMoments[T Float](x []T, n, c, hw, ch int) (mean, variance float64) {
-	var s0, s1, s2, s3, q0, q1, q2, q3 float64
+	var sum, sumsq float64
 	for i := 0; i < n; i++ {
-		v := x[(i*c+ch)*hw:][:hw]
-		j := 0
-		for ; j+4 <= len(v); j += 4 {
-			a, b, d, e := float64(v[j]), float64(v[j+1]), float64(v[j+2]), float64(v[j+3])
-			s0, s1, s2, s3 = s0+a, s1+b, s2+d, s3+e
-			q0, q1, q2, q3 = q0+a*a, q1+b*b, q2+d*d, q3+e*e
-		}
-		for ; j < len(v); j++ {
-			a := float64(v[j])
-			s0, q0 = s0+a, q0+a*a
-		}
+		s, q := kernels.Moments(x[(i*c+ch)*hw:][:hw])
+		sum, sumsq = sum+s, sumsq+q
 	}
 	m := float64(n * hw)
-	mean = (s0 + s1 + s2 + s3) / m
-	variance = max(0, (q0+q1+q2+q3)/m-mean*mean)
+	mean = sum / m
+	variance = max(0, sumsq/m-mean*mean)
 	return mean, variance
 }
 
@@ -355,26 +336,15 @@ func batchNormBackward[T Float](x, dx, dy, gamma, dgamma, dbeta []T, n, c, hw, c
 	if gamma != nil {
 		gc = gamma[ch]
 	}
-	var s0, s1, s2, s3, p0, p1, p2, p3 T // sum dy, sum dy (x - mu)
+	var sdy, sdyx T // sum dy, sum dy (x - mu)
 	if train || dgamma != nil || dbeta != nil {
 		for i := 0; i < n; i++ {
 			off := (i*c + ch) * hw
-			g, v := dy[off:][:hw], x[off:][:hw]
-			j := 0
-			for ; j+4 <= hw; j += 4 {
-				s0, s1, s2, s3 = s0+g[j], s1+g[j+1], s2+g[j+2], s3+g[j+3]
-				p0 += g[j] * (v[j] - mu)
-				p1 += g[j+1] * (v[j+1] - mu)
-				p2 += g[j+2] * (v[j+2] - mu)
-				p3 += g[j+3] * (v[j+3] - mu)
-			}
-			for ; j < hw; j++ {
-				s0 += g[j]
-				p0 += g[j] * (v[j] - mu)
-			}
+			a, b := kernels.CenteredSums(dy[off:][:hw], x[off:][:hw], mu)
+			sdy, sdyx = sdy+a, sdyx+b
 		}
 	}
-	sdy, sdyxh := s0+s1+s2+s3, (p0+p1+p2+p3)*is
+	sdyxh := sdyx * is
 	if dbeta != nil {
 		dbeta[ch] += sdy
 	}
@@ -393,15 +363,6 @@ func batchNormBackward[T Float](x, dx, dy, gamma, dgamma, dbeta []T, n, c, hw, c
 	}
 	for i := 0; i < n; i++ {
 		off := (i*c + ch) * hw
-		g, v, o := dy[off:][:hw], x[off:][:hw], dx[off:][:hw]
-		if set {
-			for j := range o {
-				o[j] = a*g[j] + b*v[j] + d
-			}
-			continue
-		}
-		for j := range o {
-			o[j] += a*g[j] + b*v[j] + d
-		}
+		kernels.Affine(dx[off:][:hw], dy[off:][:hw], x[off:][:hw], a, b, d, !set)
 	}
 }

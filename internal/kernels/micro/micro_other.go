@@ -55,3 +55,14 @@ func SparseSDot(n int, offs *int, a, b, acc *float32) {
 func SparseDDot(n int, offs *int, a, b, acc *float64) {
 	panic("micro: no kernels on this architecture")
 }
+
+// The elementwise loops panic: check Available first.
+
+func MomentsS(x *float32, n int, s *[2]float64)                  { panic("micro: no kernels") }
+func ScaleShiftS(y, x *float32, n int, scale, shift float32)     { panic("micro: no kernels") }
+func ScaleShiftReLUS(y, x *float32, n int, scale, shift float32) { panic("micro: no kernels") }
+func CenteredSumsS(dy, x *float32, n int, mu float32, s *[2]float32) {
+	panic("micro: no kernels")
+}
+func AffineS(dx, dy, x *float32, n int, a, b, d float32)    { panic("micro: no kernels") }
+func AffineAddS(dx, dy, x *float32, n int, a, b, d float32) { panic("micro: no kernels") }

@@ -211,3 +211,61 @@ func TestSparseDot(t *testing.T) {
 		}
 	}
 }
+
+// TestElementwise checks batch normalisation's float32 loops against plain
+// loops, NaN through the ReLU included.
+func TestElementwise(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX-512 here")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	const n = 96
+	x, dy, dx := make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range x {
+		x[i], dy[i], dx[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64()), float32(rng.NormFloat64())
+	}
+	x[7] = float32(math.NaN())
+	var m [2]float64
+	MomentsS(&x[8], 64, &m)
+	var s1, s2 float64
+	for _, v := range x[8:72] {
+		s1, s2 = s1+float64(v), s2+float64(v)*float64(v)
+	}
+	check(t, "MomentsS", m[:], []float64{s1, s2}, 1e-12)
+
+	y := make([]float32, n)
+	ScaleShiftReLUS(&y[0], &x[0], n, 1.5, -0.25)
+	for i, v := range x {
+		want := max(1.5*float64(v)-0.25, 0)
+		if got := float64(y[i]); math.IsNaN(want) != math.IsNaN(got) || (!math.IsNaN(want) && math.Abs(got-want) > 1e-6) {
+			t.Fatalf("ScaleShiftReLUS[%d] = %v, want %v", i, got, want)
+		}
+	}
+	ScaleShiftS(&y[0], &x[32], 64, 1.5, -0.25)
+	for i, v := range x[32:] {
+		if got, want := float64(y[i]), 1.5*float64(v)-0.25; math.Abs(got-want) > 1e-6 {
+			t.Fatalf("ScaleShiftS[%d] = %v, want %v", i, got, want)
+		}
+	}
+
+	var cs [2]float32
+	CenteredSumsS(&dy[32], &x[32], 64, 0.3, &cs)
+	var c1, c2 float64
+	for i, g := range dy[32:] {
+		c1, c2 = c1+float64(g), c2+float64(g)*(float64(x[32+i])-0.3)
+	}
+	check(t, "CenteredSumsS", []float64{float64(cs[0]), float64(cs[1])}, []float64{c1, c2}, 1e-5)
+
+	want := make([]float64, n)
+	for i := range want {
+		want[i] = float64(dx[i]) + 0.5*float64(dy[i]) - 2*float64(x[i]) + 0.125
+	}
+	got := append([]float32(nil), dx...)
+	AffineAddS(&got[32], &dy[32], &x[32], 64, 0.5, -2, 0.125)
+	check(t, "AffineAddS", to64(got[32:]), want[32:], 1e-5)
+	AffineS(&got[32], &dy[32], &x[32], 64, 0.5, -2, 0.125)
+	for i := range want {
+		want[i] -= float64(dx[i])
+	}
+	check(t, "AffineS", to64(got[32:]), want[32:], 1e-5)
+}

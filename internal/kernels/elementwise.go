@@ -1,0 +1,101 @@
+package kernels
+
+import "winnow/internal/kernels/micro"
+
+// The loops of batch normalisation over one run of a channel's values. In
+// float32 with the micro-kernels they run 32 values per step on vectors;
+// otherwise, and for the last values, in Go.
+
+// vectorPart is how many leading values of a run of n float32 values the
+// micro-kernels take (a multiple of 32), 0 for other types or without them.
+func vectorPart[T Float](n int) int {
+	var z T
+	if _, ok := any(z).(float32); !ok || !micro.Available {
+		return 0
+	}
+	return n &^ 31
+}
+
+func f32[T Float](s []T, i int) *float32 { return &any(s).([]float32)[i] }
+
+// Moments returns sum x and sum x^2, accumulated in float64.
+func Moments[T Float](x []T) (sum, sumsq float64) {
+	v := vectorPart[T](len(x))
+	if v > 0 {
+		var s [2]float64
+		micro.MomentsS(f32(x, 0), v, &s)
+		sum, sumsq = s[0], s[1]
+	}
+	for _, e := range x[v:] {
+		f := float64(e)
+		sum, sumsq = sum+f, sumsq+f*f
+	}
+	return sum, sumsq
+}
+
+// ScaleShift sets y = scale x + shift, or with relu max(scale x + shift, 0)
+// (NaN kept).
+func ScaleShift[T Float](y, x []T, scale, shift T, relu bool) {
+	y = y[:len(x)]
+	v := vectorPart[T](len(x))
+	if v > 0 {
+		s, h := any(scale).(float32), any(shift).(float32)
+		if relu {
+			micro.ScaleShiftReLUS(f32(y, 0), f32(x, 0), v, s, h)
+		} else {
+			micro.ScaleShiftS(f32(y, 0), f32(x, 0), v, s, h)
+		}
+	}
+	for i := v; i < len(x); i++ {
+		y[i] = scale*x[i] + shift
+		if relu {
+			y[i] = max(y[i], 0)
+		}
+	}
+}
+
+// CenteredSums returns sum dy and sum dy (x - mu).
+func CenteredSums[T Float](dy, x []T, mu T) (sdy, sdyx T) {
+	x = x[:len(dy)]
+	v := vectorPart[T](len(dy))
+	if v > 0 {
+		var s [2]float32
+		micro.CenteredSumsS(f32(dy, 0), f32(x, 0), v, any(mu).(float32), &s)
+		sdy, sdyx = T(s[0]), T(s[1])
+	}
+	var s0, s1, p0, p1 T // two independent sums each
+	i := v
+	for ; i+2 <= len(dy); i += 2 {
+		s0, s1 = s0+dy[i], s1+dy[i+1]
+		p0 += dy[i] * (x[i] - mu)
+		p1 += dy[i+1] * (x[i+1] - mu)
+	}
+	for ; i < len(dy); i++ {
+		s0 += dy[i]
+		p0 += dy[i] * (x[i] - mu)
+	}
+	return sdy + s0 + s1, sdyx + p0 + p1
+}
+
+// Affine sets dx = a dy + b x + d (add: adds it to dx).
+func Affine[T Float](dx, dy, x []T, a, b, d T, add bool) {
+	dy, x = dy[:len(dx)], x[:len(dx)]
+	v := vectorPart[T](len(dx))
+	if v > 0 {
+		fa, fb, fd := any(a).(float32), any(b).(float32), any(d).(float32)
+		if add {
+			micro.AffineAddS(f32(dx, 0), f32(dy, 0), f32(x, 0), v, fa, fb, fd)
+		} else {
+			micro.AffineS(f32(dx, 0), f32(dy, 0), f32(x, 0), v, fa, fb, fd)
+		}
+	}
+	if add {
+		for i := v; i < len(dx); i++ {
+			dx[i] += a*dy[i] + b*x[i] + d
+		}
+		return
+	}
+	for i := v; i < len(dx); i++ {
+		dx[i] = a*dy[i] + b*x[i] + d
+	}
+}

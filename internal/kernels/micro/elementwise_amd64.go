@@ -1,0 +1,36 @@
+//go:build amd64 && !purego
+
+package micro
+
+// The float32 loops of batch normalisation, over n values, n a multiple of
+// 32 (the caller does the rest).
+
+// MomentsS sets s[0] = sum x and s[1] = sum x^2, accumulated in float64.
+//
+//go:noescape
+func MomentsS(x *float32, n int, s *[2]float64)
+
+// ScaleShiftS sets y = scale x + shift.
+//
+//go:noescape
+func ScaleShiftS(y, x *float32, n int, scale, shift float32)
+
+// ScaleShiftReLUS sets y = max(scale x + shift, 0), NaN kept.
+//
+//go:noescape
+func ScaleShiftReLUS(y, x *float32, n int, scale, shift float32)
+
+// CenteredSumsS sets s[0] = sum dy and s[1] = sum dy (x - mu).
+//
+//go:noescape
+func CenteredSumsS(dy, x *float32, n int, mu float32, s *[2]float32)
+
+// AffineS sets dx = a dy + b x + d.
+//
+//go:noescape
+func AffineS(dx, dy, x *float32, n int, a, b, d float32)
+
+// AffineAddS adds a dy + b x + d to dx.
+//
+//go:noescape
+func AffineAddS(dx, dy, x *float32, n int, a, b, d float32)
