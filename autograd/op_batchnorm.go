@@ -184,7 +184,7 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 			})
 			if relu {
 				each(ch, func(off int) {
-					reluMasked(y.Tangent[off:off+hw], y.Tangent[off:off+hw], y.Value[off:off+hw], false)
+					kernels.ReLUMask(y.Tangent[off:off+hw], y.Tangent[off:off+hw], y.Value[off:off+hw], false)
 				})
 			}
 		}
@@ -206,7 +206,7 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 			for _, d := range [][]T{y.Grad, y.RGrad} {
 				if d != nil {
 					kernels.ParallelFor(len(d), 1, func(lo, hi int) {
-						reluMasked(d[lo:hi], d[lo:hi], y.Value[lo:hi], false)
+						kernels.ReLUMask(d[lo:hi], d[lo:hi], y.Value[lo:hi], false)
 					})
 				}
 			}

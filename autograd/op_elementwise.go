@@ -2,7 +2,6 @@ package autograd
 
 import (
 	"fmt"
-	"math"
 
 	"winnow/internal/kernels"
 )
@@ -26,7 +25,7 @@ func ReLU[T Float](t *Tape[T], x *Var[T]) *Var[T] {
 	// masked sets (add false) or adds to dst the elements of src where x > 0.
 	masked := func(dst, src []T, add bool) {
 		kernels.ParallelFor(len(x.Value), 1, func(lo, hi int) {
-			reluMasked(dst[lo:hi], src[lo:hi], x.Value[lo:hi], add)
+			kernels.ReLUMask(dst[lo:hi], src[lo:hi], x.Value[lo:hi], add)
 		})
 	}
 	if y.Tangent != nil {
@@ -74,9 +73,7 @@ func add[T Float](t *Tape[T], a, b *Var[T], relu bool) *Var[T] {
 	kernels.ParallelFor(len(y.Value), 1, func(lo, hi int) {
 		yv, av, bv := y.Value[lo:hi], a.Value[lo:hi], b.Value[lo:hi]
 		if relu {
-			for i := range yv {
-				yv[i] = max(av[i]+bv[i], 0)
-			}
+			kernels.AddReLU(yv, av, bv)
 			return
 		}
 		for i := range yv {
@@ -95,7 +92,7 @@ func add[T Float](t *Tape[T], a, b *Var[T], relu bool) *Var[T] {
 			y.Tangent[i] = s
 		}
 		if relu {
-			reluMasked(y.Tangent, y.Tangent, y.Value, false)
+			kernels.ReLUMask(y.Tangent, y.Tangent, y.Value, false)
 		}
 	}
 	t.pushSetting(y, func() {
@@ -103,7 +100,7 @@ func add[T Float](t *Tape[T], a, b *Var[T], relu bool) *Var[T] {
 			for _, d := range [][]T{y.Grad, y.RGrad} {
 				if d != nil {
 					kernels.ParallelFor(len(d), 1, func(lo, hi int) {
-						reluMasked(d[lo:hi], d[lo:hi], y.Value[lo:hi], false)
+						kernels.ReLUMask(d[lo:hi], d[lo:hi], y.Value[lo:hi], false)
 					})
 				}
 			}
@@ -170,52 +167,4 @@ func addTo[T Float](dst, src []T) {
 			dst[i] += src[i]
 		}
 	})
-}
-
-// reluMasked sets (add false) or adds to dst the elements of src where
-// x > 0, branch-free: where the signs of x are random a branch is
-// mispredicted every other element.
-func reluMasked[T Float](dst, src, x []T, add bool) {
-	switch d := any(dst).(type) {
-	case []float32:
-		reluMasked32(d, any(src).([]float32), any(x).([]float32), add)
-	case []float64:
-		reluMasked64(d, any(src).([]float64), any(x).([]float64), add)
-	}
-}
-
-// reluMasked32 is reluMasked for float32, outside the generic function so
-// that the bit conversions inline. The mask is all ones where the bits of
-// v, as a signed integer, are positive: v > 0 (or v is a NaN with its sign
-// bit clear, where the loss is NaN anyway).
-func reluMasked32(d, s, xs []float32, add bool) {
-	s, xs = s[:len(d)], xs[:len(d)]
-	if !add {
-		for i, v := range xs {
-			b := int64(int32(math.Float32bits(v)))
-			d[i] = math.Float32frombits(math.Float32bits(s[i]) & uint32((-b)>>63))
-		}
-		return
-	}
-	for i, v := range xs {
-		b := int64(int32(math.Float32bits(v)))
-		d[i] += math.Float32frombits(math.Float32bits(s[i]) & uint32((-b)>>63))
-	}
-}
-
-// reluMasked64 is reluMasked32 for float64: the mask is all ones where
-// -b < 0 and b >= 0 (so not for -0, whose bits are the least int64).
-func reluMasked64(d, s, xs []float64, add bool) {
-	s, xs = s[:len(d)], xs[:len(d)]
-	if !add {
-		for i, v := range xs {
-			b := int64(math.Float64bits(v))
-			d[i] = math.Float64frombits(math.Float64bits(s[i]) & uint64((-b)>>63&^(b>>63)))
-		}
-		return
-	}
-	for i, v := range xs {
-		b := int64(math.Float64bits(v))
-		d[i] += math.Float64frombits(math.Float64bits(s[i]) & uint64((-b)>>63&^(b>>63)))
-	}
 }

@@ -1,6 +1,10 @@
 package kernels
 
-import "winnow/internal/kernels/micro"
+import (
+	"math"
+
+	"winnow/internal/kernels/micro"
+)
 
 // The loops of batch normalisation over one run of a channel's values. In
 // float32 with the micro-kernels they run 32 values per step on vectors;
@@ -97,5 +101,72 @@ func Affine[T Float](dx, dy, x []T, a, b, d T, add bool) {
 	}
 	for i := v; i < len(dx); i++ {
 		dx[i] = a*dy[i] + b*x[i] + d
+	}
+}
+
+// AddReLU sets y = max(a + b, 0) (NaN kept).
+func AddReLU[T Float](y, a, b []T) {
+	a, b = a[:len(y)], b[:len(y)]
+	v := vectorPart[T](len(y))
+	if v > 0 {
+		micro.AddReLUS(f32(y, 0), f32(a, 0), f32(b, 0), v)
+	}
+	for i := v; i < len(y); i++ {
+		y[i] = max(a[i]+b[i], 0)
+	}
+}
+
+// ReLUMask sets dst = src where x > 0, else 0 (add: adds src where x > 0),
+// without branches: where the signs of x are random a branch is
+// mispredicted every other value. x > 0 is read off x's bits as a signed
+// integer (so a NaN with its sign bit clear counts as positive; its loss
+// is NaN anyway).
+func ReLUMask[T Float](dst, src, x []T, add bool) {
+	src, x = src[:len(dst)], x[:len(dst)]
+	v := vectorPart[T](len(dst))
+	if v > 0 {
+		if add {
+			micro.ReLUMaskAddS(f32(dst, 0), f32(src, 0), f32(x, 0), v)
+		} else {
+			micro.ReLUMaskS(f32(dst, 0), f32(src, 0), f32(x, 0), v)
+		}
+	}
+	switch d := any(dst[v:]).(type) {
+	case []float32:
+		reluMask32(d, any(src[v:]).([]float32), any(x[v:]).([]float32), add)
+	case []float64:
+		reluMask64(d, any(src[v:]).([]float64), any(x[v:]).([]float64), add)
+	}
+}
+
+// reluMask32 is ReLUMask's loop for float32: the mask is all ones where the
+// bits of v, as a signed integer, are positive.
+func reluMask32(d, s, xs []float32, add bool) {
+	if !add {
+		for i, v := range xs {
+			b := int64(int32(math.Float32bits(v)))
+			d[i] = math.Float32frombits(math.Float32bits(s[i]) & uint32((-b)>>63))
+		}
+		return
+	}
+	for i, v := range xs {
+		b := int64(int32(math.Float32bits(v)))
+		d[i] += math.Float32frombits(math.Float32bits(s[i]) & uint32((-b)>>63))
+	}
+}
+
+// reluMask64 is reluMask32 for float64: the mask is all ones where -b < 0
+// and b >= 0 (so not for -0, whose bits are the least int64).
+func reluMask64(d, s, xs []float64, add bool) {
+	if !add {
+		for i, v := range xs {
+			b := int64(math.Float64bits(v))
+			d[i] = math.Float64frombits(math.Float64bits(s[i]) & uint64((-b)>>63&^(b>>63)))
+		}
+		return
+	}
+	for i, v := range xs {
+		b := int64(math.Float64bits(v))
+		d[i] += math.Float64frombits(math.Float64bits(s[i]) & uint64((-b)>>63&^(b>>63)))
 	}
 }

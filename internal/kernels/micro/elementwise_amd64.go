@@ -34,3 +34,18 @@ func AffineS(dx, dy, x *float32, n int, a, b, d float32)
 //
 //go:noescape
 func AffineAddS(dx, dy, x *float32, n int, a, b, d float32)
+
+// AddReLUS sets y = max(a + b, 0), NaN kept.
+//
+//go:noescape
+func AddReLUS(y, a, b *float32, n int)
+
+// ReLUMaskS sets dst = src where x > 0, else 0.
+//
+//go:noescape
+func ReLUMaskS(dst, src, x *float32, n int)
+
+// ReLUMaskAddS adds src to dst where x > 0.
+//
+//go:noescape
+func ReLUMaskAddS(dst, src, x *float32, n int)

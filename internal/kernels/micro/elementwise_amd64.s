@@ -165,6 +165,89 @@ sums_done:
 	VZEROUPPER
 	RET
 
+// func AddReLUS(y, a, b *float32, n int)
+TEXT ·AddReLUS(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), BX
+	MOVQ n+24(FP), CX
+	VPXORD Z29, Z29, Z29
+	SHRQ $5, CX
+	JZ   addrelu_done
+addrelu_loop:
+	VMOVUPS 0(SI), Z0
+	VADDPS 0(BX), Z0, Z0
+	VMAXPS Z0, Z29, Z0
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS 64(SI), Z1
+	VADDPS 64(BX), Z1, Z1
+	VMAXPS Z1, Z29, Z1
+	VMOVUPS Z1, 64(DI)
+	ADDQ $128, SI
+	ADDQ $128, BX
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  addrelu_loop
+addrelu_done:
+	VZEROUPPER
+	RET
+
+// func ReLUMaskS(dst, src, x *float32, n int)
+TEXT ·ReLUMaskS(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ x+16(FP), BX
+	MOVQ n+24(FP), CX
+	VPXORD Z29, Z29, Z29
+	SHRQ $5, CX
+	JZ   ReLUMaskS_done
+ReLUMaskS_loop:
+	VMOVUPS 0(BX), Z0
+	VPCMPGTD Z29, Z0, K1
+	VMOVUPS.Z 0(SI), K1, Z2
+	VMOVUPS Z2, 0(DI)
+	VMOVUPS 64(BX), Z1
+	VPCMPGTD Z29, Z1, K2
+	VMOVUPS.Z 64(SI), K2, Z3
+	VMOVUPS Z3, 64(DI)
+	ADDQ $128, SI
+	ADDQ $128, BX
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  ReLUMaskS_loop
+ReLUMaskS_done:
+	VZEROUPPER
+	RET
+
+// func ReLUMaskAddS(dst, src, x *float32, n int)
+TEXT ·ReLUMaskAddS(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ x+16(FP), BX
+	MOVQ n+24(FP), CX
+	VPXORD Z29, Z29, Z29
+	SHRQ $5, CX
+	JZ   ReLUMaskAddS_done
+ReLUMaskAddS_loop:
+	VMOVUPS 0(BX), Z0
+	VPCMPGTD Z29, Z0, K1
+	VMOVUPS 0(DI), Z2
+	VADDPS 0(SI), Z2, K1, Z2
+	VMOVUPS Z2, 0(DI)
+	VMOVUPS 64(BX), Z1
+	VPCMPGTD Z29, Z1, K2
+	VMOVUPS 64(DI), Z3
+	VADDPS 64(SI), Z3, K2, Z3
+	VMOVUPS Z3, 64(DI)
+	ADDQ $128, SI
+	ADDQ $128, BX
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  ReLUMaskAddS_loop
+ReLUMaskAddS_done:
+	VZEROUPPER
+	RET
+
 // func AffineS(dx, dy, x *float32, n int, a, b, d float32)
 TEXT ·AffineS(SB), NOSPLIT, $0-44
 	MOVQ dx+0(FP), DI

@@ -66,3 +66,6 @@ func CenteredSumsS(dy, x *float32, n int, mu float32, s *[2]float32) {
 }
 func AffineS(dx, dy, x *float32, n int, a, b, d float32)    { panic("micro: no kernels") }
 func AffineAddS(dx, dy, x *float32, n int, a, b, d float32) { panic("micro: no kernels") }
+func AddReLUS(y, a, b *float32, n int)                      { panic("micro: no kernels") }
+func ReLUMaskS(dst, src, x *float32, n int)                 { panic("micro: no kernels") }
+func ReLUMaskAddS(dst, src, x *float32, n int)              { panic("micro: no kernels") }

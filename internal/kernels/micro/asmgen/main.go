@@ -61,6 +61,8 @@ func main() {
 //	ScaleShiftS:     y = scale x + shift (relu: max(., 0), NaN kept)
 //	CenteredSumsS:   s[0] = sum dy, s[1] = sum dy (x - mu)
 //	AffineS:         dx = a dy + b x + d (add: dx += ...)
+//	AddReLUS:        y = max(a + b, 0), NaN kept
+//	ReLUMaskS:       dst = src where x > 0 (as int32 bits), else 0 (add: dst += ...)
 func elementwise(b *bytes.Buffer) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
 	text := func(sig, name string, frame int) {
@@ -183,6 +185,67 @@ func elementwise(b *bytes.Buffer) {
 	p("VZEROUPPER")
 	p("RET")
 
+	text("AddReLUS(y, a, b *float32, n int)", "AddReLUS", 32)
+	p("MOVQ y+0(FP), DI")
+	p("MOVQ a+8(FP), SI")
+	p("MOVQ b+16(FP), BX")
+	p("MOVQ n+24(FP), CX")
+	p("VPXORD Z29, Z29, Z29")
+	p("SHRQ $5, CX")
+	p("JZ   addrelu_done")
+	fmt.Fprintf(b, "addrelu_loop:\n")
+	for r := 0; r < 2; r++ {
+		p("VMOVUPS %d(SI), Z%d", 64*r, r)
+		p("VADDPS %d(BX), Z%d, Z%d", 64*r, r, r)
+		p("VMAXPS Z%d, Z29, Z%d", r, r) // NaN kept, as max(v, 0)
+		p("VMOVUPS Z%d, %d(DI)", r, 64*r)
+	}
+	p("ADDQ $128, SI")
+	p("ADDQ $128, BX")
+	p("ADDQ $128, DI")
+	p("DECQ CX")
+	p("JNZ  addrelu_loop")
+	fmt.Fprintf(b, "addrelu_done:\n")
+	p("VZEROUPPER")
+	p("RET")
+
+	for _, add := range []bool{false, true} {
+		name := "ReLUMaskS"
+		if add {
+			name = "ReLUMaskAddS"
+		}
+		text(name+"(dst, src, x *float32, n int)", name, 32)
+		p("MOVQ dst+0(FP), DI")
+		p("MOVQ src+8(FP), SI")
+		p("MOVQ x+16(FP), BX")
+		p("MOVQ n+24(FP), CX")
+		p("VPXORD Z29, Z29, Z29")
+		p("SHRQ $5, CX")
+		p("JZ   %s_done", name)
+		fmt.Fprintf(b, "%s_loop:\n", name)
+		for r := 0; r < 2; r++ {
+			p("VMOVUPS %d(BX), Z%d", 64*r, r)
+			// x > 0 as the bits of x are a positive int32: the rule of
+			// the Go loops (a NaN with its sign bit clear passes).
+			p("VPCMPGTD Z29, Z%d, K%d", r, 1+r)
+			if add {
+				p("VMOVUPS %d(DI), Z%d", 64*r, 2+r)
+				p("VADDPS %d(SI), Z%d, K%d, Z%d", 64*r, 2+r, 1+r, 2+r)
+			} else {
+				p("VMOVUPS.Z %d(SI), K%d, Z%d", 64*r, 1+r, 2+r)
+			}
+			p("VMOVUPS Z%d, %d(DI)", 2+r, 64*r)
+		}
+		p("ADDQ $128, SI")
+		p("ADDQ $128, BX")
+		p("ADDQ $128, DI")
+		p("DECQ CX")
+		p("JNZ  %s_loop", name)
+		fmt.Fprintf(b, "%s_done:\n", name)
+		p("VZEROUPPER")
+		p("RET")
+	}
+
 	for _, add := range []bool{false, true} {
 		name := "AffineS"
 		if add {
@@ -201,7 +264,7 @@ func elementwise(b *bytes.Buffer) {
 		fmt.Fprintf(b, "%s_loop:\n", name)
 		for r := 0; r < 2; r++ {
 			p("VMOVUPS %d(BX), Z%d", 64*r, r)
-			p("VFMADD213PS Z31, Z30, Z%d", r) // b x + d
+			p("VFMADD213PS Z31, Z30, Z%d", r)          // b x + d
 			p("VFMADD231PS %d(SI), Z29, Z%d", 64*r, r) // + a dy
 			if add {
 				p("VADDPS %d(DI), Z%d, Z%d", 64*r, r, r)
