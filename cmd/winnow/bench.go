@@ -195,7 +195,7 @@ func pruneForBench(ctx context.Context, m nn.Module[float32], o benchOptions, in
 	if err != nil {
 		return err
 	}
-	r, err := prune.Prune(ctx, twin, nil, in.Shape(1), c)
+	r, err := prune.Prune(ctx, twin, nil, []int{in.Channels, in.Height, in.Width}, c)
 	if err != nil {
 		return err
 	}

@@ -219,9 +219,22 @@ func TestBench(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	for _, k := range []string{"train_img_s", "grasp_score_s", "peak_rss_mb", "threads", "blas"} {
+	for _, k := range []string{"train_img_s", "infer_img_s", "grasp_score_s", "peak_rss_mb", "threads", "blas"} {
 		if v, ok := r[k]; !ok || v == 0.0 {
 			t.Errorf("%s = %v", k, v)
+		}
+	}
+	// Pruned first, by each data-free method; bad sparsities and methods
+	// that need data are refused.
+	for _, m := range []string{"random", "magnitude", "synflow"} {
+		out, code := run(t, "bench", "--model", "lenet5", "--steps", "1", "--warmup", "0", "--sparsity", "0.9", "--prune", m)
+		if code != 0 || !strings.Contains(out, `"sparsity":0.9`) {
+			t.Errorf("--prune %s: exit %d: %s", m, code, out)
+		}
+	}
+	for _, args := range [][]string{{"--sparsity", "1.5"}, {"--sparsity", "0.9", "--prune", "grasp"}} {
+		if out, code := run(t, append([]string{"bench", "--model", "lenet5"}, args...)...); code != 2 {
+			t.Errorf("%v: exit %d: %s", args, code, out)
 		}
 	}
 }
