@@ -10,10 +10,7 @@ import (
 // channels, 3x3, 32x32, 14 images): forward by packing, forward on the
 // grid, and the weight gradient's product.
 func convBenchSetup(b *testing.B) (ConvGeom, int, []float32, []float32, []float32) {
-	return convBenchSetupO(b, 32)
-}
-
-func convBenchSetupO(b *testing.B, o int) (ConvGeom, int, []float32, []float32, []float32) {
+	const o = 32
 	g := NewConvGeom(32, 32, 32, 3, 3, 1, 1, 1, 1)
 	images := 14
 	rng := rand.New(rand.NewPCG(1, 1))
@@ -65,18 +62,6 @@ func BenchmarkConvWeightGradGrid(b *testing.B) {
 	reportConvFLOPs(b, g, images, 32)
 }
 
-func benchGridO(b *testing.B, o int) {
-	g, images, x, w, c := convBenchSetupO(b, o)
-	data := make([]float32, GridLen(g, images))
-	for i := 0; i < b.N; i++ {
-		gr := LoadGrid(g, images, x, data)
-		GemmGrid(false, o, 1, w, g.Rows(), gr, 0, c, gr.Cols())
-	}
-	reportConvFLOPs(b, g, images, o)
-}
-
-func BenchmarkConvForwardGrid36(b *testing.B) { benchGridO(b, 36) }
-func BenchmarkConvForwardGrid48(b *testing.B) { benchGridO(b, 48) }
 
 // benchSparseConv times a convolution's forward product on a batch of 64
 // with weights of the given density: the sparse product on the grid, or
