@@ -62,7 +62,6 @@ func BenchmarkConvWeightGradGrid(b *testing.B) {
 	reportConvFLOPs(b, g, images, 32)
 }
 
-
 // benchSparseConv times a convolution's forward product on a batch of 64
 // with weights of the given density: the sparse product on the grid, or
 // with density 1 the dense product (on the grid where it pays, else by
