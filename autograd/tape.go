@@ -90,17 +90,10 @@ type arena[E any] struct {
 }
 
 func (a *arena[E]) get(n int) []E {
-	b, _ := a.getFresh(n)
-	return b
-}
-
-// getFresh is get that also reports whether the buffer is newly allocated
-// (and so zero).
-func (a *arena[E]) getFresh(n int) ([]E, bool) {
 	if a.next < len(a.bufs) && cap(a.bufs[a.next]) >= n {
 		b := a.bufs[a.next][:n]
 		a.next++
-		return b, false
+		return b
 	}
 	b := makeBuffer[E](n)
 	if a.next < len(a.bufs) {
@@ -109,20 +102,11 @@ func (a *arena[E]) getFresh(n int) ([]E, bool) {
 		a.bufs = append(a.bufs, b)
 	}
 	a.next++
-	return b, true
+	return b
 }
 
 // alloc returns a buffer of n elements with unspecified contents.
 func (t *Tape[T]) alloc(n int) []T { return t.floats.get(n) }
-
-// zeros returns a zeroed buffer of n elements.
-func (t *Tape[T]) zeros(n int) []T {
-	b, fresh := t.floats.getFresh(n)
-	if !fresh {
-		clear(b)
-	}
-	return b
-}
 
 func (t *Tape[T]) allocInt(n int) []int32 { return t.ints.get(n) }
 
