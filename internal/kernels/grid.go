@@ -349,19 +349,22 @@ func SparseGemmGridT[T Float](pattern CSR[T], a []T, lda int, gr Grid[T], dst []
 	offs := gr.windowOffsets(pattern.ColIdx)
 	strip, lanes, kernel := sparseDotKernel[T]()
 	// Each group of rows keeps its partial sums (lanes per nonzero) while
-	// the strips of its rows stream past; the strip's planes stay in cache
-	// over the group's rows.
+	// the strips of its rows stream past, the strips' planes staying in
+	// cache over the group's rows; then it adds them up into dst.
 	const group = 8
 	groups := (pattern.Rows + group - 1) / group
-	acc := make([]T, len(offs)*lanes)
 	ParallelFor(groups, q*max(1, len(offs)/groups), func(lo, hi int) {
 		var tile [sparseStrip]T
+		var acc []T
 		for gi := lo; gi < hi; gi++ {
 			r0, r1 := gi*group, min(pattern.Rows, (gi+1)*group)
+			g0, g1 := int(pattern.RowPtr[r0]), int(pattern.RowPtr[r1])
+			acc = grow(acc, (g1-g0)*lanes)
+			clear(acc)
 			for q0 := 0; q0 < q; q0 += strip {
 				b := &gr.Data[q0]
 				for o := r0; o < r1; o++ {
-					p0, p1 := pattern.RowPtr[o], pattern.RowPtr[o+1]
+					p0, p1 := int(pattern.RowPtr[o]), int(pattern.RowPtr[o+1])
 					if p0 == p1 {
 						continue
 					}
@@ -371,20 +374,20 @@ func SparseGemmGridT[T Float](pattern CSR[T], a []T, lda int, gr Grid[T], dst []
 						copy(tile[:], ao[:q-q0])
 						ao = tile[:]
 					}
-					kernel(int(p1-p0), &offs[p0], &ao[0], b, &acc[int(p0)*lanes])
+					kernel(p1-p0, &offs[p0], &ao[0], b, &acc[(p0-g0)*lanes])
+				}
+			}
+			for o := r0; o < r1; o++ {
+				for i := int(pattern.RowPtr[o]); i < int(pattern.RowPtr[o+1]); i++ {
+					var s T
+					for _, v := range acc[(i-g0)*lanes:][:lanes] {
+						s += v
+					}
+					dst[o*ldd+int(pattern.ColIdx[i])] += s
 				}
 			}
 		}
 	})
-	for o := 0; o < pattern.Rows; o++ {
-		for i := pattern.RowPtr[o]; i < pattern.RowPtr[o+1]; i++ {
-			var s T
-			for _, v := range acc[int(i)*lanes:][:lanes] {
-				s += v
-			}
-			dst[o*ldd+int(pattern.ColIdx[i])] += s
-		}
-	}
 }
 
 // sparseDotKernel is the sparse dot-product micro-kernel for T, its strip
