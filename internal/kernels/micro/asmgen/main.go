@@ -78,7 +78,7 @@ func elementwise(b *bytes.Buffer) {
 		p("VMOVSD X%d, %s", z, dst)
 	}
 	hsumPS := func(z int, dst string) { // horizontal sum of Z<z> (float32) into dst
-		p("VEXTRACTF32X8 $1, Z%d, Y12", z)
+		p("VEXTRACTF64X4 $1, Z%d, Y12", z) // the upper 256 bits (AVX-512F, unlike VEXTRACTF32X8)
 		p("VADDPS Y12, Y%d, Y%d", z, z)
 		p("VEXTRACTF128 $1, Y%d, X12", z)
 		p("VADDPS X12, X%d, X%d", z, z)
