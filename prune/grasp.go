@@ -35,13 +35,24 @@ type GraSPOptions struct {
 // flow least (or increases it). The network's values are left unchanged.
 func GraSP(ctx context.Context, net nn.Module[float64], batches []Batch, o GraSPOptions) (map[string][]float64, error) {
 	w := weights(net)
-	defer snapshot(nn.AllParams(net))()
+	// Only the redrawn linear weights change (running statistics are kept):
+	// they alone are saved, and every tangent cleared at the end.
+	defer func() {
+		for _, p := range nn.AllParams(net) {
+			p.Tangent = nil
+		}
+	}()
 	if o.ReinitLinear {
 		redrawn := RedrawnLinear(net, o.Seed)
+		var changed []*nn.Param[float64]
 		for _, p := range w {
-			if v, ok := redrawn[p.Name]; ok {
-				copy(p.Data, v)
+			if _, ok := redrawn[p.Name]; ok {
+				changed = append(changed, p)
 			}
+		}
+		defer snapshot(changed)()
+		for _, p := range changed {
+			copy(p.Data, redrawn[p.Name])
 		}
 	}
 	batches = o.ScoringBatches(batches)
