@@ -110,3 +110,34 @@ func TestKeepGrads(t *testing.T) {
 		t.Errorf("weight gradients differ: %v vs %v", g1, g2)
 	}
 }
+
+// TestRGradOnly checks that an HVP tape with RGradOnly gives the same
+// Hessian-vector products and leaves the weights' Grad alone.
+func TestRGradOnly(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 16))
+	x := randLeaf(rng, "x", 1, 2, 3, 14, 14)
+	w, lw := randLeaf(rng, "w", 0.3, 4, 3, 3, 3), randLeaf(rng, "lw", 0.1, 3, 4*14*14)
+	dirs := [][]float64{randLeaf(rng, "", 1, w.shape...).value, randLeaf(rng, "", 1, lw.shape...).value}
+	run := func(opts ...Option) (grads, hvs [][]float64) {
+		tp := NewTape[float64](append(opts, HVP())...)
+		var vars []*Var[float64]
+		for i, l := range []leaf{w, lw} {
+			g, h := make([]float64, len(l.value)), make([]float64, len(l.value))
+			grads, hvs = append(grads, g), append(hvs, h)
+			vars = append(vars, tp.Leaf(l.name, l.value, g, dirs[i], h, l.shape...))
+		}
+		h := BatchNormReLU(tp, Conv2d(tp, tp.Input(x.value, x.shape...), vars[0], nil, [2]int{1, 1}, [2]int{1, 1}), nil, nil, nil, true, 1e-5)
+		tp.Backward(SoftmaxCrossEntropy(tp, Linear(tp, Flatten(tp, h), vars[1], nil), []int32{0, 2}, 1))
+		return grads, hvs
+	}
+	g1, h1 := run()
+	g2, h2 := run(RGradOnly())
+	for i := range h1 {
+		if r := relErr(h2[i], h1[i]); r > 1e-13 {
+			t.Errorf("leaf %d: H v differs by %.3g", i, r)
+		}
+		if norm(g1[i]) == 0 || norm(g2[i]) != 0 {
+			t.Errorf("leaf %d: gradient norms %v (full) and %v (RGradOnly, want 0)", i, norm(g1[i]), norm(g2[i]))
+		}
+	}
+}

@@ -85,7 +85,9 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 		for c0 := 0; c0 < n; c0 += nc {
 			m := min(nc, n-c0)
 			if w.Grad != nil {
-				fwd.weightGrad(w.Grad, y.Grad, x.Value, c0, m)
+				if !t.cfg.rgradOnly {
+					fwd.weightGrad(w.Grad, y.Grad, x.Value, c0, m)
+				}
 				if w.RGrad != nil {
 					fwd.weightGrad(w.RGrad, y.RGrad, x.Value, c0, m)
 					if x.Tangent != nil {
@@ -94,7 +96,9 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 				}
 			}
 			if b != nil && b.Grad != nil {
-				sumPlanes(b.Grad, y.Grad[c0*o*p:(c0+m)*o*p], p)
+				if !t.cfg.rgradOnly {
+					sumPlanes(b.Grad, y.Grad[c0*o*p:(c0+m)*o*p], p)
+				}
 				if b.RGrad != nil {
 					sumPlanes(b.RGrad, y.RGrad[c0*o*p:(c0+m)*o*p], p)
 				}

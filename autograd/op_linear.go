@@ -49,7 +49,11 @@ func Linear[T Float](t *Tape[T], x, w, b *Var[T]) *Var[T] {
 		if t.overwrite(x) {
 			beta = 0
 		}
-		linearBackward(n, in, out, x.Value, w.Value, y.Grad, x.Grad, w.Grad, gradOf(b), beta)
+		dw, db := w.Grad, gradOf(b)
+		if t.cfg.rgradOnly {
+			dw, db = nil, nil
+		}
+		linearBackward(n, in, out, x.Value, w.Value, y.Grad, x.Grad, dw, db, beta)
 		if y.RGrad == nil {
 			return
 		}

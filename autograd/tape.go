@@ -11,6 +11,7 @@ type config struct {
 	shapesOnly bool
 	keepStats  bool
 	keepGrads  bool
+	rgradOnly  bool
 }
 
 // HVP makes the tape carry forward tangents and tangents of adjoints, so that
@@ -33,6 +34,13 @@ func KeepRunningStats() Option { return func(c *config) { c.keepStats = true } }
 // rule of the op that made it has run, as PyTorch frees them): for reading
 // the gradients of intermediate values, as K-FAC does.
 func KeepGrads() Option { return func(c *config) { c.keepGrads = true } }
+
+// RGradOnly, on an HVP tape, says the weights' gradients are not wanted,
+// only their R{dx}: convolutions and linear layers skip the products that
+// would add to their weights' (and biases') Grad, which is left as it was.
+// For Hessian-vector products once the gradient is known, as GraSP's
+// second pass.
+func RGradOnly() Option { return func(c *config) { c.rgradOnly = true } }
 
 // Record describes one executed operation, for FLOP and parameter counts.
 type Record struct {

@@ -47,9 +47,10 @@ func gradient(net nn.Module[float64], batches []Batch, temperature float64) erro
 
 // hessianVector accumulates into each weight's HV the product H_b v summed
 // over the batches, where v is each weight's Tangent (zero on the other
-// parameters) and H_b the Hessian of batch b's loss.
+// parameters) and H_b the Hessian of batch b's loss. The weights' Grad is
+// not recomputed.
 func hessianVector(net nn.Module[float64], batches []Batch, temperature float64) error {
-	return backward(net, batches, temperature, autograd.KeepRunningStats(), autograd.HVP())
+	return backward(net, batches, temperature, autograd.KeepRunningStats(), autograd.HVP(), autograd.RGradOnly())
 }
 
 // backward runs the loss of every batch forward and backward on a tape with
