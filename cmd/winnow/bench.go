@@ -46,7 +46,9 @@ with --sparsity, both for the network pruned by --prune (default random)
 at that sparsity, where products skip the zero weights wherever that pays;
 with --grasp, grasp_score_s, seconds to GraSP-score the model (float64, exact
 Hg) on 100 images, 10 per class, as ../shared/bench/torch_ref_bench.py does;
-peak_rss_mb (with --sparsity it includes the pruning), threads and blas.`,
+peak_rss_mb (with --sparsity it includes the pruning), threads, blas (the
+BLAS of small products) and kernels (avx512: large products on winnow's
+micro-kernels; blas: all through the BLAS, on CPUs without AVX-512).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd.Context(), cmd.OutOrStdout(), o) },
 	}
@@ -127,7 +129,11 @@ func runBench(ctx context.Context, w io.Writer, o benchOptions) error {
 		}
 		step()
 	}
-	out := map[string]any{"model": o.model, "batch": o.batch, "threads": o.threads, "blas": kernels.BLAS(),
+	products := "blas" // the micro-kernels, or every product through the BLAS
+	if kernels.DirectLowering() {
+		products = "avx512"
+	}
+	out := map[string]any{"model": o.model, "batch": o.batch, "threads": o.threads, "blas": kernels.BLAS(), "kernels": products,
 		"train_img_s": round(float64(o.batch*o.steps) / time.Since(start).Seconds())}
 	if o.sparsity > 0 {
 		out["sparsity"], out["prune"] = o.sparsity, o.method
