@@ -89,6 +89,26 @@ func elementwise(b *bytes.Buffer) {
 		p("VMOVSS X%d, %s", z, dst)
 	}
 
+	// loop32 writes a loop over the CX/32 steps of 32 float32 values: body,
+	// then each pointer in ptrs advanced by 128 bytes; it ends at
+	// label_done, where the caller finishes.
+	loop32 := func(label string, ptrs []string, body func()) {
+		p("SHRQ $5, CX")
+		p("JZ   %s_done", label)
+		fmt.Fprintf(b, "%s_loop:\n", label)
+		body()
+		for _, r := range ptrs {
+			p("ADDQ $128, %s", r)
+		}
+		p("DECQ CX")
+		p("JNZ  %s_loop", label)
+		fmt.Fprintf(b, "%s_done:\n", label)
+	}
+	ret := func() {
+		p("VZEROUPPER")
+		p("RET")
+	}
+
 	text("MomentsS(x *float32, n int, s *[2]float64)", "MomentsS", 24)
 	p("MOVQ x+0(FP), SI")
 	p("MOVQ n+8(FP), CX")
@@ -96,18 +116,13 @@ func elementwise(b *bytes.Buffer) {
 	for r := 0; r < 8; r++ {
 		p("VPXORD Z%d, Z%d, Z%d", r, r, r)
 	}
-	p("SHRQ $5, CX")
-	p("JZ   moments_done")
-	fmt.Fprintf(b, "moments_loop:\n")
-	for r := 0; r < 4; r++ {
-		p("VCVTPS2PD %d(SI), Z%d", 32*r, 8+r)
-		p("VADDPD Z%d, Z%d, Z%d", 8+r, r, r)
-		p("VFMADD231PD Z%d, Z%d, Z%d", 8+r, 8+r, 4+r)
-	}
-	p("ADDQ $128, SI")
-	p("DECQ CX")
-	p("JNZ  moments_loop")
-	fmt.Fprintf(b, "moments_done:\n")
+	loop32("moments", []string{"SI"}, func() {
+		for r := 0; r < 4; r++ {
+			p("VCVTPS2PD %d(SI), Z%d", 32*r, 8+r)
+			p("VADDPD Z%d, Z%d, Z%d", 8+r, r, r)
+			p("VFMADD231PD Z%d, Z%d, Z%d", 8+r, 8+r, 4+r)
+		}
+	})
 	p("VADDPD Z1, Z0, Z0")
 	p("VADDPD Z3, Z2, Z2")
 	p("VADDPD Z2, Z0, Z0")
@@ -116,8 +131,7 @@ func elementwise(b *bytes.Buffer) {
 	p("VADDPD Z6, Z4, Z4")
 	hsumPD(0, "(DX)")
 	hsumPD(4, "8(DX)")
-	p("VZEROUPPER")
-	p("RET")
+	ret()
 
 	for _, relu := range []bool{false, true} {
 		name := "ScaleShiftS"
@@ -131,28 +145,21 @@ func elementwise(b *bytes.Buffer) {
 		p("VBROADCASTSS scale+24(FP), Z30")
 		p("VBROADCASTSS shift+28(FP), Z31")
 		p("VPXORD Z29, Z29, Z29")
-		p("SHRQ $5, CX")
-		p("JZ   %s_done", name)
-		fmt.Fprintf(b, "%s_loop:\n", name)
-		p("VMOVUPS (SI), Z0")
-		p("VMOVUPS 64(SI), Z1")
-		p("VFMADD213PS Z31, Z30, Z0")
-		p("VFMADD213PS Z31, Z30, Z1")
-		if relu {
-			// VMAXPS returns its second source (here the value) when
-			// either is NaN: NaN goes through, as in max(v, 0).
-			p("VMAXPS Z0, Z29, Z0")
-			p("VMAXPS Z1, Z29, Z1")
-		}
-		p("VMOVUPS Z0, (DI)")
-		p("VMOVUPS Z1, 64(DI)")
-		p("ADDQ $128, SI")
-		p("ADDQ $128, DI")
-		p("DECQ CX")
-		p("JNZ  %s_loop", name)
-		fmt.Fprintf(b, "%s_done:\n", name)
-		p("VZEROUPPER")
-		p("RET")
+		loop32(name, []string{"SI", "DI"}, func() {
+			p("VMOVUPS (SI), Z0")
+			p("VMOVUPS 64(SI), Z1")
+			p("VFMADD213PS Z31, Z30, Z0")
+			p("VFMADD213PS Z31, Z30, Z1")
+			if relu {
+				// VMAXPS returns its second source (here the value) when
+				// either is NaN: NaN goes through, as in max(v, 0).
+				p("VMAXPS Z0, Z29, Z0")
+				p("VMAXPS Z1, Z29, Z1")
+			}
+			p("VMOVUPS Z0, (DI)")
+			p("VMOVUPS Z1, 64(DI)")
+		})
+		ret()
 	}
 
 	text("CenteredSumsS(dy, x *float32, n int, mu float32, s *[2]float32)", "CenteredSumsS", 40)
@@ -164,26 +171,19 @@ func elementwise(b *bytes.Buffer) {
 	for r := 0; r < 8; r++ {
 		p("VPXORD Z%d, Z%d, Z%d", r, r, r)
 	}
-	p("SHRQ $5, CX")
-	p("JZ   sums_done")
-	fmt.Fprintf(b, "sums_loop:\n")
-	for r := 0; r < 2; r++ {
-		p("VMOVUPS %d(DI), Z%d", 64*r, 8+r)
-		p("VSUBPS %d(SI), Z31, Z%d", 64*r, 10+r) // mu - x
-		p("VADDPS Z%d, Z%d, Z%d", 8+r, r, r)
-		p("VFNMADD231PS Z%d, Z%d, Z%d", 8+r, 10+r, 4+r) // += dy (x - mu)
-	}
-	p("ADDQ $128, SI")
-	p("ADDQ $128, DI")
-	p("DECQ CX")
-	p("JNZ  sums_loop")
-	fmt.Fprintf(b, "sums_done:\n")
+	loop32("sums", []string{"SI", "DI"}, func() {
+		for r := 0; r < 2; r++ {
+			p("VMOVUPS %d(DI), Z%d", 64*r, 8+r)
+			p("VSUBPS %d(SI), Z31, Z%d", 64*r, 10+r) // mu - x
+			p("VADDPS Z%d, Z%d, Z%d", 8+r, r, r)
+			p("VFNMADD231PS Z%d, Z%d, Z%d", 8+r, 10+r, 4+r) // += dy (x - mu)
+		}
+	})
 	p("VADDPS Z1, Z0, Z0")
 	p("VADDPS Z5, Z4, Z4")
 	hsumPS(0, "(DX)")
 	hsumPS(4, "4(DX)")
-	p("VZEROUPPER")
-	p("RET")
+	ret()
 
 	text("AddReLUS(y, a, b *float32, n int)", "AddReLUS", 32)
 	p("MOVQ y+0(FP), DI")
@@ -191,23 +191,15 @@ func elementwise(b *bytes.Buffer) {
 	p("MOVQ b+16(FP), BX")
 	p("MOVQ n+24(FP), CX")
 	p("VPXORD Z29, Z29, Z29")
-	p("SHRQ $5, CX")
-	p("JZ   addrelu_done")
-	fmt.Fprintf(b, "addrelu_loop:\n")
-	for r := 0; r < 2; r++ {
-		p("VMOVUPS %d(SI), Z%d", 64*r, r)
-		p("VADDPS %d(BX), Z%d, Z%d", 64*r, r, r)
-		p("VMAXPS Z%d, Z29, Z%d", r, r) // NaN kept, as max(v, 0)
-		p("VMOVUPS Z%d, %d(DI)", r, 64*r)
-	}
-	p("ADDQ $128, SI")
-	p("ADDQ $128, BX")
-	p("ADDQ $128, DI")
-	p("DECQ CX")
-	p("JNZ  addrelu_loop")
-	fmt.Fprintf(b, "addrelu_done:\n")
-	p("VZEROUPPER")
-	p("RET")
+	loop32("addrelu", []string{"SI", "BX", "DI"}, func() {
+		for r := 0; r < 2; r++ {
+			p("VMOVUPS %d(SI), Z%d", 64*r, r)
+			p("VADDPS %d(BX), Z%d, Z%d", 64*r, r, r)
+			p("VMAXPS Z%d, Z29, Z%d", r, r) // NaN kept, as max(v, 0)
+			p("VMOVUPS Z%d, %d(DI)", r, 64*r)
+		}
+	})
+	ret()
 
 	for _, add := range []bool{false, true} {
 		name := "ReLUMaskS"
@@ -220,30 +212,22 @@ func elementwise(b *bytes.Buffer) {
 		p("MOVQ x+16(FP), BX")
 		p("MOVQ n+24(FP), CX")
 		p("VPXORD Z29, Z29, Z29")
-		p("SHRQ $5, CX")
-		p("JZ   %s_done", name)
-		fmt.Fprintf(b, "%s_loop:\n", name)
-		for r := 0; r < 2; r++ {
-			p("VMOVUPS %d(BX), Z%d", 64*r, r)
-			// x > 0 as the bits of x are a positive int32: the rule of
-			// the Go loops (a NaN with its sign bit clear passes).
-			p("VPCMPGTD Z29, Z%d, K%d", r, 1+r)
-			if add {
-				p("VMOVUPS %d(DI), Z%d", 64*r, 2+r)
-				p("VADDPS %d(SI), Z%d, K%d, Z%d", 64*r, 2+r, 1+r, 2+r)
-			} else {
-				p("VMOVUPS.Z %d(SI), K%d, Z%d", 64*r, 1+r, 2+r)
+		loop32(name, []string{"SI", "BX", "DI"}, func() {
+			for r := 0; r < 2; r++ {
+				p("VMOVUPS %d(BX), Z%d", 64*r, r)
+				// x > 0 as the bits of x are a positive int32: the rule of
+				// the Go loops (a NaN with its sign bit clear passes).
+				p("VPCMPGTD Z29, Z%d, K%d", r, 1+r)
+				if add {
+					p("VMOVUPS %d(DI), Z%d", 64*r, 2+r)
+					p("VADDPS %d(SI), Z%d, K%d, Z%d", 64*r, 2+r, 1+r, 2+r)
+				} else {
+					p("VMOVUPS.Z %d(SI), K%d, Z%d", 64*r, 1+r, 2+r)
+				}
+				p("VMOVUPS Z%d, %d(DI)", 2+r, 64*r)
 			}
-			p("VMOVUPS Z%d, %d(DI)", 2+r, 64*r)
-		}
-		p("ADDQ $128, SI")
-		p("ADDQ $128, BX")
-		p("ADDQ $128, DI")
-		p("DECQ CX")
-		p("JNZ  %s_loop", name)
-		fmt.Fprintf(b, "%s_done:\n", name)
-		p("VZEROUPPER")
-		p("RET")
+		})
+		ret()
 	}
 
 	for _, add := range []bool{false, true} {
@@ -259,26 +243,18 @@ func elementwise(b *bytes.Buffer) {
 		p("VBROADCASTSS a+32(FP), Z29")
 		p("VBROADCASTSS b+36(FP), Z30")
 		p("VBROADCASTSS d+40(FP), Z31")
-		p("SHRQ $5, CX")
-		p("JZ   %s_done", name)
-		fmt.Fprintf(b, "%s_loop:\n", name)
-		for r := 0; r < 2; r++ {
-			p("VMOVUPS %d(BX), Z%d", 64*r, r)
-			p("VFMADD213PS Z31, Z30, Z%d", r)          // b x + d
-			p("VFMADD231PS %d(SI), Z29, Z%d", 64*r, r) // + a dy
-			if add {
-				p("VADDPS %d(DI), Z%d, Z%d", 64*r, r, r)
+		loop32(name, []string{"SI", "DI", "BX"}, func() {
+			for r := 0; r < 2; r++ {
+				p("VMOVUPS %d(BX), Z%d", 64*r, r)
+				p("VFMADD213PS Z31, Z30, Z%d", r)          // b x + d
+				p("VFMADD231PS %d(SI), Z29, Z%d", 64*r, r) // + a dy
+				if add {
+					p("VADDPS %d(DI), Z%d, Z%d", 64*r, r, r)
+				}
+				p("VMOVUPS Z%d, %d(DI)", r, 64*r)
 			}
-			p("VMOVUPS Z%d, %d(DI)", r, 64*r)
-		}
-		p("ADDQ $128, SI")
-		p("ADDQ $128, DI")
-		p("ADDQ $128, BX")
-		p("DECQ CX")
-		p("JNZ  %s_loop", name)
-		fmt.Fprintf(b, "%s_done:\n", name)
-		p("VZEROUPPER")
-		p("RET")
+		})
+		ret()
 	}
 }
 
