@@ -87,10 +87,11 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 	m := n * hw
 	mus := t.alloc(c) // per channel: the mean used (batch or running); xh is recomputed from it
 	inv := t.alloc(c) // 1/s per channel
-	var xht, ds []T   // xh' and s' (training mode)
+	// Training mode with a tangent: mean(x') and s' per channel, from
+	// which backward recomputes xh' = (x' - mean(x') - xh s') is.
+	var mts, ds []T
 	if y.Tangent != nil {
-		xht = t.alloc(len(x.Value))
-		ds = t.alloc(c)
+		mts, ds = t.alloc(c), t.alloc(c)
 	}
 	g := func(ch int) T {
 		if gamma == nil {
@@ -164,12 +165,11 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 				})
 				mt, st = a/T(m), b/T(m)
 			}
-			ds[ch] = st
+			mts[ch], ds[ch] = mt, st
 			gtc, btc := gt(ch), bt(ch)
 			each(ch, func(off int) {
-				xv, ht, yt := x.Value[off:off+hw], xht[off:off+hw], y.Tangent[off:off+hw]
+				xv, yt := x.Value[off:off+hw], y.Tangent[off:off+hw]
 				if x.Tangent == nil {
-					clear(ht)
 					for j, v := range xv {
 						yt[j] = gtc*(v-mu)*is + btc
 					}
@@ -178,7 +178,6 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 				for j, v := range x.Tangent[off : off+hw] {
 					xh := (xv[j] - mu) * is
 					h := (v - mt - xh*st) * is
-					ht[j] = h
 					yt[j] = gtc*xh + gc*h + btc
 				}
 			})
@@ -233,9 +232,11 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 						srdy += v
 						srdyxh += v * (xv[j] - mu) * is
 					}
-					if xht != nil {
-						for j, v := range xht[off : off+hw] {
-							sdyxht += gy[j] * v
+					if mts != nil && x.Tangent != nil {
+						mt, st := mts[ch], ds[ch]
+						for j, v := range x.Tangent[off : off+hw] {
+							h := (v - mt - (xv[j]-mu)*is*st) * is
+							sdyxht += gy[j] * h
 						}
 					}
 				})
@@ -274,12 +275,12 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 				mf := T(m)
 				a := gc * sdy / mf   // mean(dxh)
 				b := gc * sdyxh / mf // mean(dxh xh)
-				var ra, rb, st T
+				var ra, rb, mt, st T
 				if x.RGrad != nil {
 					ra = (gtc*sdy + gc*srdy) / mf                 // mean(R{dxh})
 					rb = (gtc*sdyxh + gc*srdyxh + gc*sdyxht) / mf // mean(R{dxh} xh + dxh xh')
 					if ds != nil {
-						st = ds[ch]
+						mt, st = mts[ch], ds[ch]
 					}
 				}
 				each(ch, func(off int) {
@@ -297,8 +298,9 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 						gx[j] += dxop
 						rx[j] += -st*is*dxop + (gtc*v+gc*ry[j]-ra-xh*rb)*is
 					}
-					if xht != nil {
-						for j, h := range xht[off : off+hw] {
+					if mts != nil && x.Tangent != nil {
+						for j, v := range x.Tangent[off : off+hw] {
+							h := (v - mt - (xv[j]-mu)*is*st) * is
 							rx[j] -= h * b * is
 						}
 					}
