@@ -88,8 +88,8 @@ func packedGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src 
 		return
 	}
 	defer done()
-	mr, nr := microRows, microCols[T]()
-	kernel := microKernel[T]()
+	nr := microCols[T]()
+	left := newLeftOperand[T](transA, a, lda)
 	for jc := 0; jc < n; jc += blockN {
 		nb := min(blockN, n-jc)
 		for pc, step := 0, blockSteps(k); pc < k; pc += step {
@@ -98,14 +98,60 @@ func packedGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src 
 			src.pack(pc, kb, jOff+jc, nb, nr, bufs.b)
 			for ic := 0; ic < m; ic += blockM {
 				mb := min(blockM, m-ic)
-				bufs.a = grow(bufs.a, (mb+mr-1)/mr*mr*kb)
-				packA(transA, a, lda, ic, mb, pc, kb, mr, bufs.a)
+				left.block(bufs, ic, mb, pc, kb)
 				eachBlock(c, ic*ldc+jc, ldc, mb, nb, bufs.tile, func(ir, jr, rows int, cp *T, l int) {
-					kernel(kb, &bufs.a[ir*kb], &bufs.b[jr*kb], cp, l, rows, alpha)
+					left.multiply(bufs, ir, kb, &bufs.b[jr*kb], cp, l, rows, alpha)
 				})
 			}
 		}
 	}
+}
+
+// leftOperand gives the micro-kernels a block of op(A), the left operand
+// of a product with packed B panels. A transposed A is packed into panels
+// of 12 rows; an untransposed one is read in place, 12 rows at a time
+// (its rows are contiguous runs of steps), which spares packing the
+// weights of a large layer on every call and thread.
+type leftOperand[T Float] struct {
+	trans  bool
+	a      []T
+	lda    int
+	packed func(k int, a, b, c *T, ldc, rows int, alpha T)
+	rowsK  func(k int, a *[microRows]*T, b, c *T, ldc, rows int, alpha T)
+	rows   [][microRows]*T // the block's panels' row pointers (in place)
+}
+
+func newLeftOperand[T Float](trans bool, a []T, lda int) *leftOperand[T] {
+	return &leftOperand[T]{trans: trans, a: a, lda: lda, packed: microKernel[T](), rowsK: microKernelARows[T]()}
+}
+
+// block prepares rows ic..ic+mb and steps pc..pc+kb of op(A).
+func (o *leftOperand[T]) block(bufs *packBuffers[T], ic, mb, pc, kb int) {
+	mr := microRows
+	if o.trans {
+		bufs.a = grow(bufs.a, (mb+mr-1)/mr*mr*kb)
+		packA(true, o.a, o.lda, ic, mb, pc, kb, mr, bufs.a)
+		return
+	}
+	o.rows = o.rows[:0]
+	for ir := 0; ir < mb; ir += mr {
+		var p [microRows]*T
+		for i := range p {
+			// Rows past the block repeat its last row: computed, not stored.
+			p[i] = &o.a[(ic+min(ir+i, mb-1))*o.lda+pc]
+		}
+		o.rows = append(o.rows, p)
+	}
+}
+
+// multiply adds alpha times panel ir of the block times the B panel b to
+// the rows x nr block of C at c.
+func (o *leftOperand[T]) multiply(bufs *packBuffers[T], ir, kb int, b, c *T, ldc, rows int, alpha T) {
+	if o.trans {
+		o.packed(kb, &bufs.a[ir*kb], b, c, ldc, rows, alpha)
+		return
+	}
+	o.rowsK(kb, &o.rows[ir/microRows], b, c, ldc, rows, alpha)
 }
 
 // splitPacked runs packedGemm on GOMAXPROCS goroutines, each on a block of
