@@ -165,6 +165,10 @@ func (s loweredSource[T]) pack(pc, kb, jc, nb, nr int, dst []T) {
 			if cols < nr {
 				clear(panel)
 			}
+			if g.SW != 1 || g.OW < 16 {
+				s.gather(panel, rows[:kb], jc+jr, cols, nr, runBuf[:0])
+				continue
+			}
 			off := 0
 			for _, r := range g.runs(jc+jr, jc+jr+cols, runBuf[:0]) {
 				base := s.padded[g.colOffset(r):]
@@ -203,6 +207,27 @@ func (s loweredSource[T]) pack(pc, kb, jc, nb, nr int, dst []T) {
 				}
 				off += r.len
 			}
+		}
+	}
+}
+
+// gather packs one panel of cols pixel columns from jc on, reading each
+// step's values at the pixels' offsets: for short image rows and strides,
+// where copying runs would copy a few values at a time.
+func (s loweredSource[T]) gather(panel []T, rows []int, jc, cols, nr int, runBuf []pixelRun) {
+	g := s.g
+	var offs [32]int
+	offs2 := offs[:0]
+	for _, r := range g.runs(jc, jc+cols, runBuf) {
+		base := g.colOffset(r)
+		for t := 0; t < r.len; t++ {
+			offs2 = append(offs2, base+t*g.SW)
+		}
+	}
+	for l, ro := range rows {
+		src, d := s.padded[ro:], panel[l*nr:][:len(offs2)]
+		for t, o := range offs2 {
+			d[t] = src[o]
 		}
 	}
 }
