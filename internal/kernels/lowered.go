@@ -166,21 +166,15 @@ func (s loweredSource[T]) pack(pc, kb, jc, nb, nr int, dst []T) {
 				clear(panel)
 			}
 			if g.SW != 1 || g.OW < 16 {
-				s.gather(panel, rows[:kb], jc+jr, cols, nr, runBuf[:0])
+				var pixels [32]int
+				gatherPanel(panel, s.padded, rows[:kb], g.pixelOffsets(jc+jr, jc+jr+cols, runBuf[:0], pixels[:0]), nr)
 				continue
 			}
 			off := 0
 			for _, r := range g.runs(jc+jr, jc+jr+cols, runBuf[:0]) {
 				base := s.padded[g.colOffset(r):]
 				for l, ro := range rows[:kb] {
-					d, src := panel[l*nr+off:][:r.len], base[ro:]
-					if g.SW == 1 {
-						copy(d, src[:r.len])
-						continue
-					}
-					for t := range d {
-						d[t] = src[t*g.SW]
-					}
+					copy(panel[l*nr+off:][:r.len], base[ro:][:r.len])
 				}
 				off += r.len
 			}
@@ -188,46 +182,41 @@ func (s loweredSource[T]) pack(pc, kb, jc, nb, nr int, dst []T) {
 		return
 	}
 	// op(B) = col^T: rows are pixels, columns windows.
-	runs := g.runs(pc, pc+kb, runBuf[:0])
-	var cols [1]int
+	var pixels [blockK]int
+	steps := g.pixelOffsets(pc, pc+kb, runBuf[:0], pixels[:0])
+	var windows [32]int
 	for jr := 0; jr < nb; jr += nr {
 		ncols := min(nr, nb-jr)
 		panel := dst[jr*kb:][:kb*nr]
 		if ncols < nr {
 			clear(panel)
 		}
-		for jj := 0; jj < ncols; jj++ {
-			g.rowOffsets(jc+jr+jj, cols[:])
-			off := 0
-			for _, r := range runs {
-				src := s.padded[g.colOffset(r)+cols[0]:]
-				d := panel[off*nr+jj:]
-				for t := 0; t < r.len; t++ {
-					d[t*nr] = src[t*g.SW]
-				}
-				off += r.len
-			}
-		}
+		g.rowOffsets(jc+jr, windows[:ncols])
+		gatherPanel(panel, s.padded, steps, windows[:ncols], nr)
 	}
 }
 
-// gather packs one panel of cols pixel columns from jc on, reading each
-// step's values at the pixels' offsets: for short image rows and strides,
-// where copying runs would copy a few values at a time.
-func (s loweredSource[T]) gather(panel []T, rows []int, jc, cols, nr int, runBuf []pixelRun) {
-	g := s.g
-	var offs [32]int
-	offs2 := offs[:0]
-	for _, r := range g.runs(jc, jc+cols, runBuf) {
+// pixelOffsets appends to dst the padded-image offsets of the windows'
+// first values for the side-by-side pixel columns q..end-1.
+func (g ConvGeom) pixelOffsets(q, end int, runBuf []pixelRun, dst []int) []int {
+	for _, r := range g.runs(q, end, runBuf) {
 		base := g.colOffset(r)
 		for t := 0; t < r.len; t++ {
-			offs2 = append(offs2, base+t*g.SW)
+			dst = append(dst, base+t*g.SW)
 		}
 	}
-	for l, ro := range rows {
-		src, d := s.padded[ro:], panel[l*nr:][:len(offs2)]
-		for t, o := range offs2 {
-			d[t] = src[o]
+	return dst
+}
+
+// gatherPanel fills a panel of nr columns, step l and column t from
+// src[steps[l]+cols[t]]: the packing of short image rows, strided
+// convolutions and col^T, where copying runs would copy a few values at a
+// time.
+func gatherPanel[T Float](panel, src []T, steps, cols []int, nr int) {
+	for l, so := range steps {
+		s, d := src[so:], panel[l*nr:][:len(cols)]
+		for t, o := range cols {
+			d[t] = s[o]
 		}
 	}
 }
