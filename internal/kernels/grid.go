@@ -70,17 +70,25 @@ func LoadGrid[T Float](g ConvGeom, m int, x, data []T) Grid[T] {
 	data = data[:g.C*plane]
 	ParallelFor(g.C, m*hp*wp, func(lo, hi int) {
 		for c := lo; c < hi; c++ {
-			p := data[c*plane : (c+1)*plane]
-			clear(p)
+			p, at := data[c*plane:(c+1)*plane], 0
 			for n := 0; n < m; n++ {
 				src := x[(n*g.C+c)*hw:][:hw]
 				for y := 0; y < g.H; y++ {
-					copy(p[(n*hp+y+g.PH)*wp+g.PW:][:g.W], src[y*g.W:][:g.W])
+					at = placeRow(p, at, (n*hp+y+g.PH)*wp+g.PW, src[y*g.W:][:g.W])
 				}
 			}
+			clear(p[at:])
 		}
 	})
 	return Grid[T]{G: g, M: m, Data: data}
+}
+
+// placeRow writes row into dst at pos and zeros dst[at:pos], the gap
+// since the last row placed, which ended at at; it returns the row's end.
+// Placing rows in order this way writes every value once.
+func placeRow[T Float](dst []T, at, pos int, row []T) int {
+	clear(dst[at:pos])
+	return pos + copy(dst[pos:], row)
 }
 
 // GemmGrid computes c = alpha*op(A)*col + beta*c, where col [G.Rows(), Q]
@@ -158,14 +166,14 @@ func (gr Grid[T]) Pad(src []T, o int, c []T) {
 	q, p := gr.Cols(), g.OH*g.OW
 	ParallelFor(o, q, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
-			row := c[ch*q:][:q]
-			clear(row)
+			row, at := c[ch*q:][:q], 0
 			for n := 0; n < gr.M; n++ {
 				s := src[(n*o+ch)*p:][:p]
 				for oy := 0; oy < g.OH; oy++ {
-					copy(row[n*hp*wp+oy*wp:][:g.OW], s[oy*g.OW:][:g.OW])
+					at = placeRow(row, at, n*hp*wp+oy*wp, s[oy*g.OW:][:g.OW])
 				}
 			}
+			clear(row[at:])
 		}
 	})
 }
