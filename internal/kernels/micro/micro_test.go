@@ -33,8 +33,9 @@ func check(t *testing.T, name string, got []float64, want []float64, tol float64
 
 // TestKernels checks every kernel against the sum it computes, with a row
 // stride wider than the block (the columns past it must stay untouched),
-// for k = 0 (C unchanged) and k > 0, on whole blocks and on the first 5
-// rows only (the rest must stay untouched).
+// for k = 0 (C unchanged) and k > 0, on whole blocks and on the first rows
+// only (the rest must stay untouched): 1 to 12 rows, across the kernels'
+// 4-, 8- and 12-row loops.
 func TestKernels(t *testing.T) {
 	if !Available {
 		t.Skip("no AVX-512 here")
@@ -48,8 +49,8 @@ func TestKernels(t *testing.T) {
 		return s
 	}
 	for _, k := range []int{0, 1, 7, 300} {
-		for _, tc := range [][2]int{{16, 12}, {32, 12}, {16, 5}, {32, 5}} {
-			cols, nrows := tc[0], tc[1]
+		for i := 0; i < 24; i++ {
+			cols, nrows := 16*(1+i%2), 1+i/2
 			ldc, alpha := cols+5, 0.75
 			ap, bp, c := rnd(12*k), rnd(k*cols), rnd(12*ldc)
 			// B rows in place at scattered offsets.

@@ -280,12 +280,32 @@ func kernel(b *bytes.Buffer, k kind, rows bool) {
 	p("MOVQ c+%d(FP), DX", c)
 	p("MOVQ ldc+%d(FP), SI", ldc)
 	p("SHLQ $%d, SI", shift(k.size))
-	for r := 0; r < 2*mr; r++ {
+	p("MOVQ rows+%d(FP), DI", alpha-8)
+	// A ragged last panel of A computes only as many rows as it has, in
+	// steps of 4: 4 or 8 rows of a 12-row panel when rows <= 4 or 8.
+	p("CMPQ DI, $4")
+	p("JLE  %s_4", name)
+	p("CMPQ DI, $8")
+	p("JLE  %s_8", name)
+	for _, cr := range []int{mr, 8, 4} {
+		label := fmt.Sprintf("%s_%d", name, cr)
+		fmt.Fprintf(b, "%s:\n", label)
+		kernelLoop(b, k, rows, label, cr)
+		p("%s alpha+%d(FP), Z24", k.bcast, alpha)
+		storeRows(b, k, label, cr)
+	}
+}
+
+// kernelLoop writes the loop of kernel computing the first cr rows of a
+// 12-row panel of A into the accumulators Z0..Z(2cr-1).
+func kernelLoop(b *bytes.Buffer, k kind, rows bool, label string, cr int) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
+	for r := 0; r < 2*cr; r++ {
 		p("VPXORD Z%d, Z%d, Z%d", r, r, r)
 	}
 	p("TESTQ CX, CX")
-	p("JZ   %s_store", name)
-	fmt.Fprintf(b, "%s_loop:\n", name)
+	p("JZ   %s_store", label)
+	fmt.Fprintf(b, "%s_loop:\n", label)
 	if rows {
 		p("MOVQ (R8), R9")
 		p("%s (BX)(R9*%d), Z24", k.mov, k.size)
@@ -300,7 +320,7 @@ func kernel(b *bytes.Buffer, k kind, rows bool) {
 		p("%s (BX), Z24", k.mov)
 		p("%s 64(BX), Z25", k.mov)
 	}
-	for r := 0; r < mr; r++ {
+	for r := 0; r < cr; r++ {
 		reg := 26 + r%6
 		p("%s %d(AX), Z%d", k.bcast, r*k.size, reg)
 		p("%s Z24, Z%d, Z%d", k.fma, reg, 2*r)
@@ -313,25 +333,25 @@ func kernel(b *bytes.Buffer, k kind, rows bool) {
 		p("ADDQ $128, BX")
 	}
 	p("DECQ CX")
-	p("JNZ  %s_loop", name)
-	fmt.Fprintf(b, "%s_store:\n", name)
-	p("MOVQ rows+%d(FP), DI", alpha-8)
-	p("%s alpha+%d(FP), Z24", k.bcast, alpha)
-	store(b, k, name)
+	p("JNZ  %s_loop", label)
+	fmt.Fprintf(b, "%s_store:\n", label)
 }
 
 // store adds alpha (Z24) times the accumulators of the first DI rows to
 // C at DX, row stride SI bytes, and returns.
-func store(b *bytes.Buffer, k kind, name string) {
+func store(b *bytes.Buffer, k kind, name string) { storeRows(b, k, name, mr) }
+
+// storeRows is store for accumulators of cr rows (DI <= cr).
+func storeRows(b *bytes.Buffer, k kind, name string, cr int) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
-	for r := 0; r < mr; r++ {
+	for r := 0; r < cr; r++ {
 		p("%s Z24, Z%d, Z%d", k.mul, 2*r, 2*r)
 		p("%s Z24, Z%d, Z%d", k.mul, 2*r+1, 2*r+1)
 		p("%s (DX), Z%d, Z%d", addOf(k), 2*r, 2*r)
 		p("%s 64(DX), Z%d, Z%d", addOf(k), 2*r+1, 2*r+1)
 		p("%s Z%d, (DX)", k.mov, 2*r)
 		p("%s Z%d, 64(DX)", k.mov, 2*r+1)
-		if r < mr-1 {
+		if r < cr-1 {
 			p("DECQ DI")
 			p("JZ   %s_done", name)
 			p("ADDQ SI, DX")
