@@ -11,7 +11,8 @@
 // The accumulators stay in 2*mr vector registers (two per row of C); per step
 // of l it loads two vectors of B and broadcasts mr values of A. Only the
 // first rows rows of the block reach C (1 <= rows <= mr), so a ragged last
-// panel of A (zero-padded when packed) needs no other code.
+// panel of A (zero-padded when packed) needs no other code; with rows <= 4
+// or <= 8 the kernel runs a loop that computes only 4 or 8 rows.
 package main
 
 import (
@@ -337,11 +338,8 @@ func kernelLoop(b *bytes.Buffer, k kind, rows bool, label string, cr int) {
 	fmt.Fprintf(b, "%s_store:\n", label)
 }
 
-// store adds alpha (Z24) times the accumulators of the first DI rows to
-// C at DX, row stride SI bytes, and returns.
-func store(b *bytes.Buffer, k kind, name string) { storeRows(b, k, name, mr) }
-
-// storeRows is store for accumulators of cr rows (DI <= cr).
+// storeRows adds alpha (Z24) times the accumulators of the first DI rows
+// (DI <= cr) to C at DX, row stride SI bytes, and returns.
 func storeRows(b *bytes.Buffer, k kind, name string, cr int) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
 	for r := 0; r < cr; r++ {
@@ -374,40 +372,49 @@ func kernelARows(b *bytes.Buffer, k kind) {
 	name := k.name + "ARows"
 	fmt.Fprintf(b, "\n// func %s(k int, a *[12]*%s, b, c *%s, ldc, rows int, alpha %s)\n", name, typ(k), typ(k), typ(k))
 	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, 48+k.size)
-	p("MOVQ k+0(FP), CX")
-	p("MOVQ a+8(FP), AX")
-	p("MOVQ b+16(FP), BX")
-	for r := 0; r < mr; r++ { // AX, which holds a, last
-		p("MOVQ %d(AX), %s", 8*r, aRowRegs[r])
+	// As kernel, a ragged panel computes 4 or 8 rows only.
+	p("CMPQ rows+40(FP), $4")
+	p("JLE  %s_4", name)
+	p("CMPQ rows+40(FP), $8")
+	p("JLE  %s_8", name)
+	for _, cr := range []int{mr, 8, 4} {
+		label := fmt.Sprintf("%s_%d", name, cr)
+		fmt.Fprintf(b, "%s:\n", label)
+		p("MOVQ k+0(FP), CX")
+		p("MOVQ a+8(FP), AX")
+		p("MOVQ b+16(FP), BX")
+		for r := 0; r < cr; r++ { // AX, which holds a, last
+			p("MOVQ %d(AX), %s", 8*r, aRowRegs[r])
+		}
+		for r := 0; r < cr; r++ {
+			p("LEAQ (%s)(CX*%d), %s", aRowRegs[r], k.size, aRowRegs[r])
+		}
+		p("NEGQ CX")
+		for r := 0; r < 2*cr; r++ {
+			p("VPXORD Z%d, Z%d, Z%d", r, r, r)
+		}
+		p("TESTQ CX, CX")
+		p("JZ   %s_store", label)
+		fmt.Fprintf(b, "%s_loop:\n", label)
+		p("%s (BX), Z24", k.mov)
+		p("%s 64(BX), Z25", k.mov)
+		for r := 0; r < cr; r++ {
+			reg := 26 + r%6
+			p("%s (%s)(CX*%d), Z%d", k.bcast, aRowRegs[r], k.size, reg)
+			p("%s Z24, Z%d, Z%d", k.fma, reg, 2*r)
+			p("%s Z25, Z%d, Z%d", k.fma, reg, 2*r+1)
+		}
+		p("ADDQ $128, BX")
+		p("INCQ CX")
+		p("JNZ  %s_loop", label)
+		fmt.Fprintf(b, "%s_store:\n", label)
+		p("MOVQ c+24(FP), DX")
+		p("MOVQ ldc+32(FP), SI")
+		p("SHLQ $%d, SI", shift(k.size))
+		p("MOVQ rows+40(FP), DI")
+		p("%s alpha+48(FP), Z24", k.bcast)
+		storeRows(b, k, label, cr)
 	}
-	for r := 0; r < mr; r++ {
-		p("LEAQ (%s)(CX*%d), %s", aRowRegs[r], k.size, aRowRegs[r])
-	}
-	p("NEGQ CX")
-	for r := 0; r < 2*mr; r++ {
-		p("VPXORD Z%d, Z%d, Z%d", r, r, r)
-	}
-	p("TESTQ CX, CX")
-	p("JZ   %s_store", name)
-	fmt.Fprintf(b, "%s_loop:\n", name)
-	p("%s (BX), Z24", k.mov)
-	p("%s 64(BX), Z25", k.mov)
-	for r := 0; r < mr; r++ {
-		reg := 26 + r%6
-		p("%s (%s)(CX*%d), Z%d", k.bcast, aRowRegs[r], k.size, reg)
-		p("%s Z24, Z%d, Z%d", k.fma, reg, 2*r)
-		p("%s Z25, Z%d, Z%d", k.fma, reg, 2*r+1)
-	}
-	p("ADDQ $128, BX")
-	p("INCQ CX")
-	p("JNZ  %s_loop", name)
-	fmt.Fprintf(b, "%s_store:\n", name)
-	p("MOVQ c+24(FP), DX")
-	p("MOVQ ldc+32(FP), SI")
-	p("SHLQ $%d, SI", shift(k.size))
-	p("MOVQ rows+40(FP), DI")
-	p("%s alpha+48(FP), Z24", k.bcast)
-	store(b, k, name)
 }
 
 // kernelSparseRow writes the kernel of kind k that adds to one strip of 8
