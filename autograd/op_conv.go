@@ -242,14 +242,14 @@ func (c *convPlan[T]) weightGrad(dst, dy, x []T, c0, m int) {
 	xs, dys := x[c0*c.in:(c0+m)*c.in], dy[c0*c.sz:(c0+m)*c.sz]
 	if c.support != nil || c.gridded {
 		gr := c.grid(xs, m)
+		if c.support == nil {
+			kernels.GemmGridTImages(out, 1, dys, gr, 1, dst, c.k)
+			return
+		}
 		q := gr.Cols()
 		dyg := t.shared(scratchProduct, out*q)
 		gr.Pad(dys, out, dyg)
-		if c.support != nil {
-			kernels.SparseGemmGridT(*c.support, dyg, q, gr, dst, c.k)
-		} else {
-			kernels.GemmGridT(out, 1, dyg, q, gr, 1, dst, c.k)
-		}
+		kernels.SparseGemmGridT(*c.support, dyg, q, gr, dst, c.k)
 		return
 	}
 	mp := m * c.p

@@ -186,17 +186,96 @@ func (gr Grid[T]) Pad(src []T, o int, c []T) {
 //
 // It multiplies col A^T, whose left operand is the shifted planes read in
 // place by the micro-kernel and whose right operand, A^T, is the one
-// packed, and adds the transpose of that K x m result into c.
+// packed (once, shared by the threads), and adds the transpose of that
+// K x m result into c.
 func GemmGridT[T Float](m int, alpha T, a []T, lda int, gr Grid[T], beta T, c []T, ldc int) {
+	gemmGridT(m, alpha, gr, beta, c, ldc, func(dst []T, np int) {
+		eachGradBlock(dst, gr.Cols(), np, func(pc, kb int, block []T) {
+			packB(true, a, lda, pc, kb, 0, m, microCols[T](), block)
+		})
+	})
+}
+
+// GemmGridTImages is GemmGridT with A given as M images [m, OH, OW] (as
+// Pad takes them), packed straight from the images: the weight gradient
+// dy col(x)^T without laying dy out on the grid first.
+func GemmGridTImages[T Float](m int, alpha T, dy []T, gr Grid[T], beta T, c []T, ldc int) {
 	g := gr.G
-	k := g.Rows()
+	hp, wp := gridDims(g)
+	plane, p := hp*wp, g.OH*g.OW
+	nr := microCols[T]()
+	gemmGridT(m, alpha, gr, beta, c, ldc, func(dst []T, np int) {
+		eachGradBlock(dst, gr.Cols(), np, func(pc, kb int, block []T) {
+			// The output pixels among grid positions pc..pc+kb-1, runs of
+			// one image row: at step l of the block, from dy[src] on of
+			// each channel's plane. The rest of the block stays zero.
+			type run struct{ l, src, len int }
+			var runs [blockK]run
+			nruns := 0
+			for q := pc; q < pc+kb; {
+				n, r := q/plane, q%plane
+				oy, ox := r/wp, r%wp
+				if oy >= g.OH {
+					q += plane - r // the gap rows below the image
+					continue
+				}
+				if ox >= g.OW {
+					q += wp - ox
+					continue
+				}
+				l := min(g.OW-ox, pc+kb-q)
+				runs[nruns] = run{q - pc, n*m*p + oy*g.OW + ox, l}
+				nruns++
+				q += l
+			}
+			clear(block)
+			for o := 0; o < m; o++ {
+				panel := block[o/nr*kb*nr+o%nr:]
+				for _, r := range runs[:nruns] {
+					d := panel[r.l*nr:]
+					for t, v := range dy[r.src+o*p:][:r.len] {
+						d[t*nr] = v
+					}
+				}
+			}
+		})
+	})
+}
+
+// eachGradBlock runs pack, in parallel, on the blocks of the packed right
+// operand of a weight-gradient product on the grid: blocks of blockK grid
+// positions, block pc..pc+kb-1 at np*pc, np*kb values (np/nr panels of kb
+// steps), np the columns (m rounded up to whole panels).
+func eachGradBlock[T Float](dst []T, q, np int, pack func(pc, kb int, block []T)) {
+	blocks := (q + blockK - 1) / blockK
+	ParallelFor(blocks, blockK*np, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			pc := b * blockK
+			kb := min(blockK, q-pc)
+			pack(pc, kb, dst[np*pc:][:np*kb])
+		}
+	})
+}
+
+// gemmGridT is GemmGridT after the right operand is packed by pack into a
+// buffer of np*Q values (np = m rounded up to whole panels), block pc
+// (blockK positions) at np*pc.
+func gemmGridT[T Float](m int, alpha T, gr Grid[T], beta T, c []T, ldc int, pack func(dst []T, np int)) {
+	g := gr.G
+	k, q := g.Rows(), gr.Cols()
 	scaleRows(m, k, beta, c, ldc)
-	if alpha == 0 {
+	if alpha == 0 || q == 0 {
 		return
 	}
+	nr := microCols[T]()
+	np := (m + nr - 1) / nr * nr
+	shared, pool := getPackBuffers[T]()
+	defer pool.Put(shared)
+	shared.gt = grow(shared.gt, np*q)
+	pack(shared.gt, np)
 	offs := gr.allOffsets()
 	workers := runtime.GOMAXPROCS(0)
-	if m*k*gr.Cols() < minGemmSplit {
+	if m*k*q < minGemmSplit {
 		workers = 1
 	}
 	workers = max(1, min(workers, k/microRows))
@@ -210,20 +289,19 @@ func GemmGridT[T Float](m int, alpha T, a []T, lda int, gr Grid[T], beta T, c []
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			gridGemmT(m, alpha, a, lda, gr, offs[lo:hi], c[lo:], ldc)
+			gridGemmT(m, np, alpha, shared.gt, gr, offs[lo:hi], c[lo:], ldc)
 		}()
 	}
 	wg.Wait()
 }
 
-// gridGemmT adds alpha*(rows offs of col) A^T, transposed, into c.
-func gridGemmT[T Float](m int, alpha T, a []T, lda int, gr Grid[T], offs []int, c []T, ldc int) {
+// gridGemmT adds alpha*(rows offs of col) A^T, transposed, into c, with A^T
+// packed in b as gemmGridT lays it out.
+func gridGemmT[T Float](m, np int, alpha T, b []T, gr Grid[T], offs []int, c []T, ldc int) {
 	q, k := gr.Cols(), len(offs)
 	mr, nr := microRows, microCols[T]()
 	bufs, pool := getPackBuffers[T]()
 	defer pool.Put(bufs)
-	np := (m + nr - 1) / nr * nr
-	bufs.tile = grow(bufs.tile, mr*nr)
 	bufs.ct = grow(bufs.ct, (k+mr-1)/mr*mr*np) // col A^T, k x np (whole micro-panels)
 	clear(bufs.ct)
 	bufs.zero = grow(bufs.zero, blockK)
@@ -232,8 +310,7 @@ func gridGemmT[T Float](m int, alpha T, a []T, lda int, gr Grid[T], offs []int, 
 	var rows [microRows]*T
 	for pc := 0; pc < q; pc += blockK {
 		kb := min(blockK, q-pc)
-		bufs.b = grow(bufs.b, np*kb)
-		packB(true, a, lda, pc, kb, 0, m, nr, bufs.b) // A^T
+		block := b[np*pc:][:np*kb]
 		for ir := 0; ir < k; ir += mr {
 			for i := range rows {
 				if ir+i < k {
@@ -243,7 +320,7 @@ func gridGemmT[T Float](m int, alpha T, a []T, lda int, gr Grid[T], offs []int, 
 				}
 			}
 			for jr := 0; jr < np; jr += nr {
-				kernel(kb, &rows, &bufs.b[jr*kb], &bufs.ct[ir*np+jr], np, mr, 1)
+				kernel(kb, &rows, &block[jr*kb], &bufs.ct[ir*np+jr], np, mr, 1)
 			}
 		}
 	}

@@ -65,6 +65,7 @@ func TestGemmGrid(t *testing.T) {
 				}
 			}
 			c := randSlice(rng, tc.m*k)
+			c2 := append([]float64(nil), c...)
 			want := append([]float64(nil), c...)
 			naiveGemm(false, true, tc.m, k, tc.images*p, 0.5, dyCols, tc.images*p, col, tc.images*p, 1, want, k)
 			gr := LoadGrid(g, tc.images, x.X, make([]float64, GridLen(g, tc.images)))
@@ -72,6 +73,9 @@ func TestGemmGrid(t *testing.T) {
 			gr.Pad(dy, tc.m, dyGrid)
 			GemmGridT(tc.m, 0.5, dyGrid, gr.Cols(), gr, 1, c, k)
 			assertClose(t, "Pad + GemmGridT", c, want)
+			// The same product packed from the images.
+			GemmGridTImages(tc.m, 0.5, dy, gr, 1, c2, k)
+			assertClose(t, "GemmGridTImages", c2, want)
 		})
 	}
 }
