@@ -243,7 +243,8 @@ func (c *convPlan[T]) weightGrad(dst, dy, x []T, c0, m int) {
 	if c.support != nil || c.gridded {
 		gr := c.grid(xs, m)
 		if c.support == nil {
-			kernels.GemmGridTImages(out, 1, dys, gr, 1, dst, c.k)
+			buf := t.shared(scratchProduct, kernels.GridTBufLen(out, gr))
+			kernels.GemmGridTImages(out, 1, dys, gr, 1, dst, c.k, buf)
 			return
 		}
 		q := gr.Cols()

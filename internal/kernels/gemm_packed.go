@@ -38,7 +38,7 @@ func packedGemmWorth(m, n, k int) bool {
 }
 
 // packBuffers are reused between calls (and goroutines) through pools.
-type packBuffers[T Float] struct{ a, b, tile, ct, zero, gt []T }
+type packBuffers[T Float] struct{ a, b, tile, ct, zero []T }
 
 var (
 	packPool32 = sync.Pool{New: func() any { return new(packBuffers[float32]) }}

@@ -189,7 +189,8 @@ func (gr Grid[T]) Pad(src []T, o int, c []T) {
 // packed (once, shared by the threads), and adds the transpose of that
 // K x m result into c.
 func GemmGridT[T Float](m int, alpha T, a []T, lda int, gr Grid[T], beta T, c []T, ldc int) {
-	gemmGridT(m, alpha, gr, beta, c, ldc, func(dst []T, np int) {
+	buf := make([]T, GridTBufLen[T](m, gr))
+	gemmGridT(m, alpha, gr, beta, c, ldc, buf, func(dst []T, np int) {
 		eachGradBlock(dst, gr.Cols(), np, func(pc, kb int, block []T) {
 			packB(true, a, lda, pc, kb, 0, m, microCols[T](), block)
 		})
@@ -197,14 +198,15 @@ func GemmGridT[T Float](m int, alpha T, a []T, lda int, gr Grid[T], beta T, c []
 }
 
 // GemmGridTImages is GemmGridT with A given as M images [m, OH, OW] (as
-// Pad takes them), packed straight from the images: the weight gradient
-// dy col(x)^T without laying dy out on the grid first.
-func GemmGridTImages[T Float](m int, alpha T, dy []T, gr Grid[T], beta T, c []T, ldc int) {
+// Pad takes them), packed straight from the images into buf (at least
+// GridTBufLen(m, gr) values): the weight gradient dy col(x)^T without
+// laying dy out on the grid first.
+func GemmGridTImages[T Float](m int, alpha T, dy []T, gr Grid[T], beta T, c []T, ldc int, buf []T) {
 	g := gr.G
 	hp, wp := gridDims(g)
 	plane, p := hp*wp, g.OH*g.OW
 	nr := microCols[T]()
-	gemmGridT(m, alpha, gr, beta, c, ldc, func(dst []T, np int) {
+	gemmGridT(m, alpha, gr, beta, c, ldc, buf, func(dst []T, np int) {
 		eachGradBlock(dst, gr.Cols(), np, func(pc, kb int, block []T) {
 			// The output pixels among grid positions pc..pc+kb-1, runs of
 			// one image row: at step l of the block, from dy[src] on of
@@ -257,10 +259,18 @@ func eachGradBlock[T Float](dst []T, q, np int, pack func(pc, kb int, block []T)
 	})
 }
 
-// gemmGridT is GemmGridT after the right operand is packed by pack into a
-// buffer of np*Q values (np = m rounded up to whole panels), block pc
-// (blockK positions) at np*pc.
-func gemmGridT[T Float](m int, alpha T, gr Grid[T], beta T, c []T, ldc int, pack func(dst []T, np int)) {
+// GridTBufLen is the size of the buffer that GemmGridTImages packs m
+// channels of dy into: Q positions of m channels rounded up to whole
+// micro-kernel panels.
+func GridTBufLen[T Float](m int, gr Grid[T]) int {
+	nr := microCols[T]()
+	return (m + nr - 1) / nr * nr * gr.Cols()
+}
+
+// gemmGridT is GemmGridT after the right operand is packed by pack into
+// buf, np*Q values (np = m rounded up to whole panels), block pc (blockK
+// positions) at np*pc.
+func gemmGridT[T Float](m int, alpha T, gr Grid[T], beta T, c []T, ldc int, buf []T, pack func(dst []T, np int)) {
 	g := gr.G
 	k, q := g.Rows(), gr.Cols()
 	scaleRows(m, k, beta, c, ldc)
@@ -269,10 +279,8 @@ func gemmGridT[T Float](m int, alpha T, gr Grid[T], beta T, c []T, ldc int, pack
 	}
 	nr := microCols[T]()
 	np := (m + nr - 1) / nr * nr
-	shared, pool := getPackBuffers[T]()
-	defer pool.Put(shared)
-	shared.gt = grow(shared.gt, np*q)
-	pack(shared.gt, np)
+	packed := buf[:np*q]
+	pack(packed, np)
 	offs := gr.allOffsets()
 	workers := runtime.GOMAXPROCS(0)
 	if m*k*q < minGemmSplit {
@@ -289,7 +297,7 @@ func gemmGridT[T Float](m int, alpha T, gr Grid[T], beta T, c []T, ldc int, pack
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			gridGemmT(m, np, alpha, shared.gt, gr, offs[lo:hi], c[lo:], ldc)
+			gridGemmT(m, np, alpha, packed, gr, offs[lo:hi], c[lo:], ldc)
 		}()
 	}
 	wg.Wait()

@@ -74,7 +74,7 @@ func TestGemmGrid(t *testing.T) {
 			GemmGridT(tc.m, 0.5, dyGrid, gr.Cols(), gr, 1, c, k)
 			assertClose(t, "Pad + GemmGridT", c, want)
 			// The same product packed from the images.
-			GemmGridTImages(tc.m, 0.5, dy, gr, 1, c2, k)
+			GemmGridTImages(tc.m, 0.5, dy, gr, 1, c2, k, make([]float64, GridTBufLen(tc.m, gr)))
 			assertClose(t, "GemmGridTImages", c2, want)
 		})
 	}
