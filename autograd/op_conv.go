@@ -213,6 +213,10 @@ func (c *convPlan[T]) conv(dst, wv, src []T, c0, m int, add bool) {
 	xs, ys := src[c0*c.in:(c0+m)*c.in], dst[c0*c.sz:(c0+m)*c.sz]
 	if c.sparse != nil || c.gridded {
 		gr := c.grid(xs, m)
+		if c.sparse == nil && kernels.GridImagesWorth[T](g) {
+			kernels.GemmGridImages(out, 1, wv, c.k, gr, ys, add)
+			return
+		}
 		q := gr.Cols()
 		prod := t.shared(scratchProduct, out*q)
 		if c.sparse != nil {

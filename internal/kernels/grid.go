@@ -103,6 +103,61 @@ func GemmGrid[T Float](transA bool, m int, alpha T, a []T, lda int, gr Grid[T], 
 	})
 }
 
+// GridImagesWorth reports whether GemmGridImages can run on gr's geometry:
+// its output rows are whole blocks of micro-kernel columns.
+func GridImagesWorth[T Float](g ConvGeom) bool { return g.OW%microCols[T]() == 0 }
+
+// GemmGridImages sets (add false) or adds to dst, M images [m, OH, OW],
+// the product alpha*A*col, where col [G.Rows(), Q] is the column matrix on
+// the grid and A is m x G.Rows(): GemmGrid and Unpad in one, computing the
+// output pixels only, each micro-kernel block a run of one output row
+// written in place. It needs GridImagesWorth.
+func GemmGridImages[T Float](m int, alpha T, a []T, lda int, gr Grid[T], dst []T, add bool) {
+	g := gr.G
+	if !GridImagesWorth[T](g) {
+		panic("kernels: GemmGridImages: output rows are not whole blocks of columns")
+	}
+	k, p := g.Rows(), g.OH*g.OW
+	if !add {
+		clear(dst[:gr.M*m*p])
+	}
+	if k == 0 || alpha == 0 {
+		return
+	}
+	hp, wp := gridDims(g)
+	nr := microCols[T]()
+	perRow := g.OW / nr
+	tiles := gr.M * g.OH * perRow
+	offs := gr.allOffsets()
+	// tile t: image n, output row oy, columns tx*nr.. of the row.
+	tile := func(t int) (q, d int) {
+		n, r := t/(g.OH*perRow), t%(g.OH*perRow)
+		oy, tx := r/perRow, r%perRow
+		return n*hp*wp + oy*wp + tx*nr, n*m*p + oy*g.OW + tx*nr
+	}
+	ParallelFor(tiles, m*k*nr, func(lo, hi int) {
+		bufs, pool := getPackBuffers[T]()
+		defer pool.Put(bufs)
+		mr := microRows
+		kernel := microKernelRows[T]()
+		for pc, step := 0, blockSteps(k); pc < k; pc += step {
+			kb := min(step, k-pc)
+			o := &offs[pc]
+			for ic := 0; ic < m; ic += blockM {
+				mb := min(blockM, m-ic)
+				bufs.a = grow(bufs.a, (mb+mr-1)/mr*mr*kb)
+				packA(false, a, lda, ic, mb, pc, kb, mr, bufs.a)
+				for t := lo; t < hi; t++ {
+					q, d := tile(t)
+					for ir := 0; ir < mb; ir += mr {
+						kernel(kb, &bufs.a[ir*kb], &gr.Data[q], o, &dst[d+(ic+ir)*p], p, min(mr, mb-ir), alpha)
+					}
+				}
+			}
+		}
+	})
+}
+
 // gridGemm is packedGemm with B read in place: step l of column j is
 // b[offs[l]+j].
 func gridGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, b []T, offs []int, beta T, c []T, ldc int) {

@@ -26,6 +26,8 @@ func TestGemmGrid(t *testing.T) {
 		{NewConvGeom(70, 12, 10, 3, 3, 1, 1, 0, 0), 3, 25},
 		{NewConvGeom(9, 7, 7, 1, 1, 1, 1, 0, 0), 4, 30},
 		{NewConvGeom(40, 20, 20, 3, 3, 1, 1, 1, 1), 3, 70},
+		{NewConvGeom(13, 5, 32, 3, 3, 1, 1, 1, 1), 3, 29}, // rows of two blocks (float64)
+		{NewConvGeom(300, 4, 16, 3, 3, 1, 1, 1, 1), 2, 100}, // several blocks of steps and of rows
 	} {
 		g := tc.g
 		t.Run(fmt.Sprintf("%+v/%d", g, tc.images), func(t *testing.T) {
@@ -52,9 +54,14 @@ func TestGemmGrid(t *testing.T) {
 				gr := LoadGrid(g, tc.images, x.X, make([]float64, GridLen(g, tc.images)))
 				q := gr.Cols()
 				c := randSlice(rng, tc.m*q) // beta 0 must ignore it
+				dst2 := append([]float64(nil), dst...)
 				GemmGrid(transA, tc.m, 0.5, a, lda, gr, 0, c, q)
 				gr.Unpad(c, tc.m, dst, true)
 				assertClose(t, "GemmGrid + Unpad", dst, want)
+				if !transA && GridImagesWorth[float64](g) {
+					GemmGridImages(tc.m, 0.5, a, lda, gr, dst2, true)
+					assertClose(t, "GemmGridImages", dst2, want)
+				}
 			}
 			// The weight gradient's product dy col^T, dy padded onto the grid.
 			dy := randSlice(rng, tc.images*tc.m*p)
