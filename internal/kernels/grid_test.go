@@ -26,7 +26,7 @@ func TestGemmGrid(t *testing.T) {
 		{NewConvGeom(70, 12, 10, 3, 3, 1, 1, 0, 0), 3, 25},
 		{NewConvGeom(9, 7, 7, 1, 1, 1, 1, 0, 0), 4, 30},
 		{NewConvGeom(40, 20, 20, 3, 3, 1, 1, 1, 1), 3, 70},
-		{NewConvGeom(13, 5, 32, 3, 3, 1, 1, 1, 1), 3, 29}, // rows of two blocks (float64)
+		{NewConvGeom(13, 5, 32, 3, 3, 1, 1, 1, 1), 3, 29},   // rows of two blocks (float64)
 		{NewConvGeom(300, 4, 16, 3, 3, 1, 1, 1, 1), 2, 100}, // several blocks of steps and of rows
 	} {
 		g := tc.g
