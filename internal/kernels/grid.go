@@ -103,15 +103,19 @@ func GemmGrid[T Float](transA bool, m int, alpha T, a []T, lda int, gr Grid[T], 
 	})
 }
 
-// GridImagesWorth reports whether GemmGridImages can run on gr's geometry:
-// its output rows are whole blocks of micro-kernel columns.
-func GridImagesWorth[T Float](g ConvGeom) bool { return g.OW%microCols[T]() == 0 }
+// GridImagesWorth reports whether GemmGridImages can run on geometry g:
+// its output rows are whole blocks of micro-kernel columns, or pairs of
+// them are.
+func GridImagesWorth[T Float](g ConvGeom) bool {
+	nr := microCols[T]()
+	return g.OW%nr == 0 || (2*g.OW == nr && g.OH%2 == 0)
+}
 
 // GemmGridImages sets (add false) or adds to dst, M images [m, OH, OW],
 // the product alpha*A*col, where col [G.Rows(), Q] is the column matrix on
 // the grid and A is m x G.Rows(): GemmGrid and Unpad in one, computing the
-// output pixels only, each micro-kernel block a run of one output row
-// written in place. It needs GridImagesWorth.
+// output pixels only, each micro-kernel block a run of one output row, or
+// two rows of half a block, written in place. It needs GridImagesWorth.
 func GemmGridImages[T Float](m int, alpha T, a []T, lda int, gr Grid[T], dst []T, add bool) {
 	g := gr.G
 	if !GridImagesWorth[T](g) {
@@ -126,13 +130,19 @@ func GemmGridImages[T Float](m int, alpha T, a []T, lda int, gr Grid[T], dst []T
 	}
 	hp, wp := gridDims(g)
 	nr := microCols[T]()
-	perRow := g.OW / nr
-	tiles := gr.M * g.OH * perRow
+	// Tile t: image n, output rows oy..oy+rows-1, columns tx*nr.. of a
+	// row, or (half a block wide) both rows; the second half of a tile's
+	// columns is half positions after its first on the grid.
+	rows, perRow, half := 1, g.OW/nr, nr/2
+	if g.OW%nr != 0 {
+		rows, perRow, half = 2, 1, wp
+	}
+	perImage := g.OH / rows * perRow
+	tiles := gr.M * perImage
 	offs := gr.allOffsets()
-	// tile t: image n, output row oy, columns tx*nr.. of the row.
 	tile := func(t int) (q, d int) {
-		n, r := t/(g.OH*perRow), t%(g.OH*perRow)
-		oy, tx := r/perRow, r%perRow
+		n, r := t/perImage, t%perImage
+		oy, tx := r/perRow*rows, r%perRow
 		return n*hp*wp + oy*wp + tx*nr, n*m*p + oy*g.OW + tx*nr
 	}
 	ParallelFor(tiles, m*k*nr, func(lo, hi int) {
@@ -150,7 +160,7 @@ func GemmGridImages[T Float](m int, alpha T, a []T, lda int, gr Grid[T], dst []T
 				for t := lo; t < hi; t++ {
 					q, d := tile(t)
 					for ir := 0; ir < mb; ir += mr {
-						kernel(kb, &bufs.a[ir*kb], &gr.Data[q], o, &dst[d+(ic+ir)*p], p, min(mr, mb-ir), alpha)
+						kernel(kb, &bufs.a[ir*kb], &gr.Data[q], o, half, &dst[d+(ic+ir)*p], p, min(mr, mb-ir), alpha)
 					}
 				}
 			}
@@ -166,7 +176,7 @@ func gridGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, b []T,
 		return
 	}
 	defer done()
-	mr := microRows
+	mr, half := microRows, microCols[T]()/2
 	kernel := microKernelRows[T]()
 	for pc, step := 0, blockSteps(k); pc < k; pc += step {
 		kb := min(step, k-pc)
@@ -176,14 +186,14 @@ func gridGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, b []T,
 			bufs.a = grow(bufs.a, (mb+mr-1)/mr*mr*kb)
 			packA(transA, a, lda, ic, mb, pc, kb, mr, bufs.a)
 			eachBlock(c, ic*ldc, ldc, mb, n, bufs.tile, func(ir, jr, rows int, cp *T, l int) {
-				kernel(kb, &bufs.a[ir*kb], &b[jr], o, cp, l, rows, alpha)
+				kernel(kb, &bufs.a[ir*kb], &b[jr], o, half, cp, l, rows, alpha)
 			})
 		}
 	}
 }
 
-func microKernelRows[T Float]() func(k int, a, b *T, offs *int, c *T, ldc, rows int, alpha T) {
-	return forType[T, func(k int, a, b *T, offs *int, c *T, ldc, rows int, alpha T)](micro.Sgemm12x32Rows, micro.Dgemm12x16Rows)
+func microKernelRows[T Float]() func(k int, a, b *T, offs *int, half int, c *T, ldc, rows int, alpha T) {
+	return forType[T, func(k int, a, b *T, offs *int, half int, c *T, ldc, rows int, alpha T)](micro.Sgemm12x32Rows, micro.Dgemm12x16Rows)
 }
 
 // Unpad copies (add false) or adds (add true) the output pixels of c

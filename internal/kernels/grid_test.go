@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -28,6 +29,7 @@ func TestGemmGrid(t *testing.T) {
 		{NewConvGeom(40, 20, 20, 3, 3, 1, 1, 1, 1), 3, 70},
 		{NewConvGeom(13, 5, 32, 3, 3, 1, 1, 1, 1), 3, 29},   // rows of two blocks (float64)
 		{NewConvGeom(300, 4, 16, 3, 3, 1, 1, 1, 1), 2, 100}, // several blocks of steps and of rows
+		{NewConvGeom(7, 6, 8, 3, 3, 1, 1, 1, 1), 3, 20},     // pairs of rows of half a block (float64)
 	} {
 		g := tc.g
 		t.Run(fmt.Sprintf("%+v/%d", g, tc.images), func(t *testing.T) {
@@ -158,5 +160,38 @@ func TestSparseGemmGridT(t *testing.T) {
 			}
 		}
 		assertClose(t, fmt.Sprintf("SparseGemmGridT %+v", g), sparse, dense)
+	}
+}
+
+// TestGemmGridImages32 checks GemmGridImages in float32 against GemmGrid
+// and Unpad: rows of one block (32 wide) and pairs of rows of half a block
+// (16 wide).
+func TestGemmGridImages32(t *testing.T) {
+	if !micro.Available {
+		t.Skip("no micro-kernels on this CPU: grid products are not used")
+	}
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, g := range []ConvGeom{
+		NewConvGeom(5, 4, 32, 3, 3, 1, 1, 1, 1),
+		NewConvGeom(70, 16, 16, 3, 3, 1, 1, 1, 1),
+	} {
+		const images, m = 3, 20
+		if !GridImagesWorth[float32](g) {
+			t.Fatalf("%+v: GridImagesWorth false", g)
+		}
+		x := to32(randSlice(rng, images*g.C*g.H*g.W))
+		a := to32(randSlice(rng, m*g.Rows()))
+		gr := LoadGrid(g, images, x, make([]float32, GridLen(g, images)))
+		c := make([]float32, m*gr.Cols())
+		GemmGrid(false, m, 0.5, a, g.Rows(), gr, 0, c, gr.Cols())
+		start := to32(randSlice(rng, images*m*g.OH*g.OW))
+		want, got := append([]float32(nil), start...), append([]float32(nil), start...)
+		gr.Unpad(c, m, want, true)
+		GemmGridImages(m, 0.5, a, g.Rows(), gr, got, true)
+		for i := range want {
+			if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("%+v: [%d] = %v, want %v", g, i, got[i], want[i])
+			}
+		}
 	}
 }

@@ -33,7 +33,7 @@ func BenchmarkSgemm12x32Rows(b *testing.B) {
 		offs[i] = rng.IntN(len(bb) - 256)
 	}
 	for i := 0; i < b.N; i++ {
-		Sgemm12x32Rows(k, &a[0], &bb[0], &offs[0], &c[0], 32, 12, 1)
+		Sgemm12x32Rows(k, &a[0], &bb[0], &offs[0], 16, &c[0], 32, 12, 1)
 	}
 	b.ReportMetric(float64(2*12*32*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }

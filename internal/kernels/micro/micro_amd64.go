@@ -23,16 +23,18 @@ func Sgemm12x32(k int, a, b, c *float32, ldc, rows int, alpha float32)
 func Dgemm12x16(k int, a, b, c *float64, ldc, rows int, alpha float64)
 
 // Sgemm12x32Rows is Sgemm12x32 with B read in place: step l reads the 32
-// values at b[offs[l]:].
+// values at b[offs[l]:], the first 16 there and the last 16 at
+// b[offs[l]+half:] (half = 16: 32 values in a row).
 //
 //go:noescape
-func Sgemm12x32Rows(k int, a, b *float32, offs *int, c *float32, ldc, rows int, alpha float32)
+func Sgemm12x32Rows(k int, a, b *float32, offs *int, half int, c *float32, ldc, rows int, alpha float32)
 
 // Dgemm12x16Rows is Dgemm12x16 with B read in place: step l reads the 16
-// values at b[offs[l]:].
+// values at b[offs[l]:], the first 8 there and the last 8 at
+// b[offs[l]+half:].
 //
 //go:noescape
-func Dgemm12x16Rows(k int, a, b *float64, offs *int, c *float64, ldc, rows int, alpha float64)
+func Dgemm12x16Rows(k int, a, b *float64, offs *int, half int, c *float64, ldc, rows int, alpha float64)
 
 // Sgemm12x32ARows is Sgemm12x32 with A read in place: step l broadcasts
 // a[i][l] from the 12 rows a[i], each of k values.

@@ -17,12 +17,12 @@ func Dgemm12x16(k int, a, b, c *float64, ldc, rows int, alpha float64) {
 }
 
 // Sgemm12x32Rows panics: check Available first.
-func Sgemm12x32Rows(k int, a, b *float32, offs *int, c *float32, ldc, rows int, alpha float32) {
+func Sgemm12x32Rows(k int, a, b *float32, offs *int, half int, c *float32, ldc, rows int, alpha float32) {
 	panic("micro: no kernels on this architecture")
 }
 
 // Dgemm12x16Rows panics: check Available first.
-func Dgemm12x16Rows(k int, a, b *float64, offs *int, c *float64, ldc, rows int, alpha float64) {
+func Dgemm12x16Rows(k int, a, b *float64, offs *int, half int, c *float64, ldc, rows int, alpha float64) {
 	panic("micro: no kernels on this architecture")
 }
 

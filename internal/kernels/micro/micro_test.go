@@ -65,7 +65,18 @@ func TestKernels(t *testing.T) {
 			}
 			packedA := func(i, l int) float64 { return ap[l*12+i] }
 			packedB := func(l, j int) float64 { return bp[l*cols+j] }
-			inPlaceB := func(l, j int) float64 { return store[offs[l]+j] }
+			// The second half of each row half values on: in the row, or
+			// (every other case) 3 further, as rows of a grid.
+			half := cols / 2
+			if i%4 >= 2 {
+				half += 3
+			}
+			inPlaceB := func(l, j int) float64 {
+				if j >= cols/2 {
+					return store[offs[l]+half+j-cols/2]
+				}
+				return store[offs[l]+j]
+			}
 			inPlaceA := func(i, l int) float64 { return rows[i][l] }
 			w1 := want(k, cols, nrows, packedA, packedB, c, ldc, alpha)
 			w2 := want(k, cols, nrows, packedA, inPlaceB, c, ldc, alpha)
@@ -75,7 +86,7 @@ func TestKernels(t *testing.T) {
 				Dgemm12x16(k, ptr(ap), ptr(bp), &c64[0], ldc, nrows, alpha)
 				check(t, "Dgemm12x16", c64, w1, 1e-12)
 				copy(c64, c)
-				Dgemm12x16Rows(k, ptr(ap), &store[0], ptrInt(offs), &c64[0], ldc, nrows, alpha)
+				Dgemm12x16Rows(k, ptr(ap), &store[0], ptrInt(offs), half, &c64[0], ldc, nrows, alpha)
 				check(t, "Dgemm12x16Rows", c64, w2, 1e-12)
 				copy(c64, c)
 				var rp [12]*float64
@@ -91,7 +102,7 @@ func TestKernels(t *testing.T) {
 			check(t, "Sgemm12x32", to64(c32), w1, 1e-4)
 			c32 = to32(c)
 			s32 := to32(store)
-			Sgemm12x32Rows(k, ptr(to32(ap)), &s32[0], ptrInt(offs), &c32[0], ldc, nrows, float32(alpha))
+			Sgemm12x32Rows(k, ptr(to32(ap)), &s32[0], ptrInt(offs), half, &c32[0], ldc, nrows, float32(alpha))
 			check(t, "Sgemm12x32Rows", to64(c32), w2, 1e-4)
 			c32 = to32(c)
 			var rp [12]*float32

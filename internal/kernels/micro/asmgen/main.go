@@ -266,7 +266,7 @@ func kernel(b *bytes.Buffer, k kind, rows bool) {
 	name, args, frame := k.name, "k int, a, b, c *"+typ(k)+", ldc, rows int, alpha "+typ(k), 48+k.size
 	if rows {
 		name += "Rows"
-		args, frame = "k int, a, b *"+typ(k)+", offs *int, c *"+typ(k)+", ldc, rows int, alpha "+typ(k), 56+k.size
+		args, frame = "k int, a, b *"+typ(k)+", offs *int, half int, c *"+typ(k)+", ldc, rows int, alpha "+typ(k), 64+k.size
 	}
 	fmt.Fprintf(b, "\n// func %s(%s)\n", name, args)
 	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
@@ -276,7 +276,11 @@ func kernel(b *bytes.Buffer, k kind, rows bool) {
 	c, ldc, alpha := 24, 32, 48
 	if rows {
 		p("MOVQ offs+24(FP), R8")
-		c, ldc, alpha = 32, 40, 56
+		// The second vector of each row of B is read half elements on
+		// (a vector on, or the next image row of a grid).
+		p("MOVQ half+32(FP), R11")
+		p("LEAQ (BX)(R11*%d), R11", k.size)
+		c, ldc, alpha = 40, 48, 64
 	}
 	p("MOVQ c+%d(FP), DX", c)
 	p("MOVQ ldc+%d(FP), SI", ldc)
@@ -310,13 +314,16 @@ func kernelLoop(b *bytes.Buffer, k kind, rows bool, label string, cr int) {
 	if rows {
 		p("MOVQ (R8), R9")
 		p("%s (BX)(R9*%d), Z24", k.mov, k.size)
-		p("%s 64(BX)(R9*%d), Z25", k.mov, k.size)
+		p("%s (R11)(R9*%d), Z25", k.mov, k.size)
 		// The next block of columns reads the 128 bytes after these
-		// (three cache lines when misaligned): fetch them now, as no
+		// (three cache lines when misaligned), or for blocks of two
+		// image rows the 64 after each half: fetch them now, as no
 		// hardware prefetcher follows k rows at once.
 		p("PREFETCHT0 128(BX)(R9*%d)", k.size)
 		p("PREFETCHT0 192(BX)(R9*%d)", k.size)
 		p("PREFETCHT0 255(BX)(R9*%d)", k.size)
+		p("PREFETCHT0 127(R11)(R9*%d)", k.size)
+		p("PREFETCHT0 191(R11)(R9*%d)", k.size)
 	} else {
 		p("%s (BX), Z24", k.mov)
 		p("%s 64(BX), Z25", k.mov)
