@@ -463,19 +463,24 @@ func sizeOf[T Float]() int {
 
 // SparseWorth reports whether SparseGemmGrid beats the dense products for
 // weights w on geometry g: the micro-kernels run here, the convolution has
-// stride 1, and w's density (fraction of nonzeros) times r^2 is at most
-// 1/4, r = (Hp*Wp)/(OH*OW) the grid's share of extra positions. The rule
-// stays below the break-even densities measured on ResNet and VGG layers
-// (BenchmarkSparseConv: about 0.35 at 32x32, 0.2 at 8x8, 0.08 at 4x4, 0.03
-// at 2x2), where the dense products run near the machine's peak. Dense
-// weights are told apart after a fraction of them.
+// stride 1, and w's density (fraction of nonzeros) is at most
+// 0.38 - 0.14 r^2, r = (Hp*Wp)/(OH*OW) the grid's share of extra
+// positions. The rule is fitted below the break-even densities measured on
+// ResNet and VGG layers against the dense products (BenchmarkSparseConv:
+// about 0.35 at 32x32, 0.2 at 8x8, 0.05 at 4x4, none at 2x2, where the
+// grid's extra share is largest). Dense weights are told apart after a
+// fraction of them.
 func SparseWorth[T Float](g ConvGeom, w []T) bool {
 	if !micro.Available || g.SH != 1 || g.SW != 1 || len(w) == 0 {
 		return false
 	}
 	hp, wp := gridDims(g)
 	r := float64(hp*wp) / float64(g.OH*g.OW)
-	limit := int(0.25 / (r * r) * float64(len(w)))
+	density := 0.38 - 0.14*r*r
+	if density <= 0 {
+		return false
+	}
+	limit := int(density * float64(len(w)))
 	nz := 0
 	for i := 0; i < len(w) && nz <= limit; i += 4096 {
 		nz += countNonzero(w[i:min(len(w), i+4096)])

@@ -195,3 +195,34 @@ func TestGemmGridImages32(t *testing.T) {
 		}
 	}
 }
+
+// TestSparseWorth checks the sparse products' rule against the break-even
+// densities it is fitted to (BenchmarkSparseConv): sparse at 10% on 32x32
+// and 8x8 maps, dense at 10% on 4x4 but sparse at 2%, never on 2x2.
+func TestSparseWorth(t *testing.T) {
+	if !micro.Available {
+		t.Skip("no micro-kernels on this CPU: sparse products are not used")
+	}
+	weights := func(n int, density float64) []float32 {
+		w := make([]float32, n)
+		for i := 0; i < int(density*float64(n)); i++ {
+			w[i*n/int(density*float64(n))] = 1
+		}
+		return w
+	}
+	for _, tc := range []struct {
+		c, hw   int
+		density float64
+		want    bool
+	}{
+		{32, 32, 0.1, true}, {32, 32, 0.4, false},
+		{128, 8, 0.1, true}, {128, 8, 0.2, false},
+		{512, 4, 0.1, false}, {512, 4, 0.02, true},
+		{512, 2, 0.01, false},
+	} {
+		g := NewConvGeom(tc.c, tc.hw, tc.hw, 3, 3, 1, 1, 1, 1)
+		if got := SparseWorth(g, weights(tc.c*g.Rows(), tc.density)); got != tc.want {
+			t.Errorf("%dx%d, %d channels, density %v: SparseWorth %v, want %v", tc.hw, tc.hw, tc.c, tc.density, got, tc.want)
+		}
+	}
+}
