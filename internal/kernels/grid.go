@@ -150,22 +150,31 @@ func GemmGridImages[T Float](m int, alpha T, a []T, lda int, gr Grid[T], dst []T
 		defer pool.Put(bufs)
 		mr := microRows
 		kernel := microKernelRows[T]()
-		for pc, step := 0, blockSteps(k); pc < k; pc += step {
-			kb := min(step, k-pc)
-			o := &offs[pc]
-			for ic := 0; ic < m; ic += blockM {
-				mb := min(blockM, m-ic)
-				bufs.a = grow(bufs.a, (mb+mr-1)/mr*mr*kb)
-				packA(false, a, lda, ic, mb, pc, kb, mr, bufs.a)
-				for t := lo; t < hi; t++ {
-					q, d := tile(t)
-					for ir := 0; ir < mb; ir += mr {
-						kernel(kb, &bufs.a[ir*kb], &gr.Data[q], o, half, &dst[d+(ic+ir)*p], p, min(mr, mb-ir), alpha)
-					}
+		eachABlock(bufs, false, a, lda, m, k, func(pc, kb, ic, mb int) {
+			for t := lo; t < hi; t++ {
+				q, d := tile(t)
+				for ir := 0; ir < mb; ir += mr {
+					kernel(kb, &bufs.a[ir*kb], &gr.Data[q], &offs[pc], half, &dst[d+(ic+ir)*p], p, min(mr, mb-ir), alpha)
 				}
 			}
-		}
+		})
 	})
+}
+
+// eachABlock packs op(A) (m x k) into bufs.a a block at a time, blockM rows
+// of blockSteps(k) steps, and calls run on each: rows ic..ic+mb-1, steps
+// pc..pc+kb-1.
+func eachABlock[T Float](bufs *packBuffers[T], transA bool, a []T, lda, m, k int, run func(pc, kb, ic, mb int)) {
+	mr := microRows
+	for pc, step := 0, blockSteps(k); pc < k; pc += step {
+		kb := min(step, k-pc)
+		for ic := 0; ic < m; ic += blockM {
+			mb := min(blockM, m-ic)
+			bufs.a = grow(bufs.a, (mb+mr-1)/mr*mr*kb)
+			packA(transA, a, lda, ic, mb, pc, kb, mr, bufs.a)
+			run(pc, kb, ic, mb)
+		}
+	}
 }
 
 // gridGemm is packedGemm with B read in place: step l of column j is
@@ -176,20 +185,13 @@ func gridGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, b []T,
 		return
 	}
 	defer done()
-	mr, half := microRows, microCols[T]()/2
+	half := microCols[T]() / 2
 	kernel := microKernelRows[T]()
-	for pc, step := 0, blockSteps(k); pc < k; pc += step {
-		kb := min(step, k-pc)
-		o := &offs[pc]
-		for ic := 0; ic < m; ic += blockM {
-			mb := min(blockM, m-ic)
-			bufs.a = grow(bufs.a, (mb+mr-1)/mr*mr*kb)
-			packA(transA, a, lda, ic, mb, pc, kb, mr, bufs.a)
-			eachBlock(c, ic*ldc, ldc, mb, n, bufs.tile, func(ir, jr, rows int, cp *T, l int) {
-				kernel(kb, &bufs.a[ir*kb], &b[jr], o, half, cp, l, rows, alpha)
-			})
-		}
-	}
+	eachABlock(bufs, transA, a, lda, m, k, func(pc, kb, ic, mb int) {
+		eachBlock(c, ic*ldc, ldc, mb, n, bufs.tile, func(ir, jr, rows int, cp *T, l int) {
+			kernel(kb, &bufs.a[ir*kb], &b[jr], &offs[pc], half, cp, l, rows, alpha)
+		})
+	})
 }
 
 func microKernelRows[T Float]() func(k int, a, b *T, offs *int, half int, c *T, ldc, rows int, alpha T) {

@@ -286,18 +286,22 @@ func kernel(b *bytes.Buffer, k kind, rows bool) {
 	p("MOVQ ldc+%d(FP), SI", ldc)
 	p("SHLQ $%d, SI", shift(k.size))
 	p("MOVQ rows+%d(FP), DI", alpha-8)
-	// A ragged last panel of A computes only as many rows as it has, in
-	// steps of 4: 4 or 8 rows of a 12-row panel when rows <= 4 or 8.
-	p("CMPQ DI, $4")
-	p("JLE  %s_4", name)
-	p("CMPQ DI, $8")
-	p("JLE  %s_8", name)
+	dispatchRows(b, name, "DI")
 	for _, cr := range []int{mr, 8, 4} {
 		label := fmt.Sprintf("%s_%d", name, cr)
 		fmt.Fprintf(b, "%s:\n", label)
 		kernelLoop(b, k, rows, label, cr)
 		p("%s alpha+%d(FP), Z24", k.bcast, alpha)
 		storeRows(b, k, label, cr)
+	}
+}
+
+// dispatchRows jumps to the kernel's loop for 4 or 8 rows when rows (the
+// operand) is at most 4 or 8: a ragged last panel of A computes only as
+// many rows as it has, in steps of 4.
+func dispatchRows(b *bytes.Buffer, name, rows string) {
+	for _, cr := range []int{4, 8} {
+		fmt.Fprintf(b, "\tCMPQ %s, $%d\n\tJLE  %s_%d\n", rows, cr, name, cr)
 	}
 }
 
@@ -379,11 +383,7 @@ func kernelARows(b *bytes.Buffer, k kind) {
 	name := k.name + "ARows"
 	fmt.Fprintf(b, "\n// func %s(k int, a *[12]*%s, b, c *%s, ldc, rows int, alpha %s)\n", name, typ(k), typ(k), typ(k))
 	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, 48+k.size)
-	// As kernel, a ragged panel computes 4 or 8 rows only.
-	p("CMPQ rows+40(FP), $4")
-	p("JLE  %s_4", name)
-	p("CMPQ rows+40(FP), $8")
-	p("JLE  %s_8", name)
+	dispatchRows(b, name, "rows+40(FP)")
 	for _, cr := range []int{mr, 8, 4} {
 		label := fmt.Sprintf("%s_%d", name, cr)
 		fmt.Fprintf(b, "%s:\n", label)
