@@ -7,7 +7,9 @@
 // Convolutions never form their column matrices: Lowered packs panels from a
 // zero-padded copy of the images, and Grid lays stride-1 convolutions out on
 // padded images where each row of the column matrix is a shifted plane, read
-// in place. Weights that are mostly zero multiply over their nonzeros
+// in place; where image rows are whole blocks of micro-kernel columns the
+// product is computed on output pixels only, straight into the images
+// (GemmGridImages). Weights that are mostly zero multiply over their nonzeros
 // (SparseGemmGrid, SparseGemmGridT, CSR). Small products, and machines
 // without AVX-512 (or the purego build tag), go through a BLAS: gonum's pure
 // Go, or OpenBLAS with the openblas build tag; im2col and col2im serve them.
