@@ -352,6 +352,14 @@ func TestOpDerivatives(t *testing.T) {
 				return h(t, Conv2d(t, v[0], v[1], v[2], [2]int{1, 1}, [2]int{1, 1}))
 			}
 		}},
+		// Rows of 4 are quarters of a float64 block: blocks of four rows.
+		{"conv2d/3x3/pad1/grid-rows4", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "x", 1, 2, 3, 8, 4), randLeaf(r, "w", 0.3, 4, 3, 3, 3), randLeaf(r, "b", 0.3, 4)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] {
+				return h(t, Conv2d(t, v[0], v[1], v[2], [2]int{1, 1}, [2]int{1, 1}))
+			}
+		}},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

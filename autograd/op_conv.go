@@ -178,6 +178,7 @@ type convPlan[T Float] struct {
 	out     int
 	direct  bool            // pack panels from the images (no column matrix)
 	gridded bool            // multiply on the grid of padded images in place
+	imaged  bool            // forward on the grid, output pixels only (kernels.GemmGridImages)
 	sparse  *kernels.CSR[T] // the weights' nonzeros, when few enough to pay
 	support *kernels.CSR[T] // the weights whose gradients are wanted, when few
 	in, sz  int             // values per input and output image
@@ -187,7 +188,7 @@ type convPlan[T Float] struct {
 // newConvPlan plans the convolution of geometry g to out channels with
 // weights wv [out, g.Rows()].
 func newConvPlan[T Float](t *Tape[T], g kernels.ConvGeom, out int, wv []T) *convPlan[T] {
-	c := &convPlan[T]{t: t, g: g, out: out, direct: kernels.DirectLowering(), gridded: kernels.GridWorth(g),
+	c := &convPlan[T]{t: t, g: g, out: out, direct: kernels.DirectLowering(), gridded: kernels.GridWorth(g), imaged: kernels.GridImagesWorth[T](g),
 		in: g.C * g.H * g.W, sz: out * g.Cols(), k: g.Rows(), p: g.Cols()}
 	if kernels.SparseWorth(g, wv) {
 		s := kernels.NewCSR(out, c.k, wv, nil)
@@ -211,12 +212,12 @@ func (c *convPlan[T]) chunk(n int) int { return max(1, min(n, convChunk/(c.k*c.p
 func (c *convPlan[T]) conv(dst, wv, src []T, c0, m int, add bool) {
 	g, t, out := c.g, c.t, c.out
 	xs, ys := src[c0*c.in:(c0+m)*c.in], dst[c0*c.sz:(c0+m)*c.sz]
+	if c.sparse == nil && c.imaged {
+		kernels.GemmGridImages(out, 1, wv, c.k, c.grid(xs, m), ys, add)
+		return
+	}
 	if c.sparse != nil || c.gridded {
 		gr := c.grid(xs, m)
-		if c.sparse == nil && kernels.GridImagesWorth[T](g) {
-			kernels.GemmGridImages(out, 1, wv, c.k, gr, ys, add)
-			return
-		}
 		q := gr.Cols()
 		prod := t.shared(scratchProduct, out*q)
 		if c.sparse != nil {

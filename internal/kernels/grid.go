@@ -103,19 +103,39 @@ func GemmGrid[T Float](transA bool, m int, alpha T, a []T, lda int, gr Grid[T], 
 	})
 }
 
-// GridImagesWorth reports whether GemmGridImages can run on geometry g:
-// its output rows are whole blocks of micro-kernel columns, or pairs of
-// them are.
+// GridImagesWorth reports whether GemmGridImages runs on geometry g: the
+// micro-kernels run here, the convolution has stride 1, and output rows are
+// whole blocks of micro-kernel columns, or two or four of them are. Its
+// products then cost no extra positions, whatever the grid's share of them.
 func GridImagesWorth[T Float](g ConvGeom) bool {
+	rows, _, _, _ := gridTiles[T](g)
+	return micro.Available && g.SH == 1 && g.SW == 1 && g.PH < g.KH && g.PW < g.KW && rows > 0
+}
+
+// gridTiles is how GemmGridImages covers the output with blocks of nr
+// columns: rows image rows per block, perRow blocks per row; the second
+// half of a block's columns is arg positions after its first on the grid,
+// or with four the block is four quarters arg positions apart; rows 0 when
+// it cannot.
+func gridTiles[T Float](g ConvGeom) (rows, perRow, arg int, four bool) {
 	nr := microCols[T]()
-	return g.OW%nr == 0 || (2*g.OW == nr && g.OH%2 == 0)
+	_, wp := gridDims(g)
+	switch {
+	case g.OW%nr == 0:
+		return 1, g.OW / nr, nr / 2, false // whole rows of whole blocks
+	case 2*g.OW == nr && g.OH%2 == 0:
+		return 2, 1, wp, false // two rows, each half a block
+	case 4*g.OW == nr && g.OH%4 == 0:
+		return 4, 1, wp, true // four rows, each a quarter
+	}
+	return 0, 0, 0, false
 }
 
 // GemmGridImages sets (add false) or adds to dst, M images [m, OH, OW],
 // the product alpha*A*col, where col [G.Rows(), Q] is the column matrix on
 // the grid and A is m x G.Rows(): GemmGrid and Unpad in one, computing the
 // output pixels only, each micro-kernel block a run of one output row, or
-// two rows of half a block, written in place. It needs GridImagesWorth.
+// of two or four rows, written in place. It needs GridImagesWorth.
 func GemmGridImages[T Float](m int, alpha T, a []T, lda int, gr Grid[T], dst []T, add bool) {
 	g := gr.G
 	if !GridImagesWorth[T](g) {
@@ -131,12 +151,8 @@ func GemmGridImages[T Float](m int, alpha T, a []T, lda int, gr Grid[T], dst []T
 	hp, wp := gridDims(g)
 	nr := microCols[T]()
 	// Tile t: image n, output rows oy..oy+rows-1, columns tx*nr.. of a
-	// row, or (half a block wide) both rows; the second half of a tile's
-	// columns is half positions after its first on the grid.
-	rows, perRow, half := 1, g.OW/nr, nr/2
-	if g.OW%nr != 0 {
-		rows, perRow, half = 2, 1, wp
-	}
+	// row, or all of those rows.
+	rows, perRow, arg, four := gridTiles[T](g)
 	perImage := g.OH / rows * perRow
 	tiles := gr.M * perImage
 	offs := gr.allOffsets()
@@ -150,11 +166,14 @@ func GemmGridImages[T Float](m int, alpha T, a []T, lda int, gr Grid[T], dst []T
 		defer pool.Put(bufs)
 		mr := microRows
 		kernel := microKernelRows[T]()
+		if four {
+			kernel = microKernelRows4[T]()
+		}
 		eachABlock(bufs, false, a, lda, m, k, func(pc, kb, ic, mb int) {
 			for t := lo; t < hi; t++ {
 				q, d := tile(t)
 				for ir := 0; ir < mb; ir += mr {
-					kernel(kb, &bufs.a[ir*kb], &gr.Data[q], &offs[pc], half, &dst[d+(ic+ir)*p], p, min(mr, mb-ir), alpha)
+					kernel(kb, &bufs.a[ir*kb], &gr.Data[q], &offs[pc], arg, &dst[d+(ic+ir)*p], p, min(mr, mb-ir), alpha)
 				}
 			}
 		})
@@ -192,6 +211,10 @@ func gridGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, b []T,
 			kernel(kb, &bufs.a[ir*kb], &b[jr], &offs[pc], half, cp, l, rows, alpha)
 		})
 	})
+}
+
+func microKernelRows4[T Float]() func(k int, a, b *T, offs *int, stride int, c *T, ldc, rows int, alpha T) {
+	return forType[T, func(k int, a, b *T, offs *int, stride int, c *T, ldc, rows int, alpha T)](micro.Sgemm12x32Rows4, micro.Dgemm12x16Rows4)
 }
 
 func microKernelRows[T Float]() func(k int, a, b *T, offs *int, half int, c *T, ldc, rows int, alpha T) {

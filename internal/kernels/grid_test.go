@@ -30,6 +30,7 @@ func TestGemmGrid(t *testing.T) {
 		{NewConvGeom(13, 5, 32, 3, 3, 1, 1, 1, 1), 3, 29},   // rows of two blocks (float64)
 		{NewConvGeom(300, 4, 16, 3, 3, 1, 1, 1, 1), 2, 100}, // several blocks of steps and of rows
 		{NewConvGeom(7, 6, 8, 3, 3, 1, 1, 1, 1), 3, 20},     // pairs of rows of half a block (float64)
+		{NewConvGeom(5, 8, 4, 3, 3, 1, 1, 1, 1), 2, 14},     // four rows of a quarter (float64)
 	} {
 		g := tc.g
 		t.Run(fmt.Sprintf("%+v/%d", g, tc.images), func(t *testing.T) {
@@ -164,8 +165,8 @@ func TestSparseGemmGridT(t *testing.T) {
 }
 
 // TestGemmGridImages32 checks GemmGridImages in float32 against GemmGrid
-// and Unpad: rows of one block (32 wide) and pairs of rows of half a block
-// (16 wide).
+// and Unpad: rows of one block (32 wide), pairs of rows of half a block (16
+// wide) and four rows of a quarter (8 wide).
 func TestGemmGridImages32(t *testing.T) {
 	if !micro.Available {
 		t.Skip("no micro-kernels on this CPU: grid products are not used")
@@ -174,6 +175,7 @@ func TestGemmGridImages32(t *testing.T) {
 	for _, g := range []ConvGeom{
 		NewConvGeom(5, 4, 32, 3, 3, 1, 1, 1, 1),
 		NewConvGeom(70, 16, 16, 3, 3, 1, 1, 1, 1),
+		NewConvGeom(40, 8, 8, 3, 3, 1, 1, 1, 1), // four rows of 8, a quarter each
 	} {
 		const images, m = 3, 20
 		if !GridImagesWorth[float32](g) {

@@ -36,6 +36,18 @@ func Sgemm12x32Rows(k int, a, b *float32, offs *int, half int, c *float32, ldc, 
 //go:noescape
 func Dgemm12x16Rows(k int, a, b *float64, offs *int, half int, c *float64, ldc, rows int, alpha float64)
 
+// Sgemm12x32Rows4 is Sgemm12x32 with B read in place as four quarters:
+// step l reads 8 values at each of b[offs[l]+q*stride:], q = 0..3 (four
+// image rows of a grid).
+//
+//go:noescape
+func Sgemm12x32Rows4(k int, a, b *float32, offs *int, stride int, c *float32, ldc, rows int, alpha float32)
+
+// Dgemm12x16Rows4 is Sgemm12x32Rows4 for float64: 4 values per quarter.
+//
+//go:noescape
+func Dgemm12x16Rows4(k int, a, b *float64, offs *int, stride int, c *float64, ldc, rows int, alpha float64)
+
 // Sgemm12x32ARows is Sgemm12x32 with A read in place: step l broadcasts
 // a[i][l] from the 12 rows a[i], each of k values.
 //

@@ -26,6 +26,16 @@ func Dgemm12x16Rows(k int, a, b *float64, offs *int, half int, c *float64, ldc, 
 	panic("micro: no kernels on this architecture")
 }
 
+// Sgemm12x32Rows4 panics: check Available first.
+func Sgemm12x32Rows4(k int, a, b *float32, offs *int, stride int, c *float32, ldc, rows int, alpha float32) {
+	panic("micro: no kernels on this architecture")
+}
+
+// Dgemm12x16Rows4 panics: check Available first.
+func Dgemm12x16Rows4(k int, a, b *float64, offs *int, stride int, c *float64, ldc, rows int, alpha float64) {
+	panic("micro: no kernels on this architecture")
+}
+
 // Sgemm12x32ARows panics: check Available first.
 func Sgemm12x32ARows(k int, a *[12]*float32, b, c *float32, ldc, rows int, alpha float32) {
 	panic("micro: no kernels on this architecture")

@@ -77,10 +77,15 @@ func TestKernels(t *testing.T) {
 				}
 				return store[offs[l]+j]
 			}
+			// Four quarters, stride values apart.
+			stride := cols/4 + 1 + i%3
+			quarters := rnd(k*cols + 3*k + 4*stride)
+			inQuarters := func(l, j int) float64 { return quarters[offs[l]+j/(cols/4)*stride+j%(cols/4)] }
 			inPlaceA := func(i, l int) float64 { return rows[i][l] }
 			w1 := want(k, cols, nrows, packedA, packedB, c, ldc, alpha)
 			w2 := want(k, cols, nrows, packedA, inPlaceB, c, ldc, alpha)
 			w3 := want(k, cols, nrows, inPlaceA, packedB, c, ldc, alpha)
+			w4 := want(k, cols, nrows, packedA, inQuarters, c, ldc, alpha)
 			if cols == 16 {
 				c64 := append([]float64(nil), c...)
 				Dgemm12x16(k, ptr(ap), ptr(bp), &c64[0], ldc, nrows, alpha)
@@ -88,6 +93,9 @@ func TestKernels(t *testing.T) {
 				copy(c64, c)
 				Dgemm12x16Rows(k, ptr(ap), &store[0], ptrInt(offs), half, &c64[0], ldc, nrows, alpha)
 				check(t, "Dgemm12x16Rows", c64, w2, 1e-12)
+				copy(c64, c)
+				Dgemm12x16Rows4(k, ptr(ap), &quarters[0], ptrInt(offs), stride, &c64[0], ldc, nrows, alpha)
+				check(t, "Dgemm12x16Rows4", c64, w4, 1e-12)
 				copy(c64, c)
 				var rp [12]*float64
 				for i := range rp {
@@ -104,6 +112,10 @@ func TestKernels(t *testing.T) {
 			s32 := to32(store)
 			Sgemm12x32Rows(k, ptr(to32(ap)), &s32[0], ptrInt(offs), half, &c32[0], ldc, nrows, float32(alpha))
 			check(t, "Sgemm12x32Rows", to64(c32), w2, 1e-4)
+			c32 = to32(c)
+			q32 := to32(quarters)
+			Sgemm12x32Rows4(k, ptr(to32(ap)), &q32[0], ptrInt(offs), stride, &c32[0], ldc, nrows, float32(alpha))
+			check(t, "Sgemm12x32Rows4", to64(c32), w4, 1e-4)
 			c32 = to32(c)
 			var rp [12]*float32
 			for i := range rp {

@@ -38,8 +38,9 @@ func main() {
 		{name: "Sgemm12x32", size: 4, fma: "VFMADD231PS", bcast: "VBROADCASTSS", mov: "VMOVUPS", mul: "VMULPS"},
 		{name: "Dgemm12x16", size: 8, fma: "VFMADD231PD", bcast: "VBROADCASTSD", mov: "VMOVUPD", mul: "VMULPD"},
 	} {
-		kernel(&b, k, false)
-		kernel(&b, k, true)
+		kernel(&b, k, 0)
+		kernel(&b, k, 2)
+		kernel(&b, k, 4)
 		kernelARows(&b, k)
 		kernelSparseRow(&b, k)
 		kernelSparseDot(&b, k)
@@ -261,12 +262,16 @@ func elementwise(b *bytes.Buffer) {
 
 // kernel writes the kernel of kind k. With rows set, B is not a packed
 // panel but rows of a matrix at element offsets: step l reads b[offs[l]:].
-func kernel(b *bytes.Buffer, k kind, rows bool) {
+func kernel(b *bytes.Buffer, k kind, parts int) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
 	name, args, frame := k.name, "k int, a, b, c *"+typ(k)+", ldc, rows int, alpha "+typ(k), 48+k.size
-	if rows {
+	switch parts {
+	case 2:
 		name += "Rows"
 		args, frame = "k int, a, b *"+typ(k)+", offs *int, half int, c *"+typ(k)+", ldc, rows int, alpha "+typ(k), 64+k.size
+	case 4:
+		name += "Rows4"
+		args, frame = "k int, a, b *"+typ(k)+", offs *int, stride int, c *"+typ(k)+", ldc, rows int, alpha "+typ(k), 64+k.size
 	}
 	fmt.Fprintf(b, "\n// func %s(%s)\n", name, args)
 	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
@@ -274,12 +279,23 @@ func kernel(b *bytes.Buffer, k kind, rows bool) {
 	p("MOVQ a+8(FP), AX")
 	p("MOVQ b+16(FP), BX")
 	c, ldc, alpha := 24, 32, 48
-	if rows {
+	switch parts {
+	case 2:
 		p("MOVQ offs+24(FP), R8")
 		// The second vector of each row of B is read half elements on
 		// (a vector on, or the next image row of a grid).
 		p("MOVQ half+32(FP), R11")
 		p("LEAQ (BX)(R11*%d), R11", k.size)
+		c, ldc, alpha = 40, 48, 64
+	case 4:
+		p("MOVQ offs+24(FP), R8")
+		// Each row of B is four quarters, stride elements apart (four
+		// image rows of a grid): R11, R12, R13 point at the last three.
+		p("MOVQ stride+32(FP), R10")
+		p("LEAQ (BX)(R10*%d), R11", k.size)
+		p("LEAQ (R11)(R10*%d), R12", k.size)
+		p("LEAQ (R12)(R10*%d), R13", k.size)
+		p("LEAQ (R13)(R10*%d), R14", k.size) // the next block: four rows on
 		c, ldc, alpha = 40, 48, 64
 	}
 	p("MOVQ c+%d(FP), DX", c)
@@ -290,7 +306,7 @@ func kernel(b *bytes.Buffer, k kind, rows bool) {
 	for _, cr := range []int{mr, 8, 4} {
 		label := fmt.Sprintf("%s_%d", name, cr)
 		fmt.Fprintf(b, "%s:\n", label)
-		kernelLoop(b, k, rows, label, cr)
+		kernelLoop(b, k, parts, label, cr)
 		p("%s alpha+%d(FP), Z24", k.bcast, alpha)
 		storeRows(b, k, label, cr)
 	}
@@ -307,7 +323,7 @@ func dispatchRows(b *bytes.Buffer, name, rows string) {
 
 // kernelLoop writes the loop of kernel computing the first cr rows of a
 // 12-row panel of A into the accumulators Z0..Z(2cr-1).
-func kernelLoop(b *bytes.Buffer, k kind, rows bool, label string, cr int) {
+func kernelLoop(b *bytes.Buffer, k kind, parts int, label string, cr int) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
 	for r := 0; r < 2*cr; r++ {
 		p("VPXORD Z%d, Z%d, Z%d", r, r, r)
@@ -315,7 +331,25 @@ func kernelLoop(b *bytes.Buffer, k kind, rows bool, label string, cr int) {
 	p("TESTQ CX, CX")
 	p("JZ   %s_store", label)
 	fmt.Fprintf(b, "%s_loop:\n", label)
-	if rows {
+	switch parts {
+	case 4:
+		// Quarters of 256 bits: two loaded into the low halves, two
+		// inserted into the high halves (VINSERTF64X4 moves bits, for
+		// either type).
+		p("MOVQ (R8), R9")
+		ymov := "VMOVUPS"
+		if k.size == 8 {
+			ymov = "VMOVUPD"
+		}
+		p("%s (BX)(R9*%d), Y24", ymov, k.size)
+		p("VINSERTF64X4 $1, (R11)(R9*%d), Z24, Z24", k.size)
+		p("%s (R12)(R9*%d), Y25", ymov, k.size)
+		p("VINSERTF64X4 $1, (R13)(R9*%d), Z25, Z25", k.size)
+		// The next block is the next four rows, 4*stride on.
+		p("PREFETCHT0 (R14)(R9*%d)", k.size)
+		p("PREFETCHT0 64(R14)(R9*%d)", k.size)
+		p("PREFETCHT0 127(R14)(R9*%d)", k.size)
+	case 2:
 		p("MOVQ (R8), R9")
 		p("%s (BX)(R9*%d), Z24", k.mov, k.size)
 		p("%s (R11)(R9*%d), Z25", k.mov, k.size)
@@ -328,7 +362,7 @@ func kernelLoop(b *bytes.Buffer, k kind, rows bool, label string, cr int) {
 		p("PREFETCHT0 255(BX)(R9*%d)", k.size)
 		p("PREFETCHT0 127(R11)(R9*%d)", k.size)
 		p("PREFETCHT0 191(R11)(R9*%d)", k.size)
-	} else {
+	default:
 		p("%s (BX), Z24", k.mov)
 		p("%s 64(BX), Z25", k.mov)
 	}
@@ -339,7 +373,7 @@ func kernelLoop(b *bytes.Buffer, k kind, rows bool, label string, cr int) {
 		p("%s Z25, Z%d, Z%d", k.fma, reg, 2*r+1)
 	}
 	p("ADDQ $%d, AX", mr*k.size)
-	if rows {
+	if parts > 0 {
 		p("ADDQ $8, R8")
 	} else {
 		p("ADDQ $128, BX")
