@@ -143,7 +143,8 @@ func GemmGridImages[T Float](m int, alpha T, a []T, lda int, gr Grid[T], dst []T
 	}
 	k, p := g.Rows(), g.OH*g.OW
 	if !add {
-		clear(dst[:gr.M*m*p])
+		// In parallel: on a fresh tape this is the first touch of dst.
+		ParallelFor(gr.M, m*p, func(lo, hi int) { clear(dst[lo*m*p : hi*m*p]) })
 	}
 	if k == 0 || alpha == 0 {
 		return
