@@ -6,28 +6,44 @@ import (
 	"winnow/internal/kernels/micro"
 )
 
-// The loops of batch normalisation over one run of a channel's values. In
-// float32 with the micro-kernels they run 32 values per step on vectors;
-// otherwise, and for the last values, in Go.
+// The loops of batch normalisation over one run of a channel's values. With
+// the micro-kernels they run 32 float32 or 16 float64 values per step on
+// vectors; otherwise, and for the last values, in Go.
 
-// vectorPart is how many leading values of a run of n float32 values the
-// micro-kernels take (a multiple of 32), 0 for other types or without them.
+// vectorPart is how many leading values of a run of n values the
+// micro-kernels take (a multiple of 32 float32 or 16 float64 values), 0
+// without them.
 func vectorPart[T Float](n int) int {
-	var z T
-	if _, ok := any(z).(float32); !ok || !micro.Available {
+	if !micro.Available {
 		return 0
 	}
-	return n &^ 31
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return n &^ 31
+	}
+	return n &^ 15
+}
+
+// is32 reports whether T is float32 (else float64).
+func is32[T Float]() bool {
+	var z T
+	_, ok := any(z).(float32)
+	return ok
 }
 
 func f32[T Float](s []T, i int) *float32 { return &any(s).([]float32)[i] }
+func f64[T Float](s []T, i int) *float64 { return &any(s).([]float64)[i] }
 
 // Moments returns sum x and sum x^2, accumulated in float64.
 func Moments[T Float](x []T) (sum, sumsq float64) {
 	v := vectorPart[T](len(x))
 	if v > 0 {
 		var s [2]float64
-		micro.MomentsS(f32(x, 0), v, &s)
+		if is32[T]() {
+			micro.MomentsS(f32(x, 0), v, &s)
+		} else {
+			micro.MomentsD(f64(x, 0), v, &s)
+		}
 		sum, sumsq = s[0], s[1]
 	}
 	for _, e := range x[v:] {
@@ -42,12 +58,21 @@ func Moments[T Float](x []T) (sum, sumsq float64) {
 func ScaleShift[T Float](y, x []T, scale, shift T, relu bool) {
 	y = y[:len(x)]
 	v := vectorPart[T](len(x))
-	if v > 0 {
+	switch {
+	case v == 0:
+	case is32[T]():
 		s, h := any(scale).(float32), any(shift).(float32)
 		if relu {
 			micro.ScaleShiftReLUS(f32(y, 0), f32(x, 0), v, s, h)
 		} else {
 			micro.ScaleShiftS(f32(y, 0), f32(x, 0), v, s, h)
+		}
+	default:
+		s, h := any(scale).(float64), any(shift).(float64)
+		if relu {
+			micro.ScaleShiftReLUD(f64(y, 0), f64(x, 0), v, s, h)
+		} else {
+			micro.ScaleShiftD(f64(y, 0), f64(x, 0), v, s, h)
 		}
 	}
 	for i := v; i < len(x); i++ {
@@ -62,9 +87,15 @@ func ScaleShift[T Float](y, x []T, scale, shift T, relu bool) {
 func CenteredSums[T Float](dy, x []T, mu T) (sdy, sdyx T) {
 	x = x[:len(dy)]
 	v := vectorPart[T](len(dy))
-	if v > 0 {
+	switch {
+	case v == 0:
+	case is32[T]():
 		var s [2]float32
 		micro.CenteredSumsS(f32(dy, 0), f32(x, 0), v, any(mu).(float32), &s)
+		sdy, sdyx = T(s[0]), T(s[1])
+	default:
+		var s [2]float64
+		micro.CenteredSumsD(f64(dy, 0), f64(x, 0), v, any(mu).(float64), &s)
 		sdy, sdyx = T(s[0]), T(s[1])
 	}
 	var s0, s1, p0, p1 T // two independent sums each
@@ -85,12 +116,21 @@ func CenteredSums[T Float](dy, x []T, mu T) (sdy, sdyx T) {
 func Affine[T Float](dx, dy, x []T, a, b, d T, add bool) {
 	dy, x = dy[:len(dx)], x[:len(dx)]
 	v := vectorPart[T](len(dx))
-	if v > 0 {
+	switch {
+	case v == 0:
+	case is32[T]():
 		fa, fb, fd := any(a).(float32), any(b).(float32), any(d).(float32)
 		if add {
 			micro.AffineAddS(f32(dx, 0), f32(dy, 0), f32(x, 0), v, fa, fb, fd)
 		} else {
 			micro.AffineS(f32(dx, 0), f32(dy, 0), f32(x, 0), v, fa, fb, fd)
+		}
+	default:
+		fa, fb, fd := any(a).(float64), any(b).(float64), any(d).(float64)
+		if add {
+			micro.AffineAddD(f64(dx, 0), f64(dy, 0), f64(x, 0), v, fa, fb, fd)
+		} else {
+			micro.AffineD(f64(dx, 0), f64(dy, 0), f64(x, 0), v, fa, fb, fd)
 		}
 	}
 	if add {
@@ -108,8 +148,12 @@ func Affine[T Float](dx, dy, x []T, a, b, d T, add bool) {
 func AddReLU[T Float](y, a, b []T) {
 	a, b = a[:len(y)], b[:len(y)]
 	v := vectorPart[T](len(y))
-	if v > 0 {
+	switch {
+	case v == 0:
+	case is32[T]():
 		micro.AddReLUS(f32(y, 0), f32(a, 0), f32(b, 0), v)
+	default:
+		micro.AddReLUD(f64(y, 0), f64(a, 0), f64(b, 0), v)
 	}
 	for i := v; i < len(y); i++ {
 		y[i] = max(a[i]+b[i], 0)
@@ -124,12 +168,16 @@ func AddReLU[T Float](y, a, b []T) {
 func ReLUMask[T Float](dst, src, x []T, add bool) {
 	src, x = src[:len(dst)], x[:len(dst)]
 	v := vectorPart[T](len(dst))
-	if v > 0 {
-		if add {
-			micro.ReLUMaskAddS(f32(dst, 0), f32(src, 0), f32(x, 0), v)
-		} else {
-			micro.ReLUMaskS(f32(dst, 0), f32(src, 0), f32(x, 0), v)
-		}
+	switch {
+	case v == 0:
+	case is32[T]() && add:
+		micro.ReLUMaskAddS(f32(dst, 0), f32(src, 0), f32(x, 0), v)
+	case is32[T]():
+		micro.ReLUMaskS(f32(dst, 0), f32(src, 0), f32(x, 0), v)
+	case add:
+		micro.ReLUMaskAddD(f64(dst, 0), f64(src, 0), f64(x, 0), v)
+	default:
+		micro.ReLUMaskD(f64(dst, 0), f64(src, 0), f64(x, 0), v)
 	}
 	switch d := any(dst[v:]).(type) {
 	case []float32:

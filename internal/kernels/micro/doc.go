@@ -11,8 +11,11 @@
 //	c[i*ldc+j] += alpha * sum_l a[l*12+i] * b[l*Cols+j]   (i < rows)
 //
 // The Rows variants read B in place, step l from b[offs[l]:] (the second
-// half of the Cols values from b[offs[l]+half:]); the ARows variants read A
-// in place from 12 row pointers. Convolutions use them to multiply with
-// column matrices that are never formed. With rows <= 4 or <= 8 a kernel
-// computes only 4 or 8 rows.
+// half of the Cols values from b[offs[l]+half:]), the Rows4 variants as
+// four quarters stride apart; the ARows variants read A in place from 12 row
+// pointers. Convolutions use them to multiply with column matrices that are
+// never formed. With rows <= 4 or <= 8 a kernel computes only 4 or 8 rows.
+//
+// The elementwise loops (MomentsS, ScaleShiftD, ReLUMaskS, ...) are batch
+// normalisation's and ReLU's, in float32 (S) and float64 (D).
 package micro

@@ -49,3 +49,52 @@ func ReLUMaskS(dst, src, x *float32, n int)
 //
 //go:noescape
 func ReLUMaskAddS(dst, src, x *float32, n int)
+
+// The float64 loops of batch normalisation, over n values, n a multiple of
+// 16 (the caller does the rest): the float32 loops' rules, for GraSP's
+// float64 passes.
+
+// MomentsD sets s[0] = sum x and s[1] = sum x^2.
+//
+//go:noescape
+func MomentsD(x *float64, n int, s *[2]float64)
+
+// ScaleShiftD sets y = scale x + shift.
+//
+//go:noescape
+func ScaleShiftD(y, x *float64, n int, scale, shift float64)
+
+// ScaleShiftReLUD sets y = max(scale x + shift, 0), NaN kept.
+//
+//go:noescape
+func ScaleShiftReLUD(y, x *float64, n int, scale, shift float64)
+
+// CenteredSumsD sets s[0] = sum dy and s[1] = sum dy (x - mu).
+//
+//go:noescape
+func CenteredSumsD(dy, x *float64, n int, mu float64, s *[2]float64)
+
+// AffineD sets dx = a dy + b x + d.
+//
+//go:noescape
+func AffineD(dx, dy, x *float64, n int, a, b, d float64)
+
+// AffineAddD adds a dy + b x + d to dx.
+//
+//go:noescape
+func AffineAddD(dx, dy, x *float64, n int, a, b, d float64)
+
+// AddReLUD sets y = max(a + b, 0), NaN kept.
+//
+//go:noescape
+func AddReLUD(y, a, b *float64, n int)
+
+// ReLUMaskD sets dst = src where x > 0 (its bits as an int64), else 0.
+//
+//go:noescape
+func ReLUMaskD(dst, src, x *float64, n int)
+
+// ReLUMaskAddD adds src to dst where x > 0 (its bits as an int64).
+//
+//go:noescape
+func ReLUMaskAddD(dst, src, x *float64, n int)

@@ -74,8 +74,17 @@ func ScaleShiftReLUS(y, x *float32, n int, scale, shift float32) { panic("micro:
 func CenteredSumsS(dy, x *float32, n int, mu float32, s *[2]float32) {
 	panic("micro: no kernels")
 }
-func AffineS(dx, dy, x *float32, n int, a, b, d float32)    { panic("micro: no kernels") }
-func AffineAddS(dx, dy, x *float32, n int, a, b, d float32) { panic("micro: no kernels") }
-func AddReLUS(y, a, b *float32, n int)                      { panic("micro: no kernels") }
-func ReLUMaskS(dst, src, x *float32, n int)                 { panic("micro: no kernels") }
-func ReLUMaskAddS(dst, src, x *float32, n int)              { panic("micro: no kernels") }
+func AffineS(dx, dy, x *float32, n int, a, b, d float32)             { panic("micro: no kernels") }
+func AffineAddS(dx, dy, x *float32, n int, a, b, d float32)          { panic("micro: no kernels") }
+func AddReLUS(y, a, b *float32, n int)                               { panic("micro: no kernels") }
+func ReLUMaskS(dst, src, x *float32, n int)                          { panic("micro: no kernels") }
+func ReLUMaskAddS(dst, src, x *float32, n int)                       { panic("micro: no kernels") }
+func MomentsD(x *float64, n int, s *[2]float64)                      { panic("micro: no kernels") }
+func ScaleShiftD(y, x *float64, n int, scale, shift float64)         { panic("micro: no kernels") }
+func ScaleShiftReLUD(y, x *float64, n int, scale, shift float64)     { panic("micro: no kernels") }
+func CenteredSumsD(dy, x *float64, n int, mu float64, s *[2]float64) { panic("micro: no kernels") }
+func AffineD(dx, dy, x *float64, n int, a, b, d float64)             { panic("micro: no kernels") }
+func AffineAddD(dx, dy, x *float64, n int, a, b, d float64)          { panic("micro: no kernels") }
+func AddReLUD(y, a, b *float64, n int)                               { panic("micro: no kernels") }
+func ReLUMaskD(dst, src, x *float64, n int)                          { panic("micro: no kernels") }
+func ReLUMaskAddD(dst, src, x *float64, n int)                       { panic("micro: no kernels") }

@@ -293,3 +293,105 @@ func TestElementwise(t *testing.T) {
 	}
 	check(t, "AffineS", to64(got[32:]), want[32:], 1e-5)
 }
+
+// TestElementwise64 checks batch normalisation's float64 loops against
+// plain loops: NaN through the ReLUs, the masks' edge values (both zeros,
+// the least magnitudes, infinities).
+func TestElementwise64(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX-512 here")
+	}
+	rng := rand.New(rand.NewPCG(7, 9))
+	const n = 48
+	x, dy, dx := make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range x {
+		x[i], dy[i], dx[i] = rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()
+	}
+	copy(x[16:], []float64{0, math.Copysign(0, -1), 5e-324, -5e-324, math.Inf(1), math.Inf(-1)})
+	x[7] = math.NaN()
+	var m [2]float64
+	MomentsD(&x[24], 16, &m)
+	var s1, s2 float64
+	for _, v := range x[24:40] {
+		s1, s2 = s1+v, s2+v*v
+	}
+	check(t, "MomentsD", m[:], []float64{s1, s2}, 1e-12)
+
+	y := make([]float64, n)
+	for _, relu := range []bool{false, true} {
+		if relu {
+			ScaleShiftReLUD(&y[0], &x[0], n, 1.5, -0.25)
+		} else {
+			ScaleShiftD(&y[0], &x[0], n, 1.5, -0.25)
+		}
+		for i, v := range x {
+			want := 1.5*v - 0.25 // NaN stays NaN, with or without the ReLU
+			if relu && want <= 0 {
+				want = 0
+			}
+			same := y[i] == want || (math.IsNaN(y[i]) && math.IsNaN(want))
+			if !same && !(math.Abs(y[i]-want) <= 1e-15*(1+math.Abs(want))) {
+				t.Fatalf("ScaleShift relu=%v [%d] = %v, want %v", relu, i, y[i], want)
+			}
+		}
+	}
+
+	var cs [2]float64
+	CenteredSumsD(&dy[32], &x[32], 16, 0.3, &cs)
+	var c1, c2 float64
+	for i, g := range dy[32:] {
+		c1, c2 = c1+g, c2+g*(x[32+i]-0.3)
+	}
+	check(t, "CenteredSumsD", cs[:], []float64{c1, c2}, 1e-12)
+
+	for _, add := range []bool{false, true} {
+		got := append([]float64(nil), dx...)
+		want := make([]float64, 16)
+		for i := range want {
+			want[i] = 0.5*dy[32+i] - 2*x[32+i] + 0.125
+			if add {
+				want[i] += dx[32+i]
+			}
+		}
+		if add {
+			AffineAddD(&got[32], &dy[32], &x[32], 16, 0.5, -2, 0.125)
+		} else {
+			AffineD(&got[32], &dy[32], &x[32], 16, 0.5, -2, 0.125)
+		}
+		check(t, "AffineD", got[32:], want, 1e-12)
+	}
+
+	AddReLUD(&y[0], &x[0], &dy[0], n)
+	for i := range y {
+		w := math.Max(x[i]+dy[i], 0)
+		if math.IsNaN(x[i]) {
+			w = math.NaN()
+		}
+		if !(y[i] == w || (math.IsNaN(y[i]) && math.IsNaN(w))) {
+			t.Fatalf("AddReLUD[%d] = %v, want %v", i, y[i], w)
+		}
+	}
+
+	for _, add := range []bool{false, true} {
+		got := append([]float64(nil), dx...)
+		if add {
+			ReLUMaskAddD(&got[0], &dy[0], &x[0], n)
+		} else {
+			ReLUMaskD(&got[0], &dy[0], &x[0], n)
+		}
+		for i, v := range x {
+			// x > 0 on its bits as an int64: positive numbers and +Inf,
+			// and a NaN with its sign bit clear.
+			var want float64
+			if int64(math.Float64bits(v)) > 0 {
+				want = dy[i]
+			}
+			if add {
+				want += dx[i]
+			}
+			if got[i] != want {
+				t.Fatalf("ReLUMask add=%v x=%v [%d] = %v, want %v", add, v, i, got[i], want)
+			}
+		}
+	}
+}
