@@ -25,14 +25,16 @@ import (
 type Grid[T Float] struct {
 	G    ConvGeom // stride 1
 	M    int      // images
-	Data []T      // G.C planes of PlaneLen() values
+	Data []T      // G.C planes of planeLen values
 }
 
-// GridWorth reports whether products on the grid beat packing the column
-// matrix: the micro-kernels run here, the convolution has stride 1 and the
-// grid's extra positions add at most a fifth to the work (32x32 and 16x16
-// maps under 3x3 kernels: 6% and 13%; at 8x8, 27%, packing measured faster
-// for 256 channels, BenchmarkConv8x8C256).
+// GridWorth reports whether products over all grid positions (GemmGrid,
+// GemmGridT, the sparse products) beat packing the column matrix: the
+// micro-kernels run here, the convolution has stride 1 and the grid's extra
+// positions add at most a fifth to the work (32x32 and 16x16 maps under 3x3
+// kernels: 6% and 13%; at 8x8, 27%, packing measured faster for 256
+// channels, BenchmarkConv8x8C256). GemmGridImages, which computes output
+// pixels only, has its own rule (GridImagesWorth).
 func GridWorth(g ConvGeom) bool {
 	hp, wp := gridDims(g)
 	return micro.Available && g.SH == 1 && g.SW == 1 && g.PH < g.KH && g.PW < g.KW && 5*hp*wp <= 6*g.OH*g.OW
