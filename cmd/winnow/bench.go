@@ -44,9 +44,12 @@ train_img_s, images per second of forward + backward + SGD step after warm-up;
 infer_img_s, images per second of inference (evaluation mode, no gradients);
 with --sparsity, both for the network pruned by --prune (default random)
 at that sparsity, where products skip the zero weights wherever that pays;
-with --grasp, grasp_score_s, seconds to GraSP-score the model (float64, exact
-Hg) on 100 images, 10 per class, as ../shared/bench/torch_ref_bench.py does;
-peak_rss_mb (with --sparsity it includes the pruning), threads, blas (the
+with --grasp, grasp_score_s, seconds to compute the GraSP scores of a fresh
+model (float64, exact Hg) on 100 images, 10 per class, as
+../shared/bench/torch_ref_bench.py does (masks not included), and
+grasp_peak_rss_mb, the scoring's own peak memory (on Linux: the trained
+model released and the peak reset first);
+peak_rss_mb (training's; with --sparsity it includes the pruning), threads, blas (the
 BLAS of small products) and kernels (avx512: large products on winnow's
 micro-kernels; blas: all through the BLAS, on CPUs without AVX-512).`,
 		Args: noArgs,
