@@ -2,6 +2,8 @@ package autograd
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 
 	"winnow/internal/kernels"
 )
@@ -271,23 +273,28 @@ func (c *convPlan[T]) weightGrad(dst, dy, x []T, c0, m int) {
 }
 
 // foldInputGrad adds col2im(W^T dy + W2^T dy2) (W2, dy2 may be nil) of
-// images c0..c0+m-1 to dst (NCHW), for convolutions that are not "same".
+// images c0..c0+m-1 to dst (NCHW), for convolutions that are not "same": an
+// image at a time on each thread, its gradient's column matrix staying in
+// cache from the product to col2im (and dy read in place).
 func (c *convPlan[T]) foldInputGrad(dst, wv, dy, w2, dy2 []T, c0, m int) {
-	t, out, mp := c.t, c.out, m*c.p
-	dyc := t.shared(scratchProduct, out*mp)
-	dcol := t.shared(scratchDCol, c.k*mp)
-	c.gather(dyc, dy[c0*c.sz:(c0+m)*c.sz], m)
-	kernels.Gemm(true, false, c.k, mp, out, 1, wv, c.k, dyc, mp, 0, dcol, mp)
-	if w2 != nil {
-		c.gather(dyc, dy2[c0*c.sz:(c0+m)*c.sz], m)
-		kernels.Gemm(true, false, c.k, mp, out, 1, w2, c.k, dyc, mp, 1, dcol, mp)
+	workers := max(1, min(runtime.GOMAXPROCS(0), m))
+	bufs := c.t.shared(scratchDCol, workers*c.k*c.p)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dcol := bufs[w*c.k*c.p:][:c.k*c.p]
+			for j := c0 + w*m/workers; j < c0+(w+1)*m/workers; j++ {
+				kernels.GemmSerial(true, false, c.k, c.p, c.out, 1, wv, c.k, dy[j*c.sz:], c.p, 0, dcol, c.p)
+				if w2 != nil {
+					kernels.GemmSerial(true, false, c.k, c.p, c.out, 1, w2, c.k, dy2[j*c.sz:], c.p, 1, dcol, c.p)
+				}
+				kernels.Col2im(c.g, dcol, dst[j*c.in:(j+1)*c.in], c.p)
+			}
+		}()
 	}
-	xs := dst[c0*c.in : (c0+m)*c.in]
-	kernels.ParallelFor(m, c.k*c.p, func(lo, hi int) {
-		for j := lo; j < hi; j++ {
-			kernels.Col2im(c.g, dcol[j*c.p:], xs[j*c.in:(j+1)*c.in], mp)
-		}
-	})
+	wg.Wait()
 }
 
 // grid lays out the m images xs on the grid of padded images (in scratch).

@@ -37,6 +37,19 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	})
 }
 
+// GemmSerial is Gemm on the calling goroutine only: for products that
+// callers already run in parallel with others.
+func GemmSerial[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if packedGemmWorth(m, n, k) {
+		packedGemm(transA, m, n, k, alpha, a, lda, denseSource[T]{transB, b, ldb}, 0, beta, c, ldc)
+		return
+	}
+	gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
 // minGemmSplit is the least m*n*k worth splitting a product over goroutines.
 const minGemmSplit = 1 << 18
 
