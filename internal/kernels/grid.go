@@ -164,22 +164,39 @@ func GemmGridImages[T Float](m int, alpha T, a []T, lda int, gr Grid[T], dst []T
 		oy, tx := r/perRow*rows, r%perRow
 		return n*hp*wp + oy*wp + tx*nr, n*m*p + oy*g.OW + tx*nr
 	}
-	ParallelFor(tiles, m*k*nr, func(lo, hi int) {
-		bufs, pool := getPackBuffers[T]()
-		defer pool.Put(bufs)
-		mr := microRows
-		kernel := microKernelRows[T]()
-		if four {
-			kernel = microKernelRows4[T]()
+	// A packed once for all threads: the block of steps pc.. and rows ic..
+	// at pc*mp + ic*kb.
+	mr, step := microRows, blockSteps(k)
+	mp := (m + mr - 1) / mr * mr
+	shared, pool := getPackBuffers[T]()
+	defer pool.Put(shared)
+	shared.a = grow(shared.a, mp*k)
+	packed := shared.a
+	ParallelFor((k+step-1)/step, m*step, func(lo, hi int) {
+		for pc := lo * step; pc < min(k, hi*step); pc += step {
+			kb := min(step, k-pc)
+			for ic := 0; ic < m; ic += blockM {
+				packA(false, a, lda, ic, min(blockM, m-ic), pc, kb, mr, packed[pc*mp+ic*kb:])
+			}
 		}
-		eachABlock(bufs, false, a, lda, m, k, func(pc, kb, ic, mb int) {
-			for t := lo; t < hi; t++ {
-				q, d := tile(t)
-				for ir := 0; ir < mb; ir += mr {
-					kernel(kb, &bufs.a[ir*kb], &gr.Data[q], &offs[pc], arg, &dst[d+(ic+ir)*p], p, min(mr, mb-ir), alpha)
+	})
+	kernel := microKernelRows[T]()
+	if four {
+		kernel = microKernelRows4[T]()
+	}
+	ParallelFor(tiles, m*k*nr, func(lo, hi int) {
+		for pc := 0; pc < k; pc += step {
+			kb := min(step, k-pc)
+			for ic := 0; ic < m; ic += blockM {
+				mb, block := min(blockM, m-ic), packed[pc*mp+ic*kb:]
+				for t := lo; t < hi; t++ {
+					q, d := tile(t)
+					for ir := 0; ir < mb; ir += mr {
+						kernel(kb, &block[ir*kb], &gr.Data[q], &offs[pc], arg, &dst[d+(ic+ir)*p], p, min(mr, mb-ir), alpha)
+					}
 				}
 			}
-		})
+		}
 	})
 }
 
