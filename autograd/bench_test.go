@@ -47,3 +47,36 @@ func BenchmarkConv8x8C128(b *testing.B)    { benchConv(b, 128, 8, 128, 1) }
 func BenchmarkConv8x8C256(b *testing.B)    { benchConv(b, 256, 8, 256, 1) }
 func BenchmarkConv4x4C512(b *testing.B)    { benchConv(b, 512, 4, 512, 1) }
 func BenchmarkConvStride2C32(b *testing.B) { benchConv(b, 32, 32, 64, 2) }
+
+// benchConv64 times a forward and backward pass of one 3x3 "same"
+// convolution of 100 float64 images, as GraSP scores (dx and dW).
+func benchConv64(b *testing.B, c, hw, o int) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	x := randLeaf(rng, "x", 1, 100, c, hw, hw)
+	w := randLeaf(rng, "w", 0.1, o, c, 3, 3)
+	gx, gw := make([]float64, len(x.value)), make([]float64, len(w.value))
+	t := NewTape[float64]()
+	var seed []float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t.Reset()
+		xv := t.Leaf("x", x.value, gx, nil, nil, x.shape...)
+		wv := t.Leaf("w", w.value, gw, nil, nil, w.shape...)
+		y := Conv2d(t, xv, wv, nil, [2]int{1, 1}, [2]int{1, 1})
+		if seed == nil {
+			seed = make([]float64, len(y.Value))
+			for j := range seed {
+				seed[j] = rng.NormFloat64()
+			}
+		}
+		t.BackwardFrom(y, seed)
+	}
+	b.ReportMetric(float64(3*2*100*o*c*9*hw*hw)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+func BenchmarkConv64x8x8C128to128(b *testing.B) { benchConv64(b, 128, 8, 128) }
+func BenchmarkConv64x8x8C128to256(b *testing.B) { benchConv64(b, 128, 8, 256) }
+func BenchmarkConv64x8x8C256(b *testing.B)      { benchConv64(b, 256, 8, 256) }
+func BenchmarkConv64x4x4C256to512(b *testing.B) { benchConv64(b, 256, 4, 512) }
+func BenchmarkConv64x4x4C512(b *testing.B)      { benchConv64(b, 512, 4, 512) }
+func BenchmarkConv64x2x2C512(b *testing.B)      { benchConv64(b, 512, 2, 512) }

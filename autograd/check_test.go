@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"winnow/internal/kernels"
 )
 
 // leaf is a differentiable input of a test function.
@@ -481,5 +483,65 @@ func TestConvChunks(t *testing.T) {
 	}
 	if r := relErr(hw, shw); r > 1e-12 {
 		t.Errorf("R{dW} differs from the per-image mean by %.3g", r)
+	}
+}
+
+// TestConvWinograd checks a convolution that runs by Winograd's F(2x2, 3x3)
+// (kernels.WinogradWorth: 256 channels on 4x4 float64 maps; forward, dx and
+// dW): too many weights for differences element by element, so the
+// gradient is checked along random directions, and H v as in
+// checkDerivatives.
+func TestConvWinograd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 7))
+	leaves := []leaf{randLeaf(rng, "x", 1, 2, 256, 4, 4), randLeaf(rng, "w", 0.03, 256, 256, 3, 3), randLeaf(rng, "b", 0.3, 256)}
+	if !kernels.WinogradWorth[float64](kernels.NewConvGeom(256, 4, 4, 3, 3, 1, 1, 1, 1), 256) {
+		t.Fatal("the geometry no longer runs by Winograd: choose one that does")
+	}
+	h := head(rng)
+	f := func(tp *Tape[float64], v []*Var[float64]) *Var[float64] {
+		return h(tp, Conv2d(tp, v[0], v[1], v[2], [2]int{1, 1}, [2]int{1, 1}))
+	}
+	n := 0
+	for _, l := range leaves {
+		n += len(l.value)
+	}
+	_, g, _ := evaluate(f, leaves, nil)
+	for range 3 {
+		u := make([]float64, n)
+		for i := range u {
+			u[i] = rng.NormFloat64()
+		}
+		lp, _, _ := evaluate(f, perturbed(leaves, u, 1e-6), nil)
+		lm, _, _ := evaluate(f, perturbed(leaves, u, -1e-6), nil)
+		var want float64
+		for i := range u {
+			want += g[i] * u[i]
+		}
+		if got := (lp - lm) / 2e-6; math.Abs(got-want) > 1e-6*(1+math.Abs(want)) {
+			t.Errorf("directional derivative %v, central difference %v", want, got)
+		}
+	}
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = rng.NormFloat64()
+	}
+	dir := [][]float64{v[:len(leaves[0].value)], v[len(leaves[0].value) : n-256], v[n-256:]}
+	_, g2, hv := evaluate(f, leaves, dir)
+	if r := relErr(g, g2); r > 1e-12 {
+		t.Errorf("gradient on an HVP tape differs from a plain tape: %.3g", r)
+	}
+	nv := norm(v)
+	unit := make([]float64, n)
+	for i := range unit {
+		unit[i] = v[i] / nv
+	}
+	_, gp, _ := evaluate(f, perturbed(leaves, unit, 1e-5), nil)
+	_, gm, _ := evaluate(f, perturbed(leaves, unit, -1e-5), nil)
+	want := make([]float64, n)
+	for i := range want {
+		want[i] = nv * (gp[i] - gm[i]) / 2e-5
+	}
+	if r := relErr(hv, want); r > 1e-6 || math.IsNaN(r) {
+		t.Errorf("H v: relative error %.3g against central differences of the gradient", r)
 	}
 }

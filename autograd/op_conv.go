@@ -28,7 +28,9 @@ const convChunk = 1 << 22
 // itself such a convolution, of dy with the flipped weights, and is computed
 // as one. How each product runs (from the images in place on a grid of
 // padded images, packed from them, or through an explicit column matrix;
-// with weights that are mostly zero, over their nonzeros only) is chosen by
+// by Winograd's F(2x2, 3x3) for float64 3x3 layers of many channels on
+// small maps; with weights that are mostly zero, over their nonzeros only)
+// is chosen by
 // convolution; the results agree to rounding. When w.Support marks pruned
 // weights, their gradients may be left as they are.
 func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
@@ -181,6 +183,7 @@ type convPlan[T Float] struct {
 	direct  bool            // pack panels from the images (no column matrix)
 	gridded bool            // multiply on the grid of padded images in place
 	imaged  bool            // forward on the grid, output pixels only (kernels.GemmGridImages)
+	wino    bool            // by Winograd's F(2x2, 3x3) (kernels.WinogradConv)
 	sparse  *kernels.CSR[T] // the weights' nonzeros, when few enough to pay
 	support *kernels.CSR[T] // the weights whose gradients are wanted, when few
 	in, sz  int             // values per input and output image
@@ -191,7 +194,8 @@ type convPlan[T Float] struct {
 // weights wv [out, g.Rows()].
 func newConvPlan[T Float](t *Tape[T], g kernels.ConvGeom, out int, wv []T) *convPlan[T] {
 	c := &convPlan[T]{t: t, g: g, out: out, direct: kernels.DirectLowering(), gridded: kernels.GridWorth(g), imaged: kernels.GridImagesWorth[T](g),
-		in: g.C * g.H * g.W, sz: out * g.Cols(), k: g.Rows(), p: g.Cols()}
+		wino: kernels.WinogradWorth[T](g, out),
+		in:   g.C * g.H * g.W, sz: out * g.Cols(), k: g.Rows(), p: g.Cols()}
 	if kernels.SparseWorth(g, wv) {
 		s := kernels.NewCSR(out, c.k, wv, nil)
 		c.sparse = &s
@@ -214,6 +218,11 @@ func (c *convPlan[T]) chunk(n int) int { return max(1, min(n, convChunk/(c.k*c.p
 func (c *convPlan[T]) conv(dst, wv, src []T, c0, m int, add bool) {
 	g, t, out := c.g, c.t, c.out
 	xs, ys := src[c0*c.in:(c0+m)*c.in], dst[c0*c.sz:(c0+m)*c.sz]
+	if c.sparse == nil && c.wino {
+		nu, nv, np := kernels.WinogradBufLen[T](g, out, m)
+		kernels.WinogradConv(g, out, m, wv, xs, ys, add, t.shared(scratchWinograd, nu), t.shared(scratchCol, nv), t.shared(scratchProduct, np))
+		return
+	}
 	if c.sparse == nil && c.imaged {
 		kernels.GemmGridImages(out, 1, wv, c.k, c.grid(xs, m), ys, add)
 		return
@@ -247,6 +256,11 @@ func (c *convPlan[T]) conv(dst, wv, src []T, c0, m int, add bool) {
 func (c *convPlan[T]) weightGrad(dst, dy, x []T, c0, m int) {
 	g, t, out := c.g, c.t, c.out
 	xs, dys := x[c0*c.in:(c0+m)*c.in], dy[c0*c.sz:(c0+m)*c.sz]
+	if c.support == nil && c.wino {
+		nu, nv, np := kernels.WinogradBufLen[T](g, out, m)
+		kernels.WinogradWeightGrad(g, out, m, dys, xs, dst, t.shared(scratchCol, nv), t.shared(scratchProduct, np), t.shared(scratchWinograd, nu))
+		return
+	}
 	if c.support != nil || c.gridded {
 		gr := c.grid(xs, m)
 		if c.support == nil {

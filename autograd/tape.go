@@ -130,6 +130,7 @@ const (
 	scratchFlipTangent
 	scratchColDY
 	scratchDX
+	scratchWinograd
 	scratchSlots
 )
 

@@ -1,0 +1,316 @@
+package kernels
+
+import (
+	"runtime"
+	"sync"
+)
+
+// Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray, "Fast
+// Algorithms for Convolutional Neural Networks", CVPR 2016): a 2x2 block of
+// a 3x3 convolution's output, from the 4x4 tile d of input around it, is
+//
+//	Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A
+//
+//	Bᵀ = | 1  0 -1  0 |    G = | 1    0    0  |    Aᵀ = | 1  1  1  0 |
+//	     | 0  1  1  0 |        | 1/2  1/2  1/2 |         | 0  1 -1 -1 |
+//	     | 0 -1  1  0 |        | 1/2 -1/2  1/2 |
+//	     | 0  1  0 -1 |        | 0    0    1  |
+//
+// 16 multiplications where the direct form takes 36. Summed over input
+// channels, each of the 16 tile positions ξ is a matrix product
+// M[ξ] = U[ξ] V[ξ], U[ξ] [out, C] from the weights and V[ξ] [C, tiles] from
+// the input. The weight gradient is the adjoint: with dM = A dY Aᵀ,
+// dU[ξ] = dM[ξ] V[ξ]ᵀ and dW = Gᵀ dU G. The transforms' entries are 0, ±1
+// and ±1/2, so the results agree with the direct form to rounding.
+
+// WinogradWorth reports whether a convolution of geometry g to out channels
+// runs faster by F(2x2, 3x3): a 3x3 stride-1 "same" convolution of even
+// maps. The transforms here are plain Go, so they pay only where the
+// products are dearest relative to them, measured (go test -bench Conv64
+// ./autograd/, forward, dx and dW of 100 images): float64 maps of 4x4 to
+// 8x8 with at least 128 input and 256 output channels (8x8 256->256 17%
+// faster, 4x4 512->512 8%, 8x8 128->256 5%). Not float32, whose direct
+// products run at twice the rate against the same transform costs (8x8
+// 256->256 even, 4x4 512->512 and 8x8 128->128 15-20% slower), nor 2x2
+// maps (one tile per image: 15% slower).
+func WinogradWorth[T Float](g ConvGeom, out int) bool {
+	if g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.PH != 1 || g.PW != 1 || g.H%2 != 0 || g.W%2 != 0 {
+		return false
+	}
+	return !is32[T]() && g.H >= 4 && g.W >= 4 && g.H <= 8 && g.W <= 8 && g.C >= 128 && out >= 256
+}
+
+// winogradTiles is the number of 2x2 output tiles of m images.
+func winogradTiles(g ConvGeom, m int) int { return m * (g.H / 2) * (g.W / 2) }
+
+// winogradBudget bounds (bytes) a block's transformed input and product:
+// images run a block at a time, so that a block's transforms stay in cache
+// from the transform through the products to the inverse transform.
+const winogradBudget = 2 << 20
+
+// winogradBlock is the number of images per block.
+func winogradBlock[T Float](g ConvGeom, out, m int) int {
+	per := winogradTiles(g, 1)
+	return max(1, min(m, winogradBudget/(16*(g.C+out)*per*sizeOf[T]())))
+}
+
+// WinogradBufLen is the scratch a product of m images needs: the
+// transformed weights (16*out*C), and, for each of the workers, a block's
+// transformed input (16*C*tiles) and product (16*out*tiles). The weight
+// gradient transforms all m images at once.
+func WinogradBufLen[T Float](g ConvGeom, out, m int) (u, v, prod int) {
+	p := winogradTiles(g, winogradBlock[T](g, out, m))
+	v, prod = 16*planeStride[T](g.C*p), 16*planeStride[T](out*p)
+	w := winogradWorkers(g, out, m)
+	pm := winogradTiles(g, m)
+	return 16 * planeStride[T](out*g.C), max(w*v, 16*planeStride[T](g.C*pm)), max(w*prod, 16*planeStride[T](out*pm))
+}
+
+// winogradWorkers is the number of threads WinogradConv runs on.
+func winogradWorkers(g ConvGeom, out, m int) int {
+	return max(1, min(runtime.GOMAXPROCS(0), m))
+}
+
+// planeStride is the distance between the 16 planes of a transform of n
+// values each: an odd number of cache lines, so that the 16 streams a tile
+// writes or reads fall in different cache sets.
+func planeStride[T Float](n int) int {
+	per := 64 / sizeOf[T]()
+	lines := (n + per - 1) / per
+	return (lines | 1) * per
+}
+
+// WinogradConv sets (add false) or adds to dst, m images [out, H, W], the
+// convolution of the m images x [C, H, W] with w [out, C, 3, 3], for a
+// geometry WinogradWorth accepts. u, v and prod are scratch of
+// WinogradBufLen's sizes. Each thread takes its share of the images a block
+// at a time, from transform to inverse transform.
+func WinogradConv[T Float](g ConvGeom, out, m int, w, x, dst []T, add bool, u, v, prod []T) {
+	su := planeStride[T](out * g.C)
+	winogradWeights(g.C, out, w, u)
+	mb := winogradBlock[T](g, out, m)
+	in, sz := g.C*g.H*g.W, out*g.H*g.W
+	pb := winogradTiles(g, mb)
+	lv, lp := 16*planeStride[T](g.C*pb), 16*planeStride[T](out*pb)
+	workers := winogradWorkers(g, out, m)
+	var wg sync.WaitGroup
+	for wk := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, prod := v[wk*lv:][:lv], prod[wk*lp:][:lp]
+			for b0 := wk * m / workers; b0 < (wk+1)*m/workers; b0 += mb {
+				nb := min(mb, (wk+1)*m/workers-b0)
+				p := winogradTiles(g, nb)
+				sv, sp := planeStride[T](g.C*p), planeStride[T](out*p)
+				winogradInputSerial(g, 0, nb*g.C, nb, x[b0*in:(b0+nb)*in], v)
+				for xi := range 16 {
+					GemmSerial(false, false, out, p, g.C, 1, u[xi*su:], g.C, v[xi*sv:], p, 0, prod[xi*sp:], p)
+				}
+				winogradOutputSerial(g, out, 0, nb*out, nb, prod, dst[b0*sz:(b0+nb)*sz], add)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// WinogradWeightGrad adds to dw [out, C*9] the gradient dy col(x)ᵀ of the
+// convolution of m images x [C, H, W] giving dy [out, H, W] each. v, dm and
+// du are scratch of WinogradBufLen's v, prod and u sizes.
+func WinogradWeightGrad[T Float](g ConvGeom, out, m int, dy, x, dw []T, v, dm, du []T) {
+	p := winogradTiles(g, m)
+	su, sv, sp := planeStride[T](out*g.C), planeStride[T](g.C*p), planeStride[T](out*p)
+	winogradInput(g, m, x, v)
+	winogradOutputAdjoint(g, out, m, dy, dm)
+	for xi := range 16 {
+		Gemm(false, true, out, g.C, p, 1, dm[xi*sp:], p, v[xi*sv:], p, 0, du[xi*su:], g.C)
+	}
+	winogradWeightsAdjoint(g.C, out, du, dw)
+}
+
+// winogradRun is the number of filters whose transforms are gathered
+// before being written out, a run of that many to each of the 16 planes.
+const winogradRun = 64
+
+// winogradWeights writes U = G g Gᵀ of every 3x3 filter of w [out, C, 3, 3]
+// to u [16, out, C].
+func winogradWeights[T Float](c, out int, w, u []T) {
+	n := out * c
+	sn := planeStride[T](n)
+	ParallelFor((n+winogradRun-1)/winogradRun, 64*winogradRun, func(lo, hi int) {
+		var t [12]T
+		var run [16][winogradRun]T
+		for r := lo; r < hi; r++ {
+			f0 := r * winogradRun
+			nf := min(winogradRun, n-f0)
+			for f := range nf {
+				g := w[(f0+f)*9 : (f0+f)*9+9]
+				for j := range 3 { // G g: rows 0..3 of column j
+					g0, g1, g2 := g[j], g[3+j], g[6+j]
+					t[j], t[3+j], t[6+j], t[9+j] = g0, (g0+g1+g2)/2, (g0-g1+g2)/2, g2
+				}
+				for i := range 4 { // (G g) Gᵀ: row i
+					r0, r1, r2 := t[3*i], t[3*i+1], t[3*i+2]
+					run[4*i][f] = r0
+					run[4*i+1][f] = (r0 + r1 + r2) / 2
+					run[4*i+2][f] = (r0 - r1 + r2) / 2
+					run[4*i+3][f] = r2
+				}
+			}
+			for xi := range 16 {
+				copy(u[xi*sn+f0:][:nf], run[xi][:nf])
+			}
+		}
+	})
+}
+
+// winogradWeightsAdjoint adds Gᵀ dU G of every filter in du [16, out, C] to
+// dw [out, C, 3, 3].
+func winogradWeightsAdjoint[T Float](c, out int, du, dw []T) {
+	n := out * c
+	sn := planeStride[T](n)
+	ParallelFor((n+winogradRun-1)/winogradRun, 64*winogradRun, func(lo, hi int) {
+		var t [12]T
+		var run [16][winogradRun]T
+		for r := lo; r < hi; r++ {
+			f0 := r * winogradRun
+			nf := min(winogradRun, n-f0)
+			for xi := range 16 {
+				copy(run[xi][:nf], du[xi*sn+f0:][:nf])
+			}
+			for f := range nf {
+				for i := range 4 { // dU G: row i
+					d0, d1, d2, d3 := run[4*i][f], run[4*i+1][f], run[4*i+2][f], run[4*i+3][f]
+					t[3*i], t[3*i+1], t[3*i+2] = d0+(d1+d2)/2, (d1-d2)/2, (d1+d2)/2+d3
+				}
+				g := dw[(f0+f)*9 : (f0+f)*9+9]
+				for j := range 3 { // Gᵀ (dU G): column j
+					d0, d1, d2, d3 := t[j], t[3+j], t[6+j], t[9+j]
+					g[j] += d0 + (d1+d2)/2
+					g[3+j] += (d1 - d2) / 2
+					g[6+j] += (d1+d2)/2 + d3
+				}
+			}
+		}
+	})
+}
+
+// winogradInput writes V = Bᵀ d B of every 4x4 input tile (stride 2, the
+// padding zero) of the m images x [C, H, W] to v [16, C, tiles], tiles
+// numbered image by image, row by row. Bᵀ runs down whole padded rows at
+// once, then B across each tile's four columns.
+func winogradInput[T Float](g ConvGeom, m int, x, v []T) {
+	ParallelFor(m*g.C, g.H*g.W*4, func(lo, hi int) { winogradInputSerial(g, lo, hi, m, x, v) })
+}
+
+// winogradInputSerial is winogradInput of planes lo..hi-1 (image by image,
+// channel by channel), on the calling thread.
+func winogradInputSerial[T Float](g ConvGeom, lo, hi, m int, x, v []T) {
+	th, tw := g.H/2, g.W/2
+	per := th * tw
+	p := m * per
+	cp := planeStride[T](g.C * p)
+	wp := g.W + 2
+	{
+		pad := make([]T, (g.H+2)*wp) // the plane with its zero border
+		rows := make([]T, 4*wp)
+		for job := lo; job < hi; job++ {
+			n, c := job/g.C, job%g.C
+			src := x[(n*g.C+c)*g.H*g.W:][:g.H*g.W]
+			for r := range g.H {
+				copy(pad[(r+1)*wp+1:][:g.W], src[r*g.W:][:g.W])
+			}
+			base := c*p + n*per
+			for ty := range th {
+				d0, d1, d2, d3 := pad[2*ty*wp:][:wp], pad[(2*ty+1)*wp:][:wp], pad[(2*ty+2)*wp:][:wp], pad[(2*ty+3)*wp:][:wp]
+				t0, t1, t2, t3 := rows[:wp], rows[wp:2*wp], rows[2*wp:3*wp], rows[3*wp:4*wp]
+				for j := range wp { // Bᵀ d
+					a, b, c, d := d0[j], d1[j], d2[j], d3[j]
+					t0[j], t1[j], t2[j], t3[j] = a-c, b+c, c-b, b-d
+				}
+				o := base + ty*tw
+				for i, t := range [4][]T{t0, t1, t2, t3} { // (Bᵀ d) B
+					v0, v1, v2, v3 := v[(4*i)*cp+o:][:tw], v[(4*i+1)*cp+o:][:tw], v[(4*i+2)*cp+o:][:tw], v[(4*i+3)*cp+o:][:tw]
+					for tx := range tw {
+						r := t[2*tx : 2*tx+4 : 2*tx+4]
+						r0, r1, r2, r3 := r[0], r[1], r[2], r[3]
+						v0[tx], v1[tx], v2[tx], v3[tx] = r0-r2, r1+r2, r2-r1, r1-r3
+					}
+				}
+			}
+		}
+	}
+}
+
+// winogradOutputSerial sets (or adds) Y = Aᵀ M A of the tiles of planes
+// lo..hi-1 (image by image, channel by channel) of prod [16, out, tiles]
+// into the m images dst [out, H, W], on the calling thread.
+func winogradOutputSerial[T Float](g ConvGeom, out, lo, hi, m int, prod, dst []T, add bool) {
+	th, tw := g.H/2, g.W/2
+	per := th * tw
+	p := m * per
+	kp := planeStride[T](out * p)
+	{
+		for job := lo; job < hi; job++ {
+			n, k := job/out, job%out
+			y := dst[(n*out+k)*g.H*g.W:][:g.H*g.W]
+			base := k*p + n*per
+			for ty := range th {
+				for tx := range tw {
+					o := base + ty*tw + tx
+					var t [8]T
+					for j := range 4 { // Aᵀ M: column j
+						m0, m1, m2, m3 := prod[j*kp+o], prod[(4+j)*kp+o], prod[(8+j)*kp+o], prod[(12+j)*kp+o]
+						t[j], t[4+j] = m0+m1+m2, m1-m2-m3
+					}
+					at := 2*ty*g.W + 2*tx
+					for i := range 2 { // (Aᵀ M) A: row i
+						r0, r1, r2, r3 := t[4*i], t[4*i+1], t[4*i+2], t[4*i+3]
+						y0, y1 := r0+r1+r2, r1-r2-r3
+						if add {
+							y[at+i*g.W] += y0
+							y[at+i*g.W+1] += y1
+						} else {
+							y[at+i*g.W] = y0
+							y[at+i*g.W+1] = y1
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// winogradOutputAdjoint writes dM = A dY Aᵀ of every 2x2 tile of the m
+// images dy [out, H, W] to dm [16, out, tiles].
+func winogradOutputAdjoint[T Float](g ConvGeom, out, m int, dy, dm []T) {
+	th, tw := g.H/2, g.W/2
+	per := th * tw
+	p := m * per
+	kp := planeStride[T](out * p)
+	ParallelFor(m*out, g.H*g.W*4, func(lo, hi int) {
+		for job := lo; job < hi; job++ {
+			n, k := job/out, job%out
+			d := dy[(n*out+k)*g.H*g.W:][:g.H*g.W]
+			base := k*p + n*per
+			for ty := range th {
+				for tx := range tw {
+					at := 2*ty*g.W + 2*tx
+					var t [8]T
+					for i := range 2 { // dY Aᵀ: row i
+						a, b := d[at+i*g.W], d[at+i*g.W+1]
+						t[4*i], t[4*i+1], t[4*i+2], t[4*i+3] = a, a+b, a-b, -b
+					}
+					o := base + ty*tw + tx
+					for j := range 4 { // A (dY Aᵀ): column j
+						a, b := t[j], t[4+j]
+						dm[j*kp+o] = a
+						dm[(4+j)*kp+o] = a + b
+						dm[(8+j)*kp+o] = a - b
+						dm[(12+j)*kp+o] = -b
+					}
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,137 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveConv3x3 is the 3x3 stride-1 "same" cross-correlation of m images x
+// [C, H, W] with w [out, C, 3, 3], and its weight gradient dw += dy x, by
+// definition.
+func naiveConv3x3(c, h, wd, out, m int, w, x []float64) []float64 {
+	y := make([]float64, m*out*h*wd)
+	for n := range m {
+		for k := range out {
+			for oy := range h {
+				for ox := range wd {
+					var s float64
+					for ci := range c {
+						for a := range 3 {
+							for b := range 3 {
+								iy, ix := oy+a-1, ox+b-1
+								if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+									continue
+								}
+								s += w[((k*c+ci)*3+a)*3+b] * x[((n*c+ci)*h+iy)*wd+ix]
+							}
+						}
+					}
+					y[((n*out+k)*h+oy)*wd+ox] = s
+				}
+			}
+		}
+	}
+	return y
+}
+
+func naiveWeightGrad3x3(c, h, wd, out, m int, dy, x []float64) []float64 {
+	dw := make([]float64, out*c*9)
+	for n := range m {
+		for k := range out {
+			for ci := range c {
+				for a := range 3 {
+					for b := range 3 {
+						var s float64
+						for oy := range h {
+							for ox := range wd {
+								iy, ix := oy+a-1, ox+b-1
+								if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+									continue
+								}
+								s += dy[((n*out+k)*h+oy)*wd+ox] * x[((n*c+ci)*h+iy)*wd+ix]
+							}
+						}
+						dw[((k*c+ci)*3+a)*3+b] += s
+					}
+				}
+			}
+		}
+	}
+	return dw
+}
+
+func TestWinograd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, tc := range []struct{ c, h, w, out, m int }{
+		{3, 2, 2, 5, 2}, {7, 4, 6, 9, 3}, {16, 8, 8, 12, 2}, {5, 10, 4, 3, 4},
+		{200, 8, 8, 300, 5}, // blocks of fewer images than a thread's share
+	} {
+		t.Run(fmt.Sprintf("%+v", tc), func(t *testing.T) {
+			g := NewConvGeom(tc.c, tc.h, tc.w, 3, 3, 1, 1, 1, 1)
+			x, w := randSlice(rng, tc.m*tc.c*tc.h*tc.w), randSlice(rng, tc.out*tc.c*9)
+			dy := randSlice(rng, tc.m*tc.out*tc.h*tc.w)
+			want := naiveConv3x3(tc.c, tc.h, tc.w, tc.out, tc.m, w, x)
+			wantDW := naiveWeightGrad3x3(tc.c, tc.h, tc.w, tc.out, tc.m, dy, x)
+			nu, nv, np := WinogradBufLen[float64](g, tc.out, tc.m)
+			u, v, prod := make([]float64, nu), make([]float64, nv), make([]float64, np)
+
+			y := randSlice(rng, len(want))
+			WinogradConv(g, tc.out, tc.m, w, x, y, false, u, v, prod)
+			assertClose(t, "WinogradConv", y, want)
+			base := randSlice(rng, len(want))
+			y = append([]float64(nil), base...)
+			WinogradConv(g, tc.out, tc.m, w, x, y, true, u, v, prod)
+			for i := range base {
+				base[i] += want[i]
+			}
+			assertClose(t, "WinogradConv add", y, base)
+
+			dw0 := randSlice(rng, len(wantDW))
+			dw := append([]float64(nil), dw0...)
+			WinogradWeightGrad(g, tc.out, tc.m, dy, x, dw, v, prod, u)
+			for i := range dw0 {
+				wantDW[i] += dw0[i]
+			}
+			assertClose(t, "WinogradWeightGrad", dw, wantDW)
+
+			// float32 agrees to its rounding.
+			y32 := make([]float32, len(want))
+			nu, nv, np = WinogradBufLen[float32](g, tc.out, tc.m)
+			u32, v32, p32 := make([]float32, nu), make([]float32, nv), make([]float32, np)
+			WinogradConv(g, tc.out, tc.m, to32(w), to32(x), y32, false, u32, v32, p32)
+			for i, v := range y32 {
+				if math.Abs(float64(v)-want[i]) > 1e-5*(1+math.Abs(want[i]))*math.Sqrt(float64(tc.c*9)) {
+					t.Fatalf("float32 y[%d] = %v, want %v", i, v, want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestWinogradWorth(t *testing.T) {
+	for _, tc := range []struct {
+		g    ConvGeom
+		out  int
+		want bool
+	}{
+		{NewConvGeom(256, 8, 8, 3, 3, 1, 1, 1, 1), 256, true},
+		{NewConvGeom(512, 4, 4, 3, 3, 1, 1, 1, 1), 512, true},
+		{NewConvGeom(128, 8, 8, 3, 3, 1, 1, 1, 1), 128, false}, // too few channels
+		{NewConvGeom(512, 2, 2, 3, 3, 1, 1, 1, 1), 512, false}, // one tile per image
+		{NewConvGeom(64, 32, 32, 3, 3, 1, 1, 1, 1), 64, false}, // large maps
+		{NewConvGeom(256, 8, 8, 3, 3, 2, 2, 1, 1), 256, false}, // stride 2
+		{NewConvGeom(256, 6, 6, 3, 3, 1, 1, 1, 1), 256, true},
+		{NewConvGeom(256, 7, 7, 3, 3, 1, 1, 1, 1), 256, false}, // odd map
+		{NewConvGeom(256, 8, 8, 5, 5, 1, 1, 2, 2), 256, false}, // 5x5
+		{NewConvGeom(256, 8, 8, 3, 3, 1, 1, 0, 0), 256, false}, // not "same"
+	} {
+		if got := WinogradWorth[float64](tc.g, tc.out); got != tc.want {
+			t.Errorf("WinogradWorth[float64](%+v, %d) = %v, want %v", tc.g, tc.out, got, tc.want)
+		}
+		if WinogradWorth[float32](tc.g, tc.out) {
+			t.Errorf("WinogradWorth[float32](%+v, %d) = true, want false", tc.g, tc.out)
+		}
+	}
+}
