@@ -30,8 +30,7 @@ const convChunk = 1 << 22
 // padded images, packed from them, or through an explicit column matrix;
 // by Winograd's F(2x2, 3x3) for float64 3x3 layers of many channels on
 // small maps; with weights that are mostly zero, over their nonzeros only)
-// is chosen by
-// convolution; the results agree to rounding. When w.Support marks pruned
+// is chosen by convolution; the results agree to rounding. When w.Support marks pruned
 // weights, their gradients may be left as they are.
 func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 	if len(x.Shape) != 4 || len(w.Shape) != 4 || x.Shape[1] != w.Shape[1] || (b != nil && (len(b.Shape) != 1 || b.Shape[0] != w.Shape[0])) ||
