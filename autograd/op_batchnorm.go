@@ -76,7 +76,10 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 	if len(x.Shape) == 4 {
 		hw = x.Shape[2] * x.Shape[3]
 	}
-	y := t.newVar(append([]int(nil), x.Shape...), x, gamma, beta)
+	// On a Recompute tape, a BatchNormReLU output in training mode is
+	// recomputed from x when needed again (the mask and the next op's
+	// backward): by apply below, the forward pass's own arithmetic.
+	y := t.newOutput(append([]int(nil), x.Shape...), relu && train, x, gamma, beta)
 	t.record("batchnorm", y.Shape, int64(2*len(y.Value)), gamma, beta)
 	if relu {
 		t.record("relu", y.Shape, int64(len(y.Value)), nil)
@@ -118,76 +121,98 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 		}
 	}
 	update := train && stats != nil && !t.cfg.keepStats
+	// statistics sets channel ch's mean and 1/s (updating the running
+	// statistics) and, with a tangent, mean(x') and s'.
+	statistics := func(ch int) {
+		var mu, sd T
+		if train {
+			mean, variance := channelMoments(x.Value, n, c, hw, ch)
+			mu, sd = T(mean), T(math.Sqrt(variance+float64(eps)))
+			if update {
+				mom := stats.Momentum
+				stats.Mean[ch] = (1-mom)*stats.Mean[ch] + mom*mu
+				unbiased := variance
+				if m > 1 {
+					unbiased = variance * float64(m) / float64(m-1)
+				}
+				stats.Var[ch] = (1-mom)*stats.Var[ch] + mom*T(unbiased)
+			}
+		} else {
+			mu, sd = stats.Mean[ch], T(math.Sqrt(float64(stats.Var[ch]+eps)))
+		}
+		is := 1 / sd
+		inv[ch], mus[ch] = is, mu
+		if y.Tangent == nil {
+			return
+		}
+		var mt, st T // mean(x'), s' (training mode only)
+		if train && x.Tangent != nil {
+			var a, b T
+			each(ch, func(off int) {
+				xv := x.Value[off : off+hw]
+				for j, v := range x.Tangent[off : off+hw] {
+					a += v
+					b += (xv[j] - mu) * is * v
+				}
+			})
+			mt, st = a/T(m), b/T(m)
+		}
+		mts[ch], ds[ch] = mt, st
+	}
+	// apply writes channel ch of y and y' from the statistics.
+	apply := func(ch int) {
+		is, mu := inv[ch], mus[ch]
+		gc := g(ch)
+		var bc T
+		if beta != nil {
+			bc = beta.Value[ch]
+		}
+		// y = gc (x - mu) is + bc = scale x + shift.
+		scale := gc * is
+		shift := bc - mu*scale
+		each(ch, func(off int) {
+			kernels.ScaleShift(y.Value[off:off+hw], x.Value[off:off+hw], scale, shift, relu)
+		})
+		if y.Tangent == nil {
+			return
+		}
+		mt, st := mts[ch], ds[ch]
+		gtc, btc := gt(ch), bt(ch)
+		each(ch, func(off int) {
+			xv, yt := x.Value[off:off+hw], y.Tangent[off:off+hw]
+			if x.Tangent == nil {
+				for j, v := range xv {
+					yt[j] = gtc*(v-mu)*is + btc
+				}
+				return
+			}
+			for j, v := range x.Tangent[off : off+hw] {
+				xh := (xv[j] - mu) * is
+				h := (v - mt - xh*st) * is
+				yt[j] = gtc*xh + gc*h + btc
+			}
+		})
+		if relu {
+			each(ch, func(off int) {
+				kernels.ReLUMask(y.Tangent[off:off+hw], y.Tangent[off:off+hw], y.Value[off:off+hw], false)
+			})
+		}
+	}
 	kernels.ParallelFor(c, n*hw, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
-			var mu, sd T
-			if train {
-				mean, variance := channelMoments(x.Value, n, c, hw, ch)
-				mu, sd = T(mean), T(math.Sqrt(variance+float64(eps)))
-				if update {
-					mom := stats.Momentum
-					stats.Mean[ch] = (1-mom)*stats.Mean[ch] + mom*mu
-					unbiased := variance
-					if m > 1 {
-						unbiased = variance * float64(m) / float64(m-1)
-					}
-					stats.Var[ch] = (1-mom)*stats.Var[ch] + mom*T(unbiased)
-				}
-			} else {
-				mu, sd = stats.Mean[ch], T(math.Sqrt(float64(stats.Var[ch]+eps)))
-			}
-			is := 1 / sd
-			inv[ch], mus[ch] = is, mu
-			gc := g(ch)
-			var bc T
-			if beta != nil {
-				bc = beta.Value[ch]
-			}
-			// y = gc (x - mu) is + bc = scale x + shift.
-			scale := gc * is
-			shift := bc - mu*scale
-			each(ch, func(off int) {
-				kernels.ScaleShift(y.Value[off:off+hw], x.Value[off:off+hw], scale, shift, relu)
-			})
-			if y.Tangent == nil {
-				continue
-			}
-			// Tangents.
-			var mt, st T // mean(x'), s' (training mode only)
-			if train && x.Tangent != nil {
-				var a, b T
-				each(ch, func(off int) {
-					xv := x.Value[off : off+hw]
-					for j, v := range x.Tangent[off : off+hw] {
-						a += v
-						b += (xv[j] - mu) * is * v
-					}
-				})
-				mt, st = a/T(m), b/T(m)
-			}
-			mts[ch], ds[ch] = mt, st
-			gtc, btc := gt(ch), bt(ch)
-			each(ch, func(off int) {
-				xv, yt := x.Value[off:off+hw], y.Tangent[off:off+hw]
-				if x.Tangent == nil {
-					for j, v := range xv {
-						yt[j] = gtc*(v-mu)*is + btc
-					}
-					return
-				}
-				for j, v := range x.Tangent[off : off+hw] {
-					xh := (xv[j] - mu) * is
-					h := (v - mt - xh*st) * is
-					yt[j] = gtc*xh + gc*h + btc
-				}
-			})
-			if relu {
-				each(ch, func(off int) {
-					kernels.ReLUMask(y.Tangent[off:off+hw], y.Tangent[off:off+hw], y.Value[off:off+hw], false)
-				})
-			}
+			statistics(ch)
+			apply(ch)
 		}
 	})
+	if y.remat != nil {
+		y.remat.recompute = func() {
+			kernels.ParallelFor(c, n*hw, func(lo, hi int) {
+				for ch := lo; ch < hi; ch++ {
+					apply(ch)
+				}
+			})
+		}
+	}
 	if update && len(stats.Tracked) == 1 {
 		stats.Tracked[0]++
 	}

@@ -134,6 +134,7 @@ func Reshape[T Float](t *Tape[T], x *Var[T], shape ...int) *Var[T] {
 	if numel(shape) != numel(x.Shape) {
 		panic(fmt.Sprintf("autograd: Reshape: %v to %v", x.Shape, shape))
 	}
+	t.keep(x)
 	y := &Var[T]{Shape: append([]int(nil), shape...), Value: x.Value, Tangent: x.Tangent, inputs: []*Var[T]{x}}
 	if x.Grad == nil {
 		return y

@@ -12,6 +12,7 @@ type config struct {
 	keepStats  bool
 	keepGrads  bool
 	rgradOnly  bool
+	recompute  bool
 }
 
 // HVP makes the tape carry forward tangents and tangents of adjoints, so that
@@ -42,6 +43,16 @@ func KeepGrads() Option { return func(c *config) { c.keepGrads = true } }
 // second pass.
 func RGradOnly() Option { return func(c *config) { c.rgradOnly = true } }
 
+// Recompute keeps fewer activations on a tape with gradients: the outputs
+// of BatchNormReLU in training mode are not kept for backward but recomputed
+// from the op's input (kept anyway) when an op needs them again, forward or
+// backward, at most a few held at a time. Recomputing repeats the forward
+// pass's arithmetic, so values, gradients and Hessian-vector products are
+// unchanged. Those outputs' values are valid only while the op that made
+// them or the next op runs: for passes after which only the leaves'
+// gradients are read, as pruning's scoring passes.
+func Recompute() Option { return func(c *config) { c.recompute = true } }
+
 // Record describes one executed operation, for FLOP and parameter counts.
 type Record struct {
 	Op     string
@@ -61,6 +72,24 @@ type Tape[T Float] struct {
 	scratch  [scratchSlots][]T // shared by ops for buffers they need only while they run
 	free     [][]T             // gradient buffers released during backward, for reuse
 	noBuffer []T               // stands for a gradient not yet materialised: not nil, empty
+
+	// With Recompute: the recomputable outputs holding values, oldest
+	// first, and those the running op reads, which must stay.
+	resident []*Var[T]
+	pinned   []*Var[T]
+	pins     []*Var[T]
+}
+
+// residentMax is how many recomputable outputs hold values at a time
+// (more while the running op needs them).
+const residentMax = 2
+
+// remat is what a recomputable output needs to come back.
+type remat struct {
+	recompute func() // writes Value (and Tangent) again
+	tangent   bool   // the output carries a tangent
+	evicted   bool   // Value (and Tangent) are gone
+	keep      bool   // another Var shares the buffers: never evicted
 }
 
 // NewTape returns an empty tape.
@@ -84,6 +113,11 @@ func (t *Tape[T]) Records() []Record { return t.records }
 // Reset forgets the recorded pass. Buffers are kept and handed out again in
 // the same order, so the values of earlier Vars become invalid.
 func (t *Tape[T]) Reset() {
+	for _, v := range t.resident {
+		t.giveBack(v)
+	}
+	clear(t.resident)
+	t.resident, t.pinned = t.resident[:0], nil
 	clear(t.backward)
 	t.backward = t.backward[:0]
 	t.records = t.records[:0]
@@ -208,7 +242,7 @@ func (t *Tape[T]) overwrite(v *Var[T]) bool {
 
 // materialize gives v's pending gradients buffers (zeroed if asked).
 func (t *Tape[T]) materialize(v *Var[T], zero bool) {
-	n := len(v.Value)
+	n := numel(v.Shape)
 	v.Grad = t.gradBuffer(n, zero)
 	if v.RGrad != nil {
 		v.RGrad = t.gradBuffer(n, zero)
@@ -287,30 +321,107 @@ func (t *Tape[T]) release(v *Var[T]) {
 // no pass clears them first. The tangent is allocated (uninitialised) when
 // any input carries one.
 func (t *Tape[T]) newVar(shape []int, inputs ...*Var[T]) *Var[T] {
+	return t.newOutput(shape, false, inputs...)
+}
+
+// newOutput is newVar; with recomputable, on a Recompute tape with
+// gradients flowing, the output's values are held only for a while (the
+// op sets v.remat.recompute).
+func (t *Tape[T]) newOutput(shape []int, recomputable bool, inputs ...*Var[T]) *Var[T] {
 	n := numel(shape)
 	v := &Var[T]{Shape: shape, inputs: inputs}
 	if t.cfg.shapesOnly {
 		return v
 	}
-	v.Value = t.alloc(n)
-	if t.cfg.noGrad {
-		return v
+	t.pinned = inputs
+	for _, in := range inputs {
+		t.ensure(in)
 	}
 	grad, tan := false, false
-	for _, in := range inputs {
-		if in == nil {
-			continue
+	if !t.cfg.noGrad {
+		for _, in := range inputs {
+			if in == nil {
+				continue
+			}
+			grad = grad || in.needsGrad()
+			tan = tan || in.Tangent != nil
 		}
-		grad = grad || in.needsGrad()
-		tan = tan || in.Tangent != nil
+	}
+	tan = tan && t.cfg.hvp
+	if recomputable && grad && t.cfg.recompute && !t.cfg.keepGrads {
+		v.remat = &remat{tangent: tan}
+		t.hold(v)
+	} else {
+		v.Value = t.alloc(n)
+		if tan {
+			v.Tangent = t.alloc(n)
+		}
 	}
 	if grad {
 		t.pendingGrads(v, t.cfg.hvp)
 	}
-	if t.cfg.hvp && tan {
-		v.Tangent = t.alloc(n)
-	}
 	return v
+}
+
+// hold gives recomputable v buffers for its values from the gradient pool,
+// first evicting the oldest resident output the running op does not need
+// when residentMax hold values.
+func (t *Tape[T]) hold(v *Var[T]) {
+	for len(t.resident) >= residentMax {
+		i := 0
+		for i < len(t.resident) && (t.resident[i].remat.keep || t.isPinned(t.resident[i])) {
+			i++
+		}
+		if i == len(t.resident) {
+			break
+		}
+		e := t.resident[i]
+		t.giveBack(e)
+		e.remat.evicted = true
+		t.resident = append(t.resident[:i], t.resident[i+1:]...)
+	}
+	n := numel(v.Shape)
+	v.Value = t.gradBuffer(n, false)
+	if v.remat.tangent {
+		v.Tangent = t.gradBuffer(n, false)
+	}
+	t.resident = append(t.resident, v)
+}
+
+// giveBack returns a recomputable output's value buffers to the pool.
+func (t *Tape[T]) giveBack(v *Var[T]) {
+	t.free = append(t.free, v.Value)
+	if v.Tangent != nil {
+		t.free = append(t.free, v.Tangent)
+	}
+	v.Value, v.Tangent = nil, nil
+}
+
+func (t *Tape[T]) isPinned(v *Var[T]) bool {
+	for _, p := range t.pinned {
+		if p == v {
+			return true
+		}
+	}
+	return false
+}
+
+// ensure gives v its values back if they were evicted.
+func (t *Tape[T]) ensure(v *Var[T]) {
+	if v == nil || v.remat == nil || !v.remat.evicted {
+		return
+	}
+	t.hold(v)
+	v.remat.evicted = false
+	v.remat.recompute()
+}
+
+// keep makes v hold its values for good (another Var shares them).
+func (t *Tape[T]) keep(v *Var[T]) {
+	if v.remat != nil {
+		t.ensure(v)
+		v.remat.keep = true
+	}
 }
 
 // push appends a backward rule that adds to its inputs' gradients, when a
@@ -367,6 +478,14 @@ func (t *Tape[T]) BackwardFrom(v *Var[T], seed []T) {
 	copy(v.Grad, seed)
 	for i := len(t.backward) - 1; i >= 0; i-- {
 		r := t.backward[i]
+		if t.cfg.recompute {
+			// The rule reads its output's and inputs' values.
+			t.pins = append(append(t.pins[:0], r.out), r.out.inputs...)
+			t.pinned = t.pins
+			for _, v := range t.pins {
+				t.ensure(v)
+			}
+		}
 		t.accumulate(r.out) // no rule reached it: zero
 		if !r.sets {
 			for _, in := range r.out.inputs {

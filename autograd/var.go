@@ -27,6 +27,7 @@ type Var[T Float] struct {
 	Support []T
 
 	inputs   []*Var[T] // the op's operands (nil for leaves and inputs)
+	remat    *remat    // how a recomputable output gets its values back (Recompute tapes)
 	zeroGrad bool      // Grad and RGrad are pending zeros, not yet given buffers
 	ownGrad  bool      // the tape gives (and takes back) Grad and RGrad
 }
