@@ -42,21 +42,33 @@ func weights(net nn.Module[float64]) []*nn.Param[float64] { return nn.Prunable(n
 // cross-entropy of logits/T on every batch: g = sum_b dL_b/dθ. Running
 // statistics are left alone.
 func gradient(net nn.Module[float64], batches []Batch, temperature float64) error {
-	return backward(net, batches, temperature, autograd.KeepRunningStats())
+	return backward(net, batches, temperature, autograd.KeepRunningStats(), autograd.Recompute())
 }
 
 // hessianVector accumulates into each weight's HV the product H_b v summed
 // over the batches, where v is each weight's Tangent (zero on the other
 // parameters) and H_b the Hessian of batch b's loss. The weights' Grad is
-// not recomputed.
+// neither recomputed nor cleared, so a Tangent may share its buffer.
 func hessianVector(net nn.Module[float64], batches []Batch, temperature float64) error {
-	return backward(net, batches, temperature, autograd.KeepRunningStats(), autograd.HVP(), autograd.RGradOnly())
+	for _, p := range nn.AllParams(net) {
+		clear(p.HV)
+		if p.Tangent == nil {
+			clear(p.Grad)
+		}
+	}
+	return run(net, batches, temperature, autograd.KeepRunningStats(), autograd.HVP(), autograd.RGradOnly(), autograd.Recompute())
 }
 
 // backward runs the loss of every batch forward and backward on a tape with
 // the options, after clearing the gradients.
 func backward(net nn.Module[float64], batches []Batch, temperature float64, opts ...autograd.Option) error {
 	nn.ZeroGrad(net)
+	return run(net, batches, temperature, opts...)
+}
+
+// run runs the loss of every batch forward and backward on a tape with the
+// options, accumulating into the parameters' buffers.
+func run(net nn.Module[float64], batches []Batch, temperature float64, opts ...autograd.Option) error {
 	tape := autograd.NewTape[float64](opts...)
 	for i, b := range batches {
 		tape.Reset()

@@ -63,9 +63,10 @@ func GraSP(ctx context.Context, net nn.Module[float64], batches []Batch, o GraSP
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// v = g on the weights, 0 elsewhere; Hg = sum_b H_b g
+	// v = g on the weights, 0 elsewhere; Hg = sum_b H_b g. The tangent
+	// shares g's buffer: the second pass leaves the weights' Grad alone.
 	for _, p := range w {
-		p.Tangent = append([]float64(nil), p.Grad...)
+		p.Tangent = p.Grad
 	}
 	if err := hessianVector(net, batches, o.Temperature); err != nil {
 		return nil, err
