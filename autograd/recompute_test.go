@@ -89,3 +89,46 @@ func TestRecompute(t *testing.T) {
 		}
 	}
 }
+
+// TestResetWithOptions checks that a tape switched by Reset from a
+// gradient pass to a Hessian-vector pass gives what a fresh HVP tape gives
+// and reuses the first pass's value buffers.
+func TestResetWithOptions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 9))
+	x := randLeaf(rng, "x", 1, 4, 3, 8, 8)
+	w1, w2 := randLeaf(rng, "w1", 0.4, 5, 3, 3, 3), randLeaf(rng, "w2", 0.3, 2, 5*8*8)
+	gw1, gw2 := make([]float64, len(w1.value)), make([]float64, len(w2.value))
+	tan1, tan2 := randLeaf(rng, "t1", 1, 5, 3, 3, 3).value, randLeaf(rng, "t2", 1, 2, 5*8*8).value
+	pass := func(tp *Tape[float64], hvp bool) (hv []float64, logits *Var[float64]) {
+		hv1, hv2 := make([]float64, len(w1.value)), make([]float64, len(w2.value))
+		var t1, t2 []float64
+		if hvp {
+			t1, t2 = tan1, tan2
+		}
+		a := tp.Leaf("w1", w1.value, gw1, t1, hv1, w1.shape...)
+		b := tp.Leaf("w2", w2.value, gw2, t2, hv2, w2.shape...)
+		h := BatchNormReLU(tp, Conv2d(tp, tp.Input(x.value, x.shape...), a, nil, [2]int{1, 1}, [2]int{1, 1}), nil, nil, nil, true, 1e-5)
+		logits = Linear(tp, Flatten(tp, h), b, nil)
+		tp.Backward(SoftmaxCrossEntropy(tp, logits, []int32{0, 1, 1, 0}, 1))
+		return append(hv1, hv2...), logits
+	}
+	fresh := NewTape[float64](HVP(), Recompute())
+	want, _ := pass(fresh, true)
+
+	shared := NewTape[float64](Recompute())
+	_, before := pass(shared, false)
+	shared.Reset(HVP(), Recompute())
+	got, after := pass(shared, true)
+	if !slices.Equal(got, want) {
+		t.Error("H v after Reset(HVP()) differs from a fresh HVP tape's")
+	}
+	if slices.Equal(got, make([]float64, len(got))) {
+		t.Error("H v is all zero: the test checks nothing")
+	}
+	if &before.Value[0] != &after.Value[0] {
+		t.Error("the HVP pass got new value buffers (tangents interleaved with values?)")
+	}
+	if !shared.HVPMode() {
+		t.Error("Reset(HVP()) left the tape without HVP")
+	}
+}

@@ -67,7 +67,9 @@ type Tape[T Float] struct {
 	cfg      config
 	backward []backwardRule[T]
 	records  []Record
-	floats   arena[T]
+	values   arena[T] // op outputs' values
+	tangents arena[T] // and tangents, apart: passes with and without tangents reuse the same values
+	floats   arena[T] // ops' other buffers
 	ints     arena[int32]
 	scratch  [scratchSlots][]T // shared by ops for buffers they need only while they run
 	free     [][]T             // gradient buffers released during backward, for reuse
@@ -78,11 +80,12 @@ type Tape[T Float] struct {
 	resident []*Var[T]
 	pinned   []*Var[T]
 	pins     []*Var[T]
+	largest  int // the most elements of an op output this pass: the pool's buffer size
 }
 
 // residentMax is how many recomputable outputs hold values at a time
 // (more while the running op needs them).
-const residentMax = 2
+const residentMax = 1
 
 // remat is what a recomputable output needs to come back.
 type remat struct {
@@ -111,8 +114,17 @@ func (t *Tape[T]) Grads() bool { return !t.cfg.noGrad }
 func (t *Tape[T]) Records() []Record { return t.records }
 
 // Reset forgets the recorded pass. Buffers are kept and handed out again in
-// the same order, so the values of earlier Vars become invalid.
-func (t *Tape[T]) Reset() {
+// the same order, so the values of earlier Vars become invalid. Given
+// options, the tape runs its next passes with those instead of the ones it
+// had (as NewTape's), keeping its buffers: a gradient pass and then a
+// Hessian-vector pass of the same network share one tape's memory.
+func (t *Tape[T]) Reset(opts ...Option) {
+	if len(opts) > 0 {
+		t.cfg = config{}
+		for _, o := range opts {
+			o(&t.cfg)
+		}
+	}
 	for _, v := range t.resident {
 		t.giveBack(v)
 	}
@@ -121,7 +133,7 @@ func (t *Tape[T]) Reset() {
 	clear(t.backward)
 	t.backward = t.backward[:0]
 	t.records = t.records[:0]
-	t.floats.next, t.ints.next = 0, 0
+	t.values.next, t.tangents.next, t.floats.next, t.ints.next = 0, 0, 0, 0
 }
 
 // arena hands out buffers in order and, after reset, the same buffers again
@@ -260,7 +272,11 @@ func (t *Tape[T]) gradBuffer(n int, zero bool) []T {
 		}
 	}
 	if best < 0 {
-		return makeBuffer[T](n) // zeroed
+		// On a Recompute tape every pool buffer is as large as the
+		// largest output, so that any one serves any later need: the pool
+		// grows to the most buffers held at once, not to that many of
+		// each size.
+		return makeBuffer[T](max(n, t.largest))[:n] // zeroed
 	}
 	b := t.free[best][:n]
 	t.free[best] = t.free[len(t.free)-1]
@@ -348,13 +364,16 @@ func (t *Tape[T]) newOutput(shape []int, recomputable bool, inputs ...*Var[T]) *
 		}
 	}
 	tan = tan && t.cfg.hvp
+	if t.cfg.recompute {
+		t.largest = max(t.largest, n)
+	}
 	if recomputable && grad && t.cfg.recompute && !t.cfg.keepGrads {
 		v.remat = &remat{tangent: tan}
 		t.hold(v)
 	} else {
-		v.Value = t.alloc(n)
+		v.Value = t.values.get(n)
 		if tan {
-			v.Tangent = t.alloc(n)
+			v.Tangent = t.tangents.get(n)
 		}
 	}
 	if grad {

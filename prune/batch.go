@@ -39,39 +39,33 @@ func halves(batches []Batch) []Batch {
 func weights(net nn.Module[float64]) []*nn.Param[float64] { return nn.Prunable(net) }
 
 // gradient accumulates into each weight's Grad the gradient of the mean
-// cross-entropy of logits/T on every batch: g = sum_b dL_b/dθ. Running
-// statistics are left alone.
-func gradient(net nn.Module[float64], batches []Batch, temperature float64) error {
-	return backward(net, batches, temperature, autograd.KeepRunningStats(), autograd.Recompute())
+// cross-entropy of logits/T on every batch: g = sum_b dL_b/dθ, on tape
+// (whatever options it had). Running statistics are left alone.
+func gradient(tape *autograd.Tape[float64], net nn.Module[float64], batches []Batch, temperature float64) error {
+	nn.ZeroGrad(net)
+	return run(tape, net, batches, temperature, autograd.KeepRunningStats(), autograd.Recompute())
 }
 
 // hessianVector accumulates into each weight's HV the product H_b v summed
 // over the batches, where v is each weight's Tangent (zero on the other
-// parameters) and H_b the Hessian of batch b's loss. The weights' Grad is
-// neither recomputed nor cleared, so a Tangent may share its buffer.
-func hessianVector(net nn.Module[float64], batches []Batch, temperature float64) error {
+// parameters) and H_b the Hessian of batch b's loss, on tape (whatever
+// options it had). The weights' Grad is neither recomputed nor cleared, so
+// a Tangent may share its buffer.
+func hessianVector(tape *autograd.Tape[float64], net nn.Module[float64], batches []Batch, temperature float64) error {
 	for _, p := range nn.AllParams(net) {
 		clear(p.HV)
 		if p.Tangent == nil {
 			clear(p.Grad)
 		}
 	}
-	return run(net, batches, temperature, autograd.KeepRunningStats(), autograd.HVP(), autograd.RGradOnly(), autograd.Recompute())
+	return run(tape, net, batches, temperature, autograd.KeepRunningStats(), autograd.HVP(), autograd.RGradOnly(), autograd.Recompute())
 }
 
-// backward runs the loss of every batch forward and backward on a tape with
-// the options, after clearing the gradients.
-func backward(net nn.Module[float64], batches []Batch, temperature float64, opts ...autograd.Option) error {
-	nn.ZeroGrad(net)
-	return run(net, batches, temperature, opts...)
-}
-
-// run runs the loss of every batch forward and backward on a tape with the
+// run runs the loss of every batch forward and backward on tape with the
 // options, accumulating into the parameters' buffers.
-func run(net nn.Module[float64], batches []Batch, temperature float64, opts ...autograd.Option) error {
-	tape := autograd.NewTape[float64](opts...)
+func run(tape *autograd.Tape[float64], net nn.Module[float64], batches []Batch, temperature float64, opts ...autograd.Option) error {
 	for i, b := range batches {
-		tape.Reset()
+		tape.Reset(opts...)
 		loss := autograd.SoftmaxCrossEntropy(tape, net.Forward(tape, tape.Input(b.X, b.Shape...)), b.Labels, temperature)
 		if err := finite(loss.Value[0], i); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"winnow/autograd"
 	"winnow/nn"
 )
 
@@ -56,8 +57,10 @@ func GraSP(ctx context.Context, net nn.Module[float64], batches []Batch, o GraSP
 		}
 	}
 	batches = o.ScoringBatches(batches)
-	// g = sum_b ∇L_b
-	if err := gradient(net, batches, o.Temperature); err != nil {
+	// g = sum_b ∇L_b. Both passes run on one tape: the second reuses the
+	// first's buffers.
+	tape := autograd.NewTape[float64]()
+	if err := gradient(tape, net, batches, o.Temperature); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -68,7 +71,7 @@ func GraSP(ctx context.Context, net nn.Module[float64], batches []Batch, o GraSP
 	for _, p := range w {
 		p.Tangent = p.Grad
 	}
-	if err := hessianVector(net, batches, o.Temperature); err != nil {
+	if err := hessianVector(tape, net, batches, o.Temperature); err != nil {
 		return nil, err
 	}
 	// S = -θ ⊙ Hg

@@ -3,6 +3,7 @@ package prune
 import (
 	"context"
 	"math"
+	"winnow/autograd"
 
 	"winnow/nn"
 )
@@ -15,7 +16,7 @@ import (
 // Higher = kept.
 func SNIP(ctx context.Context, net nn.Module[float64], batches []Batch) (map[string][]float64, error) {
 	defer snapshot(nn.AllParams(net))()
-	if err := gradient(net, batches, 1); err != nil {
+	if err := gradient(autograd.NewTape[float64](), net, batches, 1); err != nil {
 		return nil, err
 	}
 	scores := map[string][]float64{}
