@@ -205,6 +205,7 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 		}
 	})
 	if y.remat != nil {
+		y.remat.ruleFree = true // the rule below recomputes the mask itself
 		y.remat.recompute = func() {
 			kernels.ParallelFor(c, n*hw, func(lo, hi int) {
 				for ch := lo; ch < hi; ch++ {
@@ -226,7 +227,8 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 		} else {
 			t.accumulate(x)
 		}
-		if relu { // ReLU's backward rule, in place
+		switch { // ReLU's backward rule, in place
+		case relu && y.Value != nil:
 			for _, d := range [][]T{y.Grad, y.RGrad} {
 				if d != nil {
 					kernels.ParallelFor(len(d), 1, func(lo, hi int) {
@@ -234,6 +236,24 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 					})
 				}
 			}
+		case relu: // y evicted: its mask a plane at a time, as apply writes y
+			kernels.ParallelFor(n*c, hw, func(lo, hi int) {
+				plane := make([]T, hw)
+				for i := lo; i < hi; i++ {
+					ch, off := i%c, i*hw
+					scale := g(ch) * inv[ch]
+					shift := -mus[ch] * scale
+					if beta != nil {
+						shift = beta.Value[ch] - mus[ch]*scale
+					}
+					kernels.ScaleShift(plane, x.Value[off:off+hw], scale, shift, true)
+					for _, d := range [][]T{y.Grad, y.RGrad} {
+						if d != nil {
+							kernels.ReLUMask(d[off:off+hw], d[off:off+hw], plane, false)
+						}
+					}
+				}
+			})
 		}
 		kernels.ParallelFor(c, n*hw, func(lo, hi int) {
 			for ch := lo; ch < hi; ch++ {

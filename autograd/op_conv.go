@@ -110,6 +110,7 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 		if x.Grad == nil {
 			return
 		}
+		t.done(x) // dx reads dy and the weights only
 		if same {
 			convInputGrad(t, g, n, o, w, x, y, t.overwrite(x))
 			return

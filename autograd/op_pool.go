@@ -82,7 +82,7 @@ func MaxPool2d[T Float](t *Tape[T], x *Var[T], k, stride, pad int) *Var[T] {
 	if y.Tangent != nil {
 		gather(y.Tangent, x.Tangent)
 	}
-	t.push(y, func() {
+	t.pushReading(y, nil, func() { // by the indices, without values
 		scatter(x.Grad, y.Grad)
 		if x.RGrad != nil {
 			scatter(x.RGrad, y.RGrad)

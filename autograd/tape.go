@@ -93,6 +93,7 @@ type remat struct {
 	tangent   bool   // the output carries a tangent
 	evicted   bool   // Value (and Tangent) are gone
 	keep      bool   // another Var shares the buffers: never evicted
+	ruleFree  bool   // the op's own backward rule does without them
 }
 
 // NewTape returns an empty tape.
@@ -231,6 +232,10 @@ type backwardRule[T Float] struct {
 	out  *Var[T]
 	rule func()
 	sets bool
+	// reads, when not nil, are the only Vars whose values the rule reads
+	// (else its inputs and output): on a Recompute tape, evicted outputs
+	// among the others are not brought back for it.
+	reads []*Var[T]
 }
 
 // accumulate makes v's gradients ready to be added to: pending zeros
@@ -272,11 +277,15 @@ func (t *Tape[T]) gradBuffer(n int, zero bool) []T {
 		}
 	}
 	if best < 0 {
-		// On a Recompute tape every pool buffer is as large as the
+		// On a Recompute tape a large pool buffer is as large as the
 		// largest output, so that any one serves any later need: the pool
-		// grows to the most buffers held at once, not to that many of
-		// each size.
-		return makeBuffer[T](max(n, t.largest))[:n] // zeroed
+		// grows to the most large buffers held at once, not to that many
+		// of each size.
+		size := n
+		if 4*n >= t.largest {
+			size = max(n, t.largest)
+		}
+		return makeBuffer[T](size)[:n] // zeroed
 	}
 	b := t.free[best][:n]
 	t.free[best] = t.free[len(t.free)-1]
@@ -435,6 +444,23 @@ func (t *Tape[T]) ensure(v *Var[T]) {
 	v.remat.recompute()
 }
 
+// done says the running backward rule no longer reads v's values: a
+// recomputable v gives its buffers back now, for the rule's own gradients
+// (it is recomputed if a later rule reads it).
+func (t *Tape[T]) done(v *Var[T]) {
+	if v.remat == nil || v.remat.keep || v.remat.evicted {
+		return
+	}
+	for i, r := range t.resident {
+		if r == v {
+			t.giveBack(v)
+			v.remat.evicted = true
+			t.resident = append(t.resident[:i], t.resident[i+1:]...)
+			return
+		}
+	}
+}
+
 // keep makes v hold its values for good (another Var shares them).
 func (t *Tape[T]) keep(v *Var[T]) {
 	if v.remat != nil {
@@ -448,6 +474,13 @@ func (t *Tape[T]) keep(v *Var[T]) {
 func (t *Tape[T]) push(out *Var[T], rule func()) {
 	if out.Grad != nil {
 		t.backward = append(t.backward, backwardRule[T]{out: out, rule: rule})
+	}
+}
+
+// pushReading is push for a rule that reads the values of reads only.
+func (t *Tape[T]) pushReading(out *Var[T], reads []*Var[T], rule func()) {
+	if out.Grad != nil {
+		t.backward = append(t.backward, backwardRule[T]{out: out, rule: rule, reads: append([]*Var[T]{}, reads...)})
 	}
 }
 
@@ -498,8 +531,16 @@ func (t *Tape[T]) BackwardFrom(v *Var[T], seed []T) {
 	for i := len(t.backward) - 1; i >= 0; i-- {
 		r := t.backward[i]
 		if t.cfg.recompute {
-			// The rule reads its output's and inputs' values.
-			t.pins = append(append(t.pins[:0], r.out), r.out.inputs...)
+			// The rule reads its inputs' values and, most, its output's.
+			switch {
+			case r.reads != nil:
+				t.pins = append(t.pins[:0], r.reads...)
+			default:
+				t.pins = append(t.pins[:0], r.out.inputs...)
+				if r.out.remat == nil || !r.out.remat.ruleFree {
+					t.pins = append(t.pins, r.out)
+				}
+			}
 			t.pinned = t.pins
 			for _, v := range t.pins {
 				t.ensure(v)

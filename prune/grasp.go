@@ -33,7 +33,8 @@ type GraSPOptions struct {
 //
 // over the conv and linear weights θ, with BatchNorm in training mode. The
 // weights with the highest S are removed: removing them reduces the gradient
-// flow least (or increases it). The network's values are left unchanged.
+// flow least (or increases it). The network's values are left unchanged;
+// the weights' Grad holds g afterwards.
 func GraSP(ctx context.Context, net nn.Module[float64], batches []Batch, o GraSPOptions) (map[string][]float64, error) {
 	w := weights(net)
 	// Only the redrawn linear weights change (running statistics are kept):
@@ -74,14 +75,15 @@ func GraSP(ctx context.Context, net nn.Module[float64], batches []Batch, o GraSP
 	if err := hessianVector(tape, net, batches, o.Temperature); err != nil {
 		return nil, err
 	}
-	// S = -θ ⊙ Hg
+	// S = -θ ⊙ Hg, in Hg's buffer (which the scores then own).
 	scores := map[string][]float64{}
 	for _, p := range w {
-		s := make([]float64, p.Len())
+		s := p.HV
 		for i, theta := range p.Data {
-			s[i] = -theta * p.HV[i]
+			s[i] = -theta * s[i]
 		}
 		scores[p.Name] = s
+		p.HV = nil
 	}
 	return scores, nil
 }
