@@ -219,8 +219,8 @@ func (c *convPlan[T]) conv(dst, wv, src []T, c0, m int, add bool) {
 	g, t, out := c.g, c.t, c.out
 	xs, ys := src[c0*c.in:(c0+m)*c.in], dst[c0*c.sz:(c0+m)*c.sz]
 	if c.sparse == nil && c.wino {
-		nu, nv, np := kernels.WinogradBufLen[T](g, out, m)
-		kernels.WinogradConv(g, out, m, wv, xs, ys, add, t.shared(scratchWinograd, nu), t.shared(scratchCol, nv), t.shared(scratchProduct, np))
+		_, nv, np := kernels.WinogradBufLen[T](g, out, m)
+		kernels.WinogradConvTransformed(g, out, m, c.transformed(wv), xs, ys, add, t.shared(scratchCol, nv), t.shared(scratchProduct, np))
 		return
 	}
 	if c.sparse == nil && c.imaged {
@@ -251,6 +251,26 @@ func (c *convPlan[T]) conv(dst, wv, src []T, c0, m int, add bool) {
 	c.scatter(ys, prod, m, add)
 }
 
+// transformed returns the Winograd transform of weights wv, computed once
+// per plan and weights: the tape's two slots for them hold the last two
+// transformed (a forward pass's W and W', or dx's flipped W and W').
+func (c *convPlan[T]) transformed(wv []T) []T {
+	t := c.t
+	key := winogradKey{plan: c, weights: &wv[0]}
+	for i, k := range t.winograd {
+		if k == key {
+			return t.scratch[scratchWinograd+i]
+		}
+	}
+	i := t.winogradNext
+	t.winogradNext = 1 - i
+	nu, _, _ := kernels.WinogradBufLen[T](c.g, c.out, 1)
+	u := t.shared(scratchWinograd+i, nu)
+	kernels.WinogradWeights(c.g, c.out, wv, u)
+	t.winograd[i] = key
+	return u
+}
+
 // weightGrad adds dy col(x)^T, over images c0..c0+m-1 of dy (NCHW, out
 // channels) and x, to dst [out, k].
 func (c *convPlan[T]) weightGrad(dst, dy, x []T, c0, m int) {
@@ -258,6 +278,7 @@ func (c *convPlan[T]) weightGrad(dst, dy, x []T, c0, m int) {
 	xs, dys := x[c0*c.in:(c0+m)*c.in], dy[c0*c.sz:(c0+m)*c.sz]
 	if c.support == nil && c.wino {
 		nu, nv, np := kernels.WinogradBufLen[T](g, out, m)
+		t.winograd[0] = winogradKey{} // the slot holds dU now
 		kernels.WinogradWeightGrad(g, out, m, dys, xs, dst, t.shared(scratchCol, nv), t.shared(scratchProduct, np), t.shared(scratchWinograd, nu))
 		return
 	}

@@ -81,6 +81,19 @@ type Tape[T Float] struct {
 	pinned   []*Var[T]
 	pins     []*Var[T]
 	largest  int // the most elements of an op output this pass: the pool's buffer size
+
+	// The weights whose Winograd transforms the two slots from
+	// scratchWinograd hold, and the slot to fill next.
+	winograd     [2]winogradKey
+	winogradNext int
+}
+
+// winogradKey names transformed weights: the plan (one op's forward pass
+// or one backward rule, during which weights do not change) and the
+// weights' buffer.
+type winogradKey struct {
+	plan    any
+	weights any
 }
 
 // residentMax is how many recomputable outputs hold values at a time
@@ -177,7 +190,8 @@ const (
 	scratchFlipTangent
 	scratchColDY
 	scratchDX
-	scratchWinograd
+	scratchWinograd // and the next: transformed weights (convPlan.transformed)
+	scratchWinograd2
 	scratchSlots
 )
 

@@ -86,8 +86,19 @@ func planeStride[T Float](n int) int {
 // WinogradBufLen's sizes. Each thread takes its share of the images a block
 // at a time, from transform to inverse transform.
 func WinogradConv[T Float](g ConvGeom, out, m int, w, x, dst []T, add bool, u, v, prod []T) {
+	WinogradWeights(g, out, w, u)
+	WinogradConvTransformed(g, out, m, u, x, dst, add, v, prod)
+}
+
+// WinogradWeights writes the transformed weights U of w [out, C, 3, 3] to
+// u (WinogradBufLen's u elements), for WinogradConvTransformed.
+func WinogradWeights[T Float](g ConvGeom, out int, w, u []T) { winogradWeights(g.C, out, w, u) }
+
+// WinogradConvTransformed is WinogradConv with the weights already
+// transformed into u by WinogradWeights: weights that serve several
+// products are transformed once.
+func WinogradConvTransformed[T Float](g ConvGeom, out, m int, u, x, dst []T, add bool, v, prod []T) {
 	su := planeStride[T](out * g.C)
-	winogradWeights(g.C, out, w, u)
 	mb := winogradBlock[T](g, out, m)
 	in, sz := g.C*g.H*g.W, out*g.H*g.W
 	pb := winogradTiles(g, mb)
