@@ -74,9 +74,11 @@ func benchConv64(b *testing.B, c, hw, o int) {
 	b.ReportMetric(float64(3*2*100*o*c*9*hw*hw)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
-func BenchmarkConv64x8x8C128to128(b *testing.B) { benchConv64(b, 128, 8, 128) }
-func BenchmarkConv64x8x8C128to256(b *testing.B) { benchConv64(b, 128, 8, 256) }
-func BenchmarkConv64x8x8C256(b *testing.B)      { benchConv64(b, 256, 8, 256) }
-func BenchmarkConv64x4x4C256to512(b *testing.B) { benchConv64(b, 256, 4, 512) }
-func BenchmarkConv64x4x4C512(b *testing.B)      { benchConv64(b, 512, 4, 512) }
-func BenchmarkConv64x2x2C512(b *testing.B)      { benchConv64(b, 512, 2, 512) }
+func BenchmarkConv64x8x8C128to128(b *testing.B)  { benchConv64(b, 128, 8, 128) }
+func BenchmarkConv64x8x8C128to256(b *testing.B)  { benchConv64(b, 128, 8, 256) }
+func BenchmarkConv64x8x8C256(b *testing.B)       { benchConv64(b, 256, 8, 256) }
+func BenchmarkConv64x4x4C256to512(b *testing.B)  { benchConv64(b, 256, 4, 512) }
+func BenchmarkConv64x4x4C512(b *testing.B)       { benchConv64(b, 512, 4, 512) }
+func BenchmarkConv64x2x2C512(b *testing.B)       { benchConv64(b, 512, 2, 512) }
+func BenchmarkConv64x16x16C128(b *testing.B)     { benchConv64(b, 128, 16, 128) }
+func BenchmarkConv64x16x16C64to128(b *testing.B) { benchConv64(b, 64, 16, 128) }

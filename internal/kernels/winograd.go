@@ -27,17 +27,18 @@ import (
 // runs faster by F(2x2, 3x3): a 3x3 stride-1 "same" convolution of even
 // maps. The transforms here are plain Go, so they pay only where the
 // products are dearest relative to them, measured (go test -bench Conv64
-// ./autograd/, forward, dx and dW of 100 images): float64 maps of 4x4 to
-// 8x8 with at least 128 input and 256 output channels (8x8 256->256 17%
-// faster, 4x4 512->512 8%, 8x8 128->256 5%). Not float32, whose direct
-// products run at twice the rate against the same transform costs (8x8
-// 256->256 even, 4x4 512->512 and 8x8 128->128 15-20% slower), nor 2x2
-// maps (one tile per image: 15% slower).
+// ./autograd/, forward, dx and dW of 100 images, against the direct
+// products): float64 maps of 4x4 to 8x8 with at least 256 input and output
+// channels (8x8 256->256 16% faster, 4x4 512->512 19%, 4x4 256->512 8%;
+// 8x8 128->256 6% slower, 16x16 128->128 even, 16x16 64->128 30% slower).
+// Not float32, whose direct products run at twice the rate against the
+// same transform costs (8x8 256->256 even, 4x4 512->512 and 8x8 128->128
+// 15-20% slower), nor 2x2 maps (one tile per image).
 func WinogradWorth[T Float](g ConvGeom, out int) bool {
 	if g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.PH != 1 || g.PW != 1 || g.H%2 != 0 || g.W%2 != 0 {
 		return false
 	}
-	return !is32[T]() && g.H >= 4 && g.W >= 4 && g.H <= 8 && g.W <= 8 && g.C >= 128 && out >= 256
+	return !is32[T]() && g.H >= 4 && g.W >= 4 && g.H <= 8 && g.W <= 8 && g.C >= 256 && out >= 256
 }
 
 // winogradTiles is the number of 2x2 output tiles of m images.
@@ -46,7 +47,7 @@ func winogradTiles(g ConvGeom, m int) int { return m * (g.H / 2) * (g.W / 2) }
 // winogradBudget bounds (bytes) a block's transformed input and product:
 // images run a block at a time, so that a block's transforms stay in cache
 // from the transform through the products to the inverse transform.
-const winogradBudget = 2 << 20
+const winogradBudget = 4 << 20
 
 // winogradBlock is the number of images per block.
 func winogradBlock[T Float](g ConvGeom, out, m int) int {

@@ -119,6 +119,8 @@ func TestWinogradWorth(t *testing.T) {
 		{NewConvGeom(256, 8, 8, 3, 3, 1, 1, 1, 1), 256, true},
 		{NewConvGeom(512, 4, 4, 3, 3, 1, 1, 1, 1), 512, true},
 		{NewConvGeom(128, 8, 8, 3, 3, 1, 1, 1, 1), 128, false}, // too few channels
+		{NewConvGeom(128, 8, 8, 3, 3, 1, 1, 1, 1), 256, false},
+		{NewConvGeom(256, 4, 4, 3, 3, 1, 1, 1, 1), 512, true},
 		{NewConvGeom(512, 2, 2, 3, 3, 1, 1, 1, 1), 512, false}, // one tile per image
 		{NewConvGeom(64, 32, 32, 3, 3, 1, 1, 1, 1), 64, false}, // large maps
 		{NewConvGeom(256, 8, 8, 3, 3, 2, 2, 1, 1), 256, false}, // stride 2
