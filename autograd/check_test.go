@@ -117,6 +117,15 @@ func checkDerivatives(t *testing.T, f lossFn, leaves []leaf, rng *rand.Rand, h f
 		t.Errorf("gradient: relative error %.3g against central differences (norm %.3g)", r, norm(g))
 	}
 
+	checkHessianVector(t, f, leaves, g, rng, h)
+}
+
+// checkHessianVector checks, along a random direction v, that an HVP tape
+// gives the plain tape's gradient g and that H v matches central
+// differences of the gradient with step h.
+func checkHessianVector(t *testing.T, f lossFn, leaves []leaf, g []float64, rng *rand.Rand, h float64) {
+	t.Helper()
+	n := len(g)
 	v := make([]float64, n)
 	for i := range v {
 		v[i] = rng.NormFloat64()
@@ -521,27 +530,5 @@ func TestConvWinograd(t *testing.T) {
 			t.Errorf("directional derivative %v, central difference %v", want, got)
 		}
 	}
-	v := make([]float64, n)
-	for i := range v {
-		v[i] = rng.NormFloat64()
-	}
-	dir := [][]float64{v[:len(leaves[0].value)], v[len(leaves[0].value) : n-256], v[n-256:]}
-	_, g2, hv := evaluate(f, leaves, dir)
-	if r := relErr(g, g2); r > 1e-12 {
-		t.Errorf("gradient on an HVP tape differs from a plain tape: %.3g", r)
-	}
-	nv := norm(v)
-	unit := make([]float64, n)
-	for i := range unit {
-		unit[i] = v[i] / nv
-	}
-	_, gp, _ := evaluate(f, perturbed(leaves, unit, 1e-5), nil)
-	_, gm, _ := evaluate(f, perturbed(leaves, unit, -1e-5), nil)
-	want := make([]float64, n)
-	for i := range want {
-		want[i] = nv * (gp[i] - gm[i]) / 2e-5
-	}
-	if r := relErr(hv, want); r > 1e-6 || math.IsNaN(r) {
-		t.Errorf("H v: relative error %.3g against central differences of the gradient", r)
-	}
+	checkHessianVector(t, f, leaves, g, rng, 1e-5)
 }

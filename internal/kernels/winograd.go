@@ -144,34 +144,41 @@ func WinogradWeightGrad[T Float](g ConvGeom, out, m int, dy, x, dw []T, v, dm, d
 // before being written out, a run of that many to each of the 16 planes.
 const winogradRun = 64
 
+// eachFilterRun calls f, on the threads, for every run of winogradRun of
+// n filters (the first f0, nf of them) with a run buffer of the thread's.
+func eachFilterRun[T Float](n int, f func(f0, nf int, run *[16][winogradRun]T)) {
+	ParallelFor((n+winogradRun-1)/winogradRun, 64*winogradRun, func(lo, hi int) {
+		var run [16][winogradRun]T
+		for r := lo; r < hi; r++ {
+			f0 := r * winogradRun
+			f(f0, min(winogradRun, n-f0), &run)
+		}
+	})
+}
+
 // winogradWeights writes U = G g Gᵀ of every 3x3 filter of w [out, C, 3, 3]
 // to u [16, out, C].
 func winogradWeights[T Float](c, out int, w, u []T) {
 	n := out * c
 	sn := planeStride[T](n)
-	ParallelFor((n+winogradRun-1)/winogradRun, 64*winogradRun, func(lo, hi int) {
+	eachFilterRun(n, func(f0, nf int, run *[16][winogradRun]T) {
 		var t [12]T
-		var run [16][winogradRun]T
-		for r := lo; r < hi; r++ {
-			f0 := r * winogradRun
-			nf := min(winogradRun, n-f0)
-			for f := range nf {
-				g := w[(f0+f)*9 : (f0+f)*9+9]
-				for j := range 3 { // G g: rows 0..3 of column j
-					g0, g1, g2 := g[j], g[3+j], g[6+j]
-					t[j], t[3+j], t[6+j], t[9+j] = g0, (g0+g1+g2)/2, (g0-g1+g2)/2, g2
-				}
-				for i := range 4 { // (G g) Gᵀ: row i
-					r0, r1, r2 := t[3*i], t[3*i+1], t[3*i+2]
-					run[4*i][f] = r0
-					run[4*i+1][f] = (r0 + r1 + r2) / 2
-					run[4*i+2][f] = (r0 - r1 + r2) / 2
-					run[4*i+3][f] = r2
-				}
+		for f := range nf {
+			g := w[(f0+f)*9 : (f0+f)*9+9]
+			for j := range 3 { // G g: rows 0..3 of column j
+				g0, g1, g2 := g[j], g[3+j], g[6+j]
+				t[j], t[3+j], t[6+j], t[9+j] = g0, (g0+g1+g2)/2, (g0-g1+g2)/2, g2
 			}
-			for xi := range 16 {
-				copy(u[xi*sn+f0:][:nf], run[xi][:nf])
+			for i := range 4 { // (G g) Gᵀ: row i
+				r0, r1, r2 := t[3*i], t[3*i+1], t[3*i+2]
+				run[4*i][f] = r0
+				run[4*i+1][f] = (r0 + r1 + r2) / 2
+				run[4*i+2][f] = (r0 - r1 + r2) / 2
+				run[4*i+3][f] = r2
 			}
+		}
+		for xi := range 16 {
+			copy(u[xi*sn+f0:][:nf], run[xi][:nf])
 		}
 	})
 }
@@ -181,27 +188,22 @@ func winogradWeights[T Float](c, out int, w, u []T) {
 func winogradWeightsAdjoint[T Float](c, out int, du, dw []T) {
 	n := out * c
 	sn := planeStride[T](n)
-	ParallelFor((n+winogradRun-1)/winogradRun, 64*winogradRun, func(lo, hi int) {
+	eachFilterRun(n, func(f0, nf int, run *[16][winogradRun]T) {
 		var t [12]T
-		var run [16][winogradRun]T
-		for r := lo; r < hi; r++ {
-			f0 := r * winogradRun
-			nf := min(winogradRun, n-f0)
-			for xi := range 16 {
-				copy(run[xi][:nf], du[xi*sn+f0:][:nf])
+		for xi := range 16 {
+			copy(run[xi][:nf], du[xi*sn+f0:][:nf])
+		}
+		for f := range nf {
+			for i := range 4 { // dU G: row i
+				d0, d1, d2, d3 := run[4*i][f], run[4*i+1][f], run[4*i+2][f], run[4*i+3][f]
+				t[3*i], t[3*i+1], t[3*i+2] = d0+(d1+d2)/2, (d1-d2)/2, (d1+d2)/2+d3
 			}
-			for f := range nf {
-				for i := range 4 { // dU G: row i
-					d0, d1, d2, d3 := run[4*i][f], run[4*i+1][f], run[4*i+2][f], run[4*i+3][f]
-					t[3*i], t[3*i+1], t[3*i+2] = d0+(d1+d2)/2, (d1-d2)/2, (d1+d2)/2+d3
-				}
-				g := dw[(f0+f)*9 : (f0+f)*9+9]
-				for j := range 3 { // Gᵀ (dU G): column j
-					d0, d1, d2, d3 := t[j], t[3+j], t[6+j], t[9+j]
-					g[j] += d0 + (d1+d2)/2
-					g[3+j] += (d1 - d2) / 2
-					g[6+j] += (d1+d2)/2 + d3
-				}
+			g := dw[(f0+f)*9 : (f0+f)*9+9]
+			for j := range 3 { // Gᵀ (dU G): column j
+				d0, d1, d2, d3 := t[j], t[3+j], t[6+j], t[9+j]
+				g[j] += d0 + (d1+d2)/2
+				g[3+j] += (d1 - d2) / 2
+				g[6+j] += (d1+d2)/2 + d3
 			}
 		}
 	})
