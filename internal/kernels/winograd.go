@@ -225,31 +225,29 @@ func winogradInputSerial[T Float](g ConvGeom, lo, hi, m int, x, v []T) {
 	p := m * per
 	cp := planeStride[T](g.C * p)
 	wp := g.W + 2
-	{
-		pad := make([]T, (g.H+2)*wp) // the plane with its zero border
-		rows := make([]T, 4*wp)
-		for job := lo; job < hi; job++ {
-			n, c := job/g.C, job%g.C
-			src := x[(n*g.C+c)*g.H*g.W:][:g.H*g.W]
-			for r := range g.H {
-				copy(pad[(r+1)*wp+1:][:g.W], src[r*g.W:][:g.W])
+	pad := make([]T, (g.H+2)*wp) // the plane with its zero border
+	rows := make([]T, 4*wp)
+	for job := lo; job < hi; job++ {
+		n, c := job/g.C, job%g.C
+		src := x[(n*g.C+c)*g.H*g.W:][:g.H*g.W]
+		for r := range g.H {
+			copy(pad[(r+1)*wp+1:][:g.W], src[r*g.W:][:g.W])
+		}
+		base := c*p + n*per
+		for ty := range th {
+			d0, d1, d2, d3 := pad[2*ty*wp:][:wp], pad[(2*ty+1)*wp:][:wp], pad[(2*ty+2)*wp:][:wp], pad[(2*ty+3)*wp:][:wp]
+			t0, t1, t2, t3 := rows[:wp], rows[wp:2*wp], rows[2*wp:3*wp], rows[3*wp:4*wp]
+			for j := range wp { // Bᵀ d
+				a0, a1, a2, a3 := d0[j], d1[j], d2[j], d3[j]
+				t0[j], t1[j], t2[j], t3[j] = a0-a2, a1+a2, a2-a1, a1-a3
 			}
-			base := c*p + n*per
-			for ty := range th {
-				d0, d1, d2, d3 := pad[2*ty*wp:][:wp], pad[(2*ty+1)*wp:][:wp], pad[(2*ty+2)*wp:][:wp], pad[(2*ty+3)*wp:][:wp]
-				t0, t1, t2, t3 := rows[:wp], rows[wp:2*wp], rows[2*wp:3*wp], rows[3*wp:4*wp]
-				for j := range wp { // Bᵀ d
-					a, b, c, d := d0[j], d1[j], d2[j], d3[j]
-					t0[j], t1[j], t2[j], t3[j] = a-c, b+c, c-b, b-d
-				}
-				o := base + ty*tw
-				for i, t := range [4][]T{t0, t1, t2, t3} { // (Bᵀ d) B
-					v0, v1, v2, v3 := v[(4*i)*cp+o:][:tw], v[(4*i+1)*cp+o:][:tw], v[(4*i+2)*cp+o:][:tw], v[(4*i+3)*cp+o:][:tw]
-					for tx := range tw {
-						r := t[2*tx : 2*tx+4 : 2*tx+4]
-						r0, r1, r2, r3 := r[0], r[1], r[2], r[3]
-						v0[tx], v1[tx], v2[tx], v3[tx] = r0-r2, r1+r2, r2-r1, r1-r3
-					}
+			o := base + ty*tw
+			for i, t := range [4][]T{t0, t1, t2, t3} { // (Bᵀ d) B
+				v0, v1, v2, v3 := v[(4*i)*cp+o:][:tw], v[(4*i+1)*cp+o:][:tw], v[(4*i+2)*cp+o:][:tw], v[(4*i+3)*cp+o:][:tw]
+				for tx := range tw {
+					r := t[2*tx : 2*tx+4 : 2*tx+4]
+					r0, r1, r2, r3 := r[0], r[1], r[2], r[3]
+					v0[tx], v1[tx], v2[tx], v3[tx] = r0-r2, r1+r2, r2-r1, r1-r3
 				}
 			}
 		}
@@ -264,30 +262,28 @@ func winogradOutputSerial[T Float](g ConvGeom, out, lo, hi, m int, prod, dst []T
 	per := th * tw
 	p := m * per
 	kp := planeStride[T](out * p)
-	{
-		for job := lo; job < hi; job++ {
-			n, k := job/out, job%out
-			y := dst[(n*out+k)*g.H*g.W:][:g.H*g.W]
-			base := k*p + n*per
-			for ty := range th {
-				for tx := range tw {
-					o := base + ty*tw + tx
-					var t [8]T
-					for j := range 4 { // Aᵀ M: column j
-						m0, m1, m2, m3 := prod[j*kp+o], prod[(4+j)*kp+o], prod[(8+j)*kp+o], prod[(12+j)*kp+o]
-						t[j], t[4+j] = m0+m1+m2, m1-m2-m3
-					}
-					at := 2*ty*g.W + 2*tx
-					for i := range 2 { // (Aᵀ M) A: row i
-						r0, r1, r2, r3 := t[4*i], t[4*i+1], t[4*i+2], t[4*i+3]
-						y0, y1 := r0+r1+r2, r1-r2-r3
-						if add {
-							y[at+i*g.W] += y0
-							y[at+i*g.W+1] += y1
-						} else {
-							y[at+i*g.W] = y0
-							y[at+i*g.W+1] = y1
-						}
+	for job := lo; job < hi; job++ {
+		n, k := job/out, job%out
+		y := dst[(n*out+k)*g.H*g.W:][:g.H*g.W]
+		base := k*p + n*per
+		for ty := range th {
+			for tx := range tw {
+				o := base + ty*tw + tx
+				var t [8]T
+				for j := range 4 { // Aᵀ M: column j
+					m0, m1, m2, m3 := prod[j*kp+o], prod[(4+j)*kp+o], prod[(8+j)*kp+o], prod[(12+j)*kp+o]
+					t[j], t[4+j] = m0+m1+m2, m1-m2-m3
+				}
+				at := 2*ty*g.W + 2*tx
+				for i := range 2 { // (Aᵀ M) A: row i
+					r0, r1, r2, r3 := t[4*i], t[4*i+1], t[4*i+2], t[4*i+3]
+					y0, y1 := r0+r1+r2, r1-r2-r3
+					if add {
+						y[at+i*g.W] += y0
+						y[at+i*g.W+1] += y1
+					} else {
+						y[at+i*g.W] = y0
+						y[at+i*g.W+1] = y1
 					}
 				}
 			}
