@@ -10,8 +10,8 @@ import (
 // gradients, Hessian-vector products and running statistics of a tape that
 // keeps every activation, on a network whose BatchNormReLU outputs are read
 // by the next op, by an op three layers on (a residual sum, recomputed in
-// the forward pass), and through a Reshape sharing its values, with the
-// tape reused for a second batch.
+// the forward pass), by another BatchNormReLU, and through a Reshape
+// sharing its values, with the tape reused for a second batch.
 func TestRecompute(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 9))
 	const c = 6
@@ -60,7 +60,7 @@ func TestRecompute(t *testing.T) {
 			}
 			a := bnr(conv(tape.Input(x, 5, 3, 8, 8), v[0]))
 			b := bnr(conv(a, v[1]))
-			d := bnr(conv(b, v[2]))
+			d := bnr(bnr(conv(b, v[2]))) // one recomputed from another
 			e := bnr(Add(tape, conv(d, v[3]), a))
 			logits := Linear(tape, Flatten(tape, MaxPool2d(tape, e, 2, 2, 0)), v[6], nil)
 			loss := SoftmaxCrossEntropy(tape, logits, labels, 2)

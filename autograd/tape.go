@@ -448,14 +448,21 @@ func (t *Tape[T]) isPinned(v *Var[T]) bool {
 	return false
 }
 
-// ensure gives v its values back if they were evicted.
+// ensure gives v its values back if they were evicted, its own inputs'
+// first.
 func (t *Tape[T]) ensure(v *Var[T]) {
 	if v == nil || v.remat == nil || !v.remat.evicted {
 		return
 	}
+	pinned := t.pinned
+	t.pinned = append(append([]*Var[T]{v}, v.inputs...), pinned...)
+	for _, in := range v.inputs {
+		t.ensure(in)
+	}
 	t.hold(v)
 	v.remat.evicted = false
 	v.remat.recompute()
+	t.pinned = pinned
 }
 
 // done says the running backward rule no longer reads v's values: a
