@@ -25,8 +25,14 @@
 // and a nil Grad means no gradient flows. Shape misuse panics with the op's
 // name and the shapes; it is a programmer error, as in gonum.
 //
-// Values and tangents come from the tape's arena: after Reset, the next pass
-// of the same shapes reuses them, so a training step allocates nothing new.
+// Values and tangents come from the tape's arenas (apart from each other):
+// after Reset, the next pass of the same shapes reuses them, so a training
+// step allocates nothing new, and Reset with options switches a tape, say
+// from a gradient pass to a Hessian-vector pass, keeping its buffers. A
+// Recompute tape keeps fewer activations: BatchNormReLU outputs are
+// recomputed from their inputs when a rule reads them, with the forward
+// pass's own arithmetic, so results are unchanged (pruning's scoring passes
+// use it).
 // The gradients of op outputs start as pending zeros: the first backward
 // rule to reach one writes it into a buffer instead of adding, and once the
 // rule of the op that made it has run, its buffer goes on to later outputs
