@@ -532,3 +532,23 @@ func TestConvWinograd(t *testing.T) {
 	}
 	checkHessianVector(t, f, leaves, g, rng, 1e-5)
 }
+
+// TestWinogradWeightsNotStale checks that a tape reused after the weights
+// changed in place (an SGD step) does not reuse their old transform.
+func TestWinogradWeightsNotStale(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 7))
+	x, w := randLeaf(rng, "x", 1, 2, 256, 4, 4), randLeaf(rng, "w", 0.03, 256, 256, 3, 3)
+	conv := func(tp *Tape[float64]) []float64 {
+		tp.Reset()
+		y := Conv2d(tp, tp.Input(x.value, x.shape...), tp.Leaf("w", w.value, nil, nil, nil, w.shape...), nil, [2]int{1, 1}, [2]int{1, 1})
+		return append([]float64(nil), y.Value...)
+	}
+	reused := NewTape[float64]()
+	conv(reused)
+	for i := range w.value {
+		w.value[i] *= -0.5
+	}
+	if got, want := conv(reused), conv(NewTape[float64]()); relErr(got, want) > 1e-14 {
+		t.Errorf("after the weights changed, a reused tape's output is off by %.3g", relErr(got, want))
+	}
+}

@@ -186,6 +186,7 @@ type convPlan[T Float] struct {
 	wino    bool            // by Winograd's F(2x2, 3x3) (kernels.WinogradConv)
 	sparse  *kernels.CSR[T] // the weights' nonzeros, when few enough to pay
 	support *kernels.CSR[T] // the weights whose gradients are wanted, when few
+	id      *byte           // the plan's identity, shared by its dense copy (convPlan.transformed)
 	in, sz  int             // values per input and output image
 	k, p    int             // rows and columns of an image's column matrix
 }
@@ -194,8 +195,8 @@ type convPlan[T Float] struct {
 // weights wv [out, g.Rows()].
 func newConvPlan[T Float](t *Tape[T], g kernels.ConvGeom, out int, wv []T) *convPlan[T] {
 	c := &convPlan[T]{t: t, g: g, out: out, direct: kernels.DirectLowering(), gridded: kernels.GridWorth(g), imaged: kernels.GridImagesWorth[T](g),
-		wino: kernels.WinogradWorth[T](g, out),
-		in:   g.C * g.H * g.W, sz: out * g.Cols(), k: g.Rows(), p: g.Cols()}
+		wino: kernels.WinogradWorth[T](g, out), id: new(byte), // not zero-size: each plan its own
+		in: g.C * g.H * g.W, sz: out * g.Cols(), k: g.Rows(), p: g.Cols()}
 	if kernels.SparseWorth(g, wv) {
 		s := kernels.NewCSR(out, c.k, wv, nil)
 		c.sparse = &s
@@ -256,7 +257,7 @@ func (c *convPlan[T]) conv(dst, wv, src []T, c0, m int, add bool) {
 // transformed (a forward pass's W and W', or dx's flipped W and W').
 func (c *convPlan[T]) transformed(wv []T) []T {
 	t := c.t
-	key := winogradKey{plan: c, weights: &wv[0]}
+	key := winogradKey{plan: c.id, weights: &wv[0]}
 	for i, k := range t.winograd {
 		if k == key {
 			return t.scratch[scratchWinograd+i]
