@@ -262,29 +262,30 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 					batchNormBackward(x.Value, x.Grad, y.Grad, valueOf(gamma), gradOf(gamma), gradOf(beta), n, c, hw, ch, mu, is, train, setDX)
 					continue
 				}
-				// Sums over the channel.
-				var sdy, sdyxh, srdy, srdyxh, sdyxht T
+				// Sums over the channel: sum dy, sum dy xh, the same of
+				// R{dy}, and sum dy xh' = (sum dy x' - mean(x') sum dy - s'
+				// sum dy xh)/s.
+				var sdy, sdyx, srdy, srdyx, sdyxt T
+				tangent := mts != nil && x.Tangent != nil
 				each(ch, func(off int) {
 					xv, gy := x.Value[off:off+hw], y.Grad[off:off+hw]
-					for j, v := range gy {
-						sdy += v
-						sdyxh += v * (xv[j] - mu) * is
-					}
+					a, b := kernels.CenteredSums(gy, xv, mu)
+					sdy, sdyx = sdy+a, sdyx+b
 					if y.RGrad == nil {
 						return
 					}
-					for j, v := range y.RGrad[off : off+hw] {
-						srdy += v
-						srdyxh += v * (xv[j] - mu) * is
-					}
-					if mts != nil && x.Tangent != nil {
-						mt, st := mts[ch], ds[ch]
-						for j, v := range x.Tangent[off : off+hw] {
-							h := (v - mt - (xv[j]-mu)*is*st) * is
-							sdyxht += gy[j] * h
-						}
+					a, b = kernels.CenteredSums(y.RGrad[off:off+hw], xv, mu)
+					srdy, srdyx = srdy+a, srdyx+b
+					if tangent {
+						_, b = kernels.CenteredSums(gy, x.Tangent[off:off+hw], 0)
+						sdyxt += b
 					}
 				})
+				sdyxh, srdyxh := sdyx*is, srdyx*is
+				var sdyxht T
+				if tangent {
+					sdyxht = (sdyxt - mts[ch]*sdy - ds[ch]*sdyxh) * is
+				}
 				if beta != nil && beta.Grad != nil {
 					beta.Grad[ch] += sdy
 					if beta.RGrad != nil {
@@ -328,26 +329,23 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 						mt, st = mts[ch], ds[ch]
 					}
 				}
+				// dx += (gc dy - a - xh b)/s and R{dx} += -(s'/s) dx_op +
+				// (gtc dy + gc R{dy} - ra - xh rb - xh' b)/s, with xh and xh'
+				// linear in x and x': affine maps of (dy, x) and (R{dy}, x').
+				is2 := is * is
+				cxh := 2*st*b*is2 - rb*is // R{dx}'s coefficient of xh
 				each(ch, func(off int) {
 					xv, gy, gx := x.Value[off:off+hw], y.Grad[off:off+hw], x.Grad[off:off+hw]
+					kernels.Affine(gx, gy, xv, gc*is, -b*is2, (mu*b*is-a)*is, true)
 					if x.RGrad == nil {
-						for j, v := range gy {
-							gx[j] += (gc*v - a - (xv[j]-mu)*is*b) * is
-						}
 						return
 					}
 					ry, rx := y.RGrad[off:off+hw], x.RGrad[off:off+hw]
-					for j, v := range gy {
-						xh := (xv[j] - mu) * is
-						dxop := (gc*v - a - xh*b) * is
-						gx[j] += dxop
-						rx[j] += -st*is*dxop + (gtc*v+gc*ry[j]-ra-xh*rb)*is
-					}
-					if mts != nil && x.Tangent != nil {
-						for j, v := range x.Tangent[off : off+hw] {
-							h := (v - mt - (xv[j]-mu)*is*st) * is
-							rx[j] -= h * b * is
-						}
+					kernels.Affine(rx, gy, xv, gtc*is-st*gc*is2, cxh*is, st*a*is2-ra*is+b*is2*mt-cxh*is*mu, true)
+					if tangent {
+						kernels.Affine(rx, ry, x.Tangent[off:off+hw], gc*is, -b*is2, 0, true)
+					} else {
+						kernels.Affine(rx, ry, ry, gc*is, 0, 0, true)
 					}
 				})
 			}
