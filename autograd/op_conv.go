@@ -60,12 +60,20 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 	nc := fwd.chunk(n)
 	for c0 := 0; c0 < n; c0 += nc {
 		m := min(nc, n-c0)
+		yt := y.Tangent
+		if yt != nil {
+			yt = yt[c0*o*p : (c0+m)*o*p]
+		}
+		if y.Tangent != nil && w.Tangent != nil && x.Tangent != nil && fwd.convTangent(y.Value, y.Tangent, w.Value, w.Tangent, x.Value, x.Tangent, c0, m, false, false) {
+			addPlaneBias(y.Value[c0*o*p:(c0+m)*o*p], valueOf(b), p)
+			addPlaneBias(yt, tangentOf(b), p)
+			continue
+		}
 		fwd.conv(y.Value, w.Value, x.Value, c0, m, false)
 		addPlaneBias(y.Value[c0*o*p:(c0+m)*o*p], valueOf(b), p)
 		if y.Tangent == nil {
 			continue
 		}
-		yt := y.Tangent[c0*o*p : (c0+m)*o*p]
 		switch {
 		case w.Tangent != nil:
 			fwd.dense().conv(y.Tangent, w.Tangent, x.Value, c0, m, false)
@@ -162,6 +170,9 @@ func convInputGrad[T Float](t *Tape[T], g kernels.ConvGeom, n, o int, w, x, y *V
 	nc := bwd.chunk(n)
 	for c0 := 0; c0 < n; c0 += nc {
 		m := min(nc, n-c0)
+		if x.RGrad != nil && wft != nil && bwd.convTangent(x.Grad, x.RGrad, wf, wft, y.Grad, y.RGrad, c0, m, !set, !set) {
+			continue
+		}
 		bwd.conv(x.Grad, wf, y.Grad, c0, m, !set)
 		if x.RGrad == nil {
 			continue
@@ -250,6 +261,24 @@ func (c *convPlan[T]) conv(dst, wv, src []T, c0, m int, add bool) {
 		kernels.Gemm(false, false, out, mp, c.k, 1, wv, c.k, col, mp, 0, prod, mp)
 	}
 	c.scatter(ys, prod, m, add)
+}
+
+// convTangent computes, where the plan runs by Winograd's transforms, the
+// convolution and its tangent at once (kernels.WinogradConvTangent): dst =
+// conv(wv, src) and dstT = conv(wvT, src) + conv(wv, srcT) over images
+// c0..c0+m-1, setting or adding each. It reports whether it did; if not,
+// the caller runs the three products.
+func (c *convPlan[T]) convTangent(dst, dstT, wv, wvT, src, srcT []T, c0, m int, add, addT bool) bool {
+	if c.sparse != nil || !c.wino {
+		return false
+	}
+	t, g, out := c.t, c.g, c.out
+	lo, hi := c0*c.in, (c0+m)*c.in
+	ylo, yhi := c0*c.sz, (c0+m)*c.sz
+	_, nv, np := kernels.WinogradBufLen[T](g, out, m)
+	kernels.WinogradConvTangent(g, out, m, c.transformed(wv), c.transformed(wvT), src[lo:hi], srcT[lo:hi], dst[ylo:yhi], dstT[ylo:yhi],
+		add, addT, t.shared(scratchCol, nv), t.shared(scratchProduct, np))
+	return true
 }
 
 // transformed returns the Winograd transform of weights wv, computed once

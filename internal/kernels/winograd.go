@@ -99,9 +99,37 @@ func WinogradWeights[T Float](g ConvGeom, out int, w, u []T) { winogradWeights(g
 // transformed into u by WinogradWeights: weights that serve several
 // products are transformed once.
 func WinogradConvTransformed[T Float](g ConvGeom, out, m int, u, x, dst []T, add bool, v, prod []T) {
-	su := planeStride[T](out * g.C)
+	eachImageBlock(g, out, m, v, prod, func(b0, nb int, v, prod []T) {
+		blk := newWinogradBlock[T](g, out, b0, nb)
+		blk.input(x, v)
+		blk.product(u, v, prod, 0)
+		blk.output(prod, dst, add)
+	})
+}
+
+// WinogradConvTangent computes a convolution and its tangent at once, from
+// the transformed weights u of W and ut of W' (WinogradWeights): y = W x
+// and y' = W' x + W x' over m images, setting or adding each (addY,
+// addYt). x's transform serves both products and y' takes one inverse
+// transform. The same serves dx on a Hessian-vector tape, dx = Wf dy and
+// R{dx} = Wf' dy + Wf R{dy}.
+func WinogradConvTangent[T Float](g ConvGeom, out, m int, u, ut, x, xt, y, yt []T, addY, addYt bool, v, prod []T) {
+	eachImageBlock(g, out, m, v, prod, func(b0, nb int, v, prod []T) {
+		blk := newWinogradBlock[T](g, out, b0, nb)
+		blk.input(x, v)
+		blk.product(u, v, prod, 0)
+		blk.output(prod, y, addY)
+		blk.product(ut, v, prod, 0)
+		blk.input(xt, v)
+		blk.product(u, v, prod, 1)
+		blk.output(prod, yt, addYt)
+	})
+}
+
+// eachImageBlock runs f for the m images a block at a time, each thread its
+// share of the images with its own part of the scratch v and prod.
+func eachImageBlock[T Float](g ConvGeom, out, m int, v, prod []T, f func(b0, nb int, v, prod []T)) {
 	mb := winogradBlock[T](g, out, m)
-	in, sz := g.C*g.H*g.W, out*g.H*g.W
 	pb := winogradTiles(g, mb)
 	lv, lp := 16*planeStride[T](g.C*pb), 16*planeStride[T](out*pb)
 	workers := winogradWorkers(g, out, m)
@@ -112,18 +140,43 @@ func WinogradConvTransformed[T Float](g ConvGeom, out, m int, u, x, dst []T, add
 			defer wg.Done()
 			v, prod := v[wk*lv:][:lv], prod[wk*lp:][:lp]
 			for b0 := wk * m / workers; b0 < (wk+1)*m/workers; b0 += mb {
-				nb := min(mb, (wk+1)*m/workers-b0)
-				p := winogradTiles(g, nb)
-				sv, sp := planeStride[T](g.C*p), planeStride[T](out*p)
-				winogradInputSerial(g, 0, nb*g.C, nb, x[b0*in:(b0+nb)*in], v)
-				for xi := range 16 {
-					GemmSerial(false, false, out, p, g.C, 1, u[xi*su:], g.C, v[xi*sv:], p, 0, prod[xi*sp:], p)
-				}
-				winogradOutputSerial(g, out, 0, nb*out, nb, prod, dst[b0*sz:(b0+nb)*sz], add)
+				f(b0, min(mb, (wk+1)*m/workers-b0), v, prod)
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+// winogradImages is a block of nb images from image b0, on one thread.
+type winogradImages[T Float] struct {
+	g          ConvGeom
+	out, b0, n int
+	p          int // tiles
+}
+
+func newWinogradBlock[T Float](g ConvGeom, out, b0, nb int) winogradImages[T] {
+	return winogradImages[T]{g: g, out: out, b0: b0, n: nb, p: winogradTiles(g, nb)}
+}
+
+// input writes the transforms of the block's images of x to v.
+func (b winogradImages[T]) input(x, v []T) {
+	in := b.g.C * b.g.H * b.g.W
+	winogradInputSerial(b.g, 0, b.n*b.g.C, b.n, x[b.b0*in:(b.b0+b.n)*in], v)
+}
+
+// product sets (beta 0) or adds to (beta 1) prod the 16 products U[ξ] V[ξ].
+func (b winogradImages[T]) product(u, v, prod []T, beta T) {
+	su, sv, sp := planeStride[T](b.out*b.g.C), planeStride[T](b.g.C*b.p), planeStride[T](b.out*b.p)
+	for xi := range 16 {
+		GemmSerial(false, false, b.out, b.p, b.g.C, 1, u[xi*su:], b.g.C, v[xi*sv:], b.p, beta, prod[xi*sp:], b.p)
+	}
+}
+
+// output sets (or adds) the inverse transforms of prod into the block's
+// images of dst.
+func (b winogradImages[T]) output(prod, dst []T, add bool) {
+	sz := b.out * b.g.H * b.g.W
+	winogradOutputSerial(b.g, b.out, 0, b.n*b.out, b.n, prod, dst[b.b0*sz:(b.b0+b.n)*sz], add)
 }
 
 // WinogradWeightGrad adds to dw [out, C*9] the gradient dy col(x)ᵀ of the

@@ -96,6 +96,21 @@ func TestWinograd(t *testing.T) {
 			}
 			assertClose(t, "WinogradWeightGrad", dw, wantDW)
 
+			// A convolution and its tangent at once: y = W x, y' = W' x + W x'.
+			wt, xt := randSlice(rng, len(w)), randSlice(rng, len(x))
+			ut := make([]float64, nu)
+			WinogradWeights(g, tc.out, w, u)
+			WinogradWeights(g, tc.out, wt, ut)
+			y, yt := randSlice(rng, len(want)), randSlice(rng, len(want))
+			base = append([]float64(nil), yt...)
+			WinogradConvTangent(g, tc.out, tc.m, u, ut, x, xt, y, yt, false, true, v, prod)
+			assertClose(t, "WinogradConvTangent y", y, want)
+			wantT := naiveConv3x3(tc.c, tc.h, tc.w, tc.out, tc.m, wt, x)
+			for i, q := range naiveConv3x3(tc.c, tc.h, tc.w, tc.out, tc.m, w, xt) {
+				wantT[i] += q + base[i]
+			}
+			assertClose(t, "WinogradConvTangent y'", yt, wantT)
+
 			// float32 agrees to its rounding.
 			y32 := make([]float32, len(want))
 			nu, nv, np = WinogradBufLen[float32](g, tc.out, tc.m)
