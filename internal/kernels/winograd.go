@@ -62,13 +62,13 @@ func winogradBlock[T Float](g ConvGeom, out, m int) int {
 func WinogradBufLen[T Float](g ConvGeom, out, m int) (u, v, prod int) {
 	p := winogradTiles(g, winogradBlock[T](g, out, m))
 	v, prod = 16*planeStride[T](g.C*p), 16*planeStride[T](out*p)
-	w := winogradWorkers(g, out, m)
+	w := winogradWorkers(m)
 	pm := winogradTiles(g, m)
 	return 16 * planeStride[T](out*g.C), max(w*v, 16*planeStride[T](g.C*pm)), max(w*prod, 16*planeStride[T](out*pm))
 }
 
 // winogradWorkers is the number of threads WinogradConv runs on.
-func winogradWorkers(g ConvGeom, out, m int) int {
+func winogradWorkers(m int) int {
 	return max(1, min(runtime.GOMAXPROCS(0), m))
 }
 
@@ -132,7 +132,7 @@ func eachImageBlock[T Float](g ConvGeom, out, m int, v, prod []T, f func(b0, nb 
 	mb := winogradBlock[T](g, out, m)
 	pb := winogradTiles(g, mb)
 	lv, lp := 16*planeStride[T](g.C*pb), 16*planeStride[T](out*pb)
-	workers := winogradWorkers(g, out, m)
+	workers := winogradWorkers(m)
 	var wg sync.WaitGroup
 	for wk := range workers {
 		wg.Add(1)
