@@ -496,14 +496,14 @@ func TestConvChunks(t *testing.T) {
 }
 
 // TestConvWinograd checks a convolution that runs by Winograd's F(2x2, 3x3)
-// (kernels.WinogradWorth: 256 channels on 4x4 float64 maps; forward, dx and
-// dW): too many weights for differences element by element, so the
-// gradient is checked along random directions, and H v as in
-// checkDerivatives.
+// (kernels.WinogradWorth: 8 images of 256 channels on 8x8 float64 maps;
+// forward, dx and dW): too many weights for differences element by
+// element, so the gradient is checked along random directions, and H v as
+// in checkDerivatives.
 func TestConvWinograd(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 7))
-	leaves := []leaf{randLeaf(rng, "x", 1, 2, 256, 4, 4), randLeaf(rng, "w", 0.03, 256, 256, 3, 3), randLeaf(rng, "b", 0.3, 256)}
-	if !kernels.WinogradWorth[float64](kernels.NewConvGeom(256, 4, 4, 3, 3, 1, 1, 1, 1), 256) {
+	leaves := []leaf{randLeaf(rng, "x", 1, 8, 256, 8, 8), randLeaf(rng, "w", 0.03, 256, 256, 3, 3), randLeaf(rng, "b", 0.3, 256)}
+	if !kernels.WinogradWorth[float64](kernels.NewConvGeom(256, 8, 8, 3, 3, 1, 1, 1, 1), 256, 8) {
 		t.Fatal("the geometry no longer runs by Winograd: choose one that does")
 	}
 	h := head(rng)
@@ -537,7 +537,7 @@ func TestConvWinograd(t *testing.T) {
 // changed in place (an SGD step) does not reuse their old transform.
 func TestWinogradWeightsNotStale(t *testing.T) {
 	rng := rand.New(rand.NewPCG(43, 7))
-	x, w := randLeaf(rng, "x", 1, 2, 256, 4, 4), randLeaf(rng, "w", 0.03, 256, 256, 3, 3)
+	x, w := randLeaf(rng, "x", 1, 8, 256, 8, 8), randLeaf(rng, "w", 0.03, 256, 256, 3, 3)
 	conv := func(tp *Tape[float64]) []float64 {
 		tp.Reset()
 		y := Conv2d(tp, tp.Input(x.value, x.shape...), tp.Leaf("w", w.value, nil, nil, nil, w.shape...), nil, [2]int{1, 1}, [2]int{1, 1})

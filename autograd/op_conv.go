@@ -52,7 +52,7 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 	if t.cfg.shapesOnly {
 		return y
 	}
-	fwd := newConvPlan(t, g, o, w.Value)
+	fwd := newConvPlan(t, g, o, w.Value, n)
 	if w.Support != nil && kernels.SparseWorth(g, w.Support) {
 		s := kernels.NewCSR(o, k, w.Support, w.Support)
 		fwd.support = &s
@@ -166,7 +166,7 @@ func convInputGrad[T Float](t *Tape[T], g kernels.ConvGeom, n, o int, w, x, y *V
 		wft = t.shared(scratchFlipTangent, g.C*kt)
 		flip(wft, w.Tangent)
 	}
-	bwd := newConvPlan(t, gt, g.C, wf)
+	bwd := newConvPlan(t, gt, g.C, wf, n)
 	nc := bwd.chunk(n)
 	for c0 := 0; c0 < n; c0 += nc {
 		m := min(nc, n-c0)
@@ -203,10 +203,10 @@ type convPlan[T Float] struct {
 }
 
 // newConvPlan plans the convolution of geometry g to out channels with
-// weights wv [out, g.Rows()].
-func newConvPlan[T Float](t *Tape[T], g kernels.ConvGeom, out int, wv []T) *convPlan[T] {
+// weights wv [out, g.Rows()], of n images.
+func newConvPlan[T Float](t *Tape[T], g kernels.ConvGeom, out int, wv []T, n int) *convPlan[T] {
 	c := &convPlan[T]{t: t, g: g, out: out, direct: kernels.DirectLowering(), gridded: kernels.GridWorth(g), imaged: kernels.GridImagesWorth[T](g),
-		wino: kernels.WinogradWorth[T](g, out), id: new(byte), // not zero-size: each plan its own
+		wino: kernels.WinogradWorth[T](g, out, n), id: new(byte), // not zero-size: each plan its own
 		in: g.C * g.H * g.W, sz: out * g.Cols(), k: g.Rows(), p: g.Cols()}
 	if kernels.SparseWorth(g, wv) {
 		s := kernels.NewCSR(out, c.k, wv, nil)

@@ -24,22 +24,29 @@ import (
 // and ±1/2, so the results agree with the direct form to rounding.
 
 // WinogradWorth reports whether a convolution of geometry g to out channels
-// runs faster by F(2x2, 3x3): a 3x3 stride-1 "same" convolution of even
-// maps. The transforms here are plain Go, so they pay only where the
-// products are dearest relative to them, measured (go test -bench Conv64
-// ./autograd/, forward, dx and dW of 100 images, against the direct
-// products): float64 maps of 4x4 to 8x8 with at least 256 input and output
-// channels (8x8 256->256 16% faster, 4x4 512->512 19%, 4x4 256->512 8%;
-// 8x8 128->256 6% slower, 16x16 128->128 even, 16x16 64->128 30% slower).
-// Not float32, whose direct products run at twice the rate against the
-// same transform costs (8x8 256->256 even, 4x4 512->512 and 8x8 128->128
-// 15-20% slower), nor 2x2 maps (one tile per image).
-func WinogradWorth[T Float](g ConvGeom, out int) bool {
+// over a batch of images runs faster by F(2x2, 3x3): a 3x3 stride-1 "same"
+// convolution of even maps. The transforms here are plain Go, so they pay
+// only where the products are dearest relative to them, measured (go test
+// -bench Conv64 ./autograd/, forward, dx and dW of 100 images, against the
+// direct products): float64 maps of 4x4 to 8x8 with at least 256 input and
+// output channels (8x8 256->256 16% faster, 4x4 512->512 19%, 4x4 256->512
+// 8%; 8x8 128->256 6% slower, 16x16 128->128 even, 16x16 64->128 30%
+// slower), and at least 128 tiles in the batch, as the weights' transforms
+// cost as much as a few images' products (4x4 512->512 still 10% slower at
+// 16 images, 2.5x at one; 8x8 256->256 even at 8). Not float32, whose
+// direct products run at twice the rate against the same transform costs
+// (8x8 256->256 even, 4x4 512->512 and 8x8 128->128 15-20% slower), nor 2x2
+// maps (one tile per image).
+func WinogradWorth[T Float](g ConvGeom, out, images int) bool {
 	if g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.PH != 1 || g.PW != 1 || g.H%2 != 0 || g.W%2 != 0 {
 		return false
 	}
-	return !is32[T]() && g.H >= 4 && g.W >= 4 && g.H <= 8 && g.W <= 8 && g.C >= 256 && out >= 256
+	return !is32[T]() && g.H >= 4 && g.W >= 4 && g.H <= 8 && g.W <= 8 && g.C >= 256 && out >= 256 &&
+		winogradTiles(g, images) >= winogradMinTiles
 }
+
+// winogradMinTiles is the fewest tiles in a batch worth the transforms.
+const winogradMinTiles = 128
 
 // winogradTiles is the number of 2x2 output tiles of m images.
 func winogradTiles(g ConvGeom, m int) int { return m * (g.H / 2) * (g.W / 2) }

@@ -144,11 +144,15 @@ func TestWinogradWorth(t *testing.T) {
 		{NewConvGeom(256, 8, 8, 5, 5, 1, 1, 2, 2), 256, false}, // 5x5
 		{NewConvGeom(256, 8, 8, 3, 3, 1, 1, 0, 0), 256, false}, // not "same"
 	} {
-		if got := WinogradWorth[float64](tc.g, tc.out); got != tc.want {
-			t.Errorf("WinogradWorth[float64](%+v, %d) = %v, want %v", tc.g, tc.out, got, tc.want)
+		if got := WinogradWorth[float64](tc.g, tc.out, 100); got != tc.want {
+			t.Errorf("WinogradWorth[float64](%+v, %d, 100) = %v, want %v", tc.g, tc.out, got, tc.want)
 		}
-		if WinogradWorth[float32](tc.g, tc.out) {
-			t.Errorf("WinogradWorth[float32](%+v, %d) = true, want false", tc.g, tc.out)
+		if WinogradWorth[float32](tc.g, tc.out, 100) {
+			t.Errorf("WinogradWorth[float32](%+v, %d, 100) = true, want false", tc.g, tc.out)
+		}
+		// Too few images: the weights' transforms cost more than they save.
+		if WinogradWorth[float64](tc.g, tc.out, 1) {
+			t.Errorf("WinogradWorth[float64](%+v, %d, 1) = true, want false", tc.g, tc.out)
 		}
 	}
 }
