@@ -49,9 +49,11 @@ func keepMasks(layers []layerScores, sparsity float64, scope Scope, minDensity f
 			continue
 		}
 		imp := append([]float64(nil), l.imp...)
-		for i := range imp {
-			if pruned != nil && pruned[l.name] != nil && pruned[l.name][i] {
-				imp[i] = math.Inf(-1)
+		if gone := pruned[l.name]; gone != nil {
+			for i := range imp {
+				if gone[i] {
+					imp[i] = math.Inf(-1)
+				}
 			}
 		}
 		if minDensity > 0 {

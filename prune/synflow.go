@@ -79,14 +79,20 @@ func SynFlow(ctx context.Context, net nn.Module[float64], sparsity float64, o Sy
 		out := net.Forward(tape, tape.Input(ones, shape...))
 		rsum := sumAll(tape, out)
 		tape.Backward(rsum)
-		scores = map[string][]float64{}
+		// The scores' buffers serve every round: the last round's are
+		// returned.
+		if scores == nil {
+			scores = map[string][]float64{}
+			for _, p := range w {
+				scores[p.Name] = make([]float64, p.Len())
+			}
+		}
 		var layers []layerScores
 		for _, p := range w {
-			s := make([]float64, p.Len())
+			s := scores[p.Name]
 			for j, theta := range p.Data {
 				s[j] = math.Abs(theta * p.Grad[j])
 			}
-			scores[p.Name] = s
 			layers = append(layers, layerScores{p.Name, s})
 		}
 		d := math.Pow(density, float64(r)/float64(o.Rounds))
@@ -95,13 +101,18 @@ func SynFlow(ctx context.Context, net nn.Module[float64], sparsity float64, o Sy
 		if err != nil {
 			return nil, nil, err
 		}
-		pruned = map[string][]bool{}
+		if pruned == nil {
+			pruned = map[string][]bool{}
+		}
 		for name, keep := range masks {
-			gone := make([]bool, len(keep))
+			gone := pruned[name]
+			if gone == nil {
+				gone = make([]bool, len(keep))
+				pruned[name] = gone
+			}
 			for j, k := range keep {
 				gone[j] = !k
 			}
-			pruned[name] = gone
 		}
 	}
 	return scores, masks, nil
