@@ -280,13 +280,12 @@ func winogradInput[T Float](g ConvGeom, m int, x, v []T) {
 // winogradInputSerial is winogradInput of planes lo..hi-1 (image by image,
 // channel by channel), on the calling thread.
 func winogradInputSerial[T Float](g ConvGeom, lo, hi, m int, x, v []T) {
-	th, tw := g.H/2, g.W/2
-	per := th * tw
+	tw := g.W / 2
+	per := (g.H / 2) * tw
 	p := m * per
 	cp := planeStride[T](g.C * p)
 	wp := g.W + 2
 	pad := make([]T, (g.H+2)*wp) // the plane with its zero border
-	rows := make([]T, 4*wp)
 	for job := lo; job < hi; job++ {
 		n, c := job/g.C, job%g.C
 		src := x[(n*g.C+c)*g.H*g.W:][:g.H*g.W]
@@ -294,21 +293,30 @@ func winogradInputSerial[T Float](g ConvGeom, lo, hi, m int, x, v []T) {
 			copy(pad[(r+1)*wp+1:][:g.W], src[r*g.W:][:g.W])
 		}
 		base := c*p + n*per
-		for ty := range th {
-			d0, d1, d2, d3 := pad[2*ty*wp:][:wp], pad[(2*ty+1)*wp:][:wp], pad[(2*ty+2)*wp:][:wp], pad[(2*ty+3)*wp:][:wp]
-			t0, t1, t2, t3 := rows[:wp], rows[wp:2*wp], rows[2*wp:3*wp], rows[3*wp:4*wp]
-			for j := range wp { // Bᵀ d
-				a0, a1, a2, a3 := d0[j], d1[j], d2[j], d3[j]
-				t0[j], t1[j], t2[j], t3[j] = a0-a2, a1+a2, a2-a1, a1-a3
+		// The 16 planes of this image and channel, tile by tile.
+		v0 := v[base:][:per]
+		v1, v2, v3 := v[cp+base:][:len(v0)], v[2*cp+base:][:len(v0)], v[3*cp+base:][:len(v0)]
+		v4, v5, v6, v7 := v[4*cp+base:][:len(v0)], v[5*cp+base:][:len(v0)], v[6*cp+base:][:len(v0)], v[7*cp+base:][:len(v0)]
+		v8, v9, v10, v11 := v[8*cp+base:][:len(v0)], v[9*cp+base:][:len(v0)], v[10*cp+base:][:len(v0)], v[11*cp+base:][:len(v0)]
+		v12, v13, v14, v15 := v[12*cp+base:][:len(v0)], v[13*cp+base:][:len(v0)], v[14*cp+base:][:len(v0)], v[15*cp+base:][:len(v0)]
+		at, tx := 0, 0
+		for q := range v0 {
+			d := pad[at : at+3*wp+4 : at+3*wp+4]
+			// Bᵀ d, column by column: rows (d0-d2, d1+d2, d2-d1, d1-d3).
+			var t [4][4]T
+			for j := range 4 {
+				a0, a1, a2, a3 := d[j], d[wp+j], d[2*wp+j], d[3*wp+j]
+				t[0][j], t[1][j], t[2][j], t[3][j] = a0-a2, a1+a2, a2-a1, a1-a3
 			}
-			o := base + ty*tw
-			for i, t := range [4][]T{t0, t1, t2, t3} { // (Bᵀ d) B
-				v0, v1, v2, v3 := v[(4*i)*cp+o:][:tw], v[(4*i+1)*cp+o:][:tw], v[(4*i+2)*cp+o:][:tw], v[(4*i+3)*cp+o:][:tw]
-				for tx := range tw {
-					r := t[2*tx : 2*tx+4 : 2*tx+4]
-					r0, r1, r2, r3 := r[0], r[1], r[2], r[3]
-					v0[tx], v1[tx], v2[tx], v3[tx] = r0-r2, r1+r2, r2-r1, r1-r3
-				}
+			// (Bᵀ d) B, row by row.
+			v0[q], v1[q], v2[q], v3[q] = t[0][0]-t[0][2], t[0][1]+t[0][2], t[0][2]-t[0][1], t[0][1]-t[0][3]
+			v4[q], v5[q], v6[q], v7[q] = t[1][0]-t[1][2], t[1][1]+t[1][2], t[1][2]-t[1][1], t[1][1]-t[1][3]
+			v8[q], v9[q], v10[q], v11[q] = t[2][0]-t[2][2], t[2][1]+t[2][2], t[2][2]-t[2][1], t[2][1]-t[2][3]
+			v12[q], v13[q], v14[q], v15[q] = t[3][0]-t[3][2], t[3][1]+t[3][2], t[3][2]-t[3][1], t[3][1]-t[3][3]
+			if tx++; tx == tw { // the next row of tiles, two rows down
+				tx, at = 0, at+2*wp-g.W+2
+			} else {
+				at += 2
 			}
 		}
 	}
@@ -318,34 +326,44 @@ func winogradInputSerial[T Float](g ConvGeom, lo, hi, m int, x, v []T) {
 // lo..hi-1 (image by image, channel by channel) of prod [16, out, tiles]
 // into the m images dst [out, H, W], on the calling thread.
 func winogradOutputSerial[T Float](g ConvGeom, out, lo, hi, m int, prod, dst []T, add bool) {
-	th, tw := g.H/2, g.W/2
-	per := th * tw
+	tw := g.W / 2
+	per := (g.H / 2) * tw
 	p := m * per
 	kp := planeStride[T](out * p)
+	w := g.W
 	for job := lo; job < hi; job++ {
 		n, k := job/out, job%out
-		y := dst[(n*out+k)*g.H*g.W:][:g.H*g.W]
+		y := dst[(n*out+k)*g.H*w:][:g.H*w]
 		base := k*p + n*per
-		for ty := range th {
-			for tx := range tw {
-				o := base + ty*tw + tx
-				var t [8]T
-				for j := range 4 { // Aᵀ M: column j
-					m0, m1, m2, m3 := prod[j*kp+o], prod[(4+j)*kp+o], prod[(8+j)*kp+o], prod[(12+j)*kp+o]
-					t[j], t[4+j] = m0+m1+m2, m1-m2-m3
-				}
-				at := 2*ty*g.W + 2*tx
-				for i := range 2 { // (Aᵀ M) A: row i
-					r0, r1, r2, r3 := t[4*i], t[4*i+1], t[4*i+2], t[4*i+3]
-					y0, y1 := r0+r1+r2, r1-r2-r3
-					if add {
-						y[at+i*g.W] += y0
-						y[at+i*g.W+1] += y1
-					} else {
-						y[at+i*g.W] = y0
-						y[at+i*g.W+1] = y1
-					}
-				}
+		// The 16 planes of this image and channel, tile by tile.
+		m0 := prod[base:][:per]
+		m1, m2, m3 := prod[kp+base:][:len(m0)], prod[2*kp+base:][:len(m0)], prod[3*kp+base:][:len(m0)]
+		m4, m5, m6, m7 := prod[4*kp+base:][:len(m0)], prod[5*kp+base:][:len(m0)], prod[6*kp+base:][:len(m0)], prod[7*kp+base:][:len(m0)]
+		m8, m9, m10, m11 := prod[8*kp+base:][:len(m0)], prod[9*kp+base:][:len(m0)], prod[10*kp+base:][:len(m0)], prod[11*kp+base:][:len(m0)]
+		m12, m13, m14, m15 := prod[12*kp+base:][:len(m0)], prod[13*kp+base:][:len(m0)], prod[14*kp+base:][:len(m0)], prod[15*kp+base:][:len(m0)]
+		at, tx := 0, 0
+		for q := range m0 {
+			// Aᵀ M, column by column, then (Aᵀ M) A.
+			a0, b0 := m0[q]+m4[q]+m8[q], m4[q]-m8[q]-m12[q]
+			a1, b1 := m1[q]+m5[q]+m9[q], m5[q]-m9[q]-m13[q]
+			a2, b2 := m2[q]+m6[q]+m10[q], m6[q]-m10[q]-m14[q]
+			a3, b3 := m3[q]+m7[q]+m11[q], m7[q]-m11[q]-m15[q]
+			r := y[at : at+w+2 : at+w+2]
+			if add {
+				r[0] += a0 + a1 + a2
+				r[1] += a1 - a2 - a3
+				r[w] += b0 + b1 + b2
+				r[w+1] += b1 - b2 - b3
+			} else {
+				r[0] = a0 + a1 + a2
+				r[1] = a1 - a2 - a3
+				r[w] = b0 + b1 + b2
+				r[w+1] = b1 - b2 - b3
+			}
+			if tx++; tx == tw { // the next row of tiles
+				tx, at = 0, at+w+2
+			} else {
+				at += 2
 			}
 		}
 	}
@@ -354,31 +372,37 @@ func winogradOutputSerial[T Float](g ConvGeom, out, lo, hi, m int, prod, dst []T
 // winogradOutputAdjoint writes dM = A dY Aᵀ of every 2x2 tile of the m
 // images dy [out, H, W] to dm [16, out, tiles].
 func winogradOutputAdjoint[T Float](g ConvGeom, out, m int, dy, dm []T) {
-	th, tw := g.H/2, g.W/2
-	per := th * tw
+	tw := g.W / 2
+	per := (g.H / 2) * tw
 	p := m * per
 	kp := planeStride[T](out * p)
+	w := g.W
 	ParallelFor(m*out, g.H*g.W*4, func(lo, hi int) {
 		for job := lo; job < hi; job++ {
 			n, k := job/out, job%out
-			d := dy[(n*out+k)*g.H*g.W:][:g.H*g.W]
+			d := dy[(n*out+k)*g.H*w:][:g.H*w]
 			base := k*p + n*per
-			for ty := range th {
-				for tx := range tw {
-					at := 2*ty*g.W + 2*tx
-					var t [8]T
-					for i := range 2 { // dY Aᵀ: row i
-						a, b := d[at+i*g.W], d[at+i*g.W+1]
-						t[4*i], t[4*i+1], t[4*i+2], t[4*i+3] = a, a+b, a-b, -b
-					}
-					o := base + ty*tw + tx
-					for j := range 4 { // A (dY Aᵀ): column j
-						a, b := t[j], t[4+j]
-						dm[j*kp+o] = a
-						dm[(4+j)*kp+o] = a + b
-						dm[(8+j)*kp+o] = a - b
-						dm[(12+j)*kp+o] = -b
-					}
+			m0 := dm[base:][:per]
+			m1, m2, m3 := dm[kp+base:][:len(m0)], dm[2*kp+base:][:len(m0)], dm[3*kp+base:][:len(m0)]
+			m4, m5, m6, m7 := dm[4*kp+base:][:len(m0)], dm[5*kp+base:][:len(m0)], dm[6*kp+base:][:len(m0)], dm[7*kp+base:][:len(m0)]
+			m8, m9, m10, m11 := dm[8*kp+base:][:len(m0)], dm[9*kp+base:][:len(m0)], dm[10*kp+base:][:len(m0)], dm[11*kp+base:][:len(m0)]
+			m12, m13, m14, m15 := dm[12*kp+base:][:len(m0)], dm[13*kp+base:][:len(m0)], dm[14*kp+base:][:len(m0)], dm[15*kp+base:][:len(m0)]
+			at, tx := 0, 0
+			for q := range m0 {
+				r := d[at : at+w+2 : at+w+2]
+				// dY Aᵀ, row by row: (a, a+b, a-b, -b); then A (dY Aᵀ).
+				a, b := r[0], r[1]
+				t0, t1, t2, t3 := a, a+b, a-b, -b
+				a, b = r[w], r[w+1]
+				u0, u1, u2, u3 := a, a+b, a-b, -b
+				m0[q], m1[q], m2[q], m3[q] = t0, t1, t2, t3
+				m4[q], m5[q], m6[q], m7[q] = t0+u0, t1+u1, t2+u2, t3+u3
+				m8[q], m9[q], m10[q], m11[q] = t0-u0, t1-u1, t2-u2, t3-u3
+				m12[q], m13[q], m14[q], m15[q] = -u0, -u1, -u2, -u3
+				if tx++; tx == tw {
+					tx, at = 0, at+w+2
+				} else {
+					at += 2
 				}
 			}
 		}
