@@ -552,3 +552,44 @@ func TestWinogradWeightsNotStale(t *testing.T) {
 		t.Errorf("after the weights changed, a reused tape's output is off by %.3g", relErr(got, want))
 	}
 }
+
+// TestConvWinograd32 checks the float32 Winograd convolution (8x8 maps of
+// 256 channels, kernels.WinogradWorth) against the float64 one, which
+// TestConvWinograd checks against differences: values, dx and dW.
+func TestConvWinograd32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(47, 7))
+	x, w := randLeaf(rng, "x", 1, 8, 256, 8, 8), randLeaf(rng, "w", 0.03, 256, 256, 3, 3)
+	if !kernels.WinogradWorth[float32](kernels.NewConvGeom(256, 8, 8, 3, 3, 1, 1, 1, 1), 256, 8) {
+		t.Fatal("the geometry no longer runs by Winograd in float32: choose one that does")
+	}
+	seed := randLeaf(rng, "dy", 1, 8, 256, 8, 8).value
+	y64, dx64, dw64 := convPass(x.value, w.value, seed, x.shape, w.shape)
+	y32, dx32, dw32 := convPass(to32(x.value), to32(w.value), to32(seed), x.shape, w.shape)
+	for _, c := range []struct {
+		name string
+		got  []float32
+		want []float64
+	}{{"y", y32, y64}, {"dx", dx32, dx64}, {"dW", dw32, dw64}} {
+		if r := relErr(to64(c.got), c.want); r > 1e-5 {
+			t.Errorf("float32 %s: relative error %.3g against float64", c.name, r)
+		}
+	}
+}
+
+// convPass runs a 3x3 "same" convolution forward and back from seed,
+// returning y, dx and dW.
+func convPass[T Float](x, w, seed []T, xs, ws []int) (y, dx, dw []T) {
+	tp := NewTape[T]()
+	dx, dw = make([]T, len(x)), make([]T, len(w))
+	out := Conv2d(tp, tp.Leaf("x", x, dx, nil, nil, xs...), tp.Leaf("w", w, dw, nil, nil, ws...), nil, [2]int{1, 1}, [2]int{1, 1})
+	tp.BackwardFrom(out, seed)
+	return out.Value, dx, dw
+}
+
+func to64(s []float32) []float64 {
+	o := make([]float64, len(s))
+	for i, v := range s {
+		o[i] = float64(v)
+	}
+	return o
+}

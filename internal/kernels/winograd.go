@@ -27,21 +27,26 @@ import (
 // over a batch of images runs faster by F(2x2, 3x3): a 3x3 stride-1 "same"
 // convolution of even maps. The transforms here are plain Go, so they pay
 // only where the products are dearest relative to them, measured (go test
-// -bench Conv64 ./autograd/, forward, dx and dW of 100 images, against the
-// direct products): float64 maps of 4x4 to 8x8 with at least 256 input and
-// output channels (8x8 256->256 16% faster, 4x4 512->512 19%, 4x4 256->512
-// 8%; 8x8 128->256 6% slower, 16x16 128->128 even, 16x16 64->128 30%
-// slower), and at least 128 tiles in the batch, as the weights' transforms
-// cost as much as a few images' products (4x4 512->512 still 10% slower at
-// 16 images, 2.5x at one; 8x8 256->256 even at 8). Not float32, whose
-// direct products run at twice the rate against the same transform costs
-// (8x8 256->256 even, 4x4 512->512 and 8x8 128->128 15-20% slower), nor 2x2
-// maps (one tile per image).
+// -bench 'Conv(64)?' ./autograd/: forward, dx and dW of 64 float32 or 100
+// float64 images against the direct products): at least 256 input and
+// output channels, on float64 maps of 4x4 to 8x8 (8x8 256->256 about 20%
+// faster, 4x4 512->512 25%, 4x4 256->512 8%; 8x8 128->256 6% slower, 16x16
+// 128->128 even, 16x16 64->128 30% slower) and on float32 8x8 maps, where
+// the direct products run at twice the rate (8x8 256->256 16% faster; 4x4
+// 512->512, 8x8 128->256 and 16x16 128->128 even, 8x8 128->128 7% slower);
+// and at least 128 tiles in the batch, as the weights' transforms cost as
+// much as a few images' products (4x4 512->512 in float64 still 10% slower
+// at 16 images, 2.5x at one; 8x8 256->256 even at 8). Never on 2x2 maps
+// (one tile per image).
 func WinogradWorth[T Float](g ConvGeom, out, images int) bool {
 	if g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.PH != 1 || g.PW != 1 || g.H%2 != 0 || g.W%2 != 0 {
 		return false
 	}
-	return !is32[T]() && g.H >= 4 && g.W >= 4 && g.H <= 8 && g.W <= 8 && g.C >= 256 && out >= 256 &&
+	smallest := 4
+	if is32[T]() {
+		smallest = 8
+	}
+	return g.H >= smallest && g.W >= smallest && g.H <= 8 && g.W <= 8 && g.C >= 256 && out >= 256 &&
 		winogradTiles(g, images) >= winogradMinTiles
 }
 

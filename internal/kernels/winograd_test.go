@@ -127,32 +127,32 @@ func TestWinograd(t *testing.T) {
 
 func TestWinogradWorth(t *testing.T) {
 	for _, tc := range []struct {
-		g    ConvGeom
-		out  int
-		want bool
+		g        ConvGeom
+		out      int
+		f64, f32 bool
 	}{
-		{NewConvGeom(256, 8, 8, 3, 3, 1, 1, 1, 1), 256, true},
-		{NewConvGeom(512, 4, 4, 3, 3, 1, 1, 1, 1), 512, true},
-		{NewConvGeom(128, 8, 8, 3, 3, 1, 1, 1, 1), 128, false}, // too few channels
-		{NewConvGeom(128, 8, 8, 3, 3, 1, 1, 1, 1), 256, false},
-		{NewConvGeom(256, 4, 4, 3, 3, 1, 1, 1, 1), 512, true},
-		{NewConvGeom(512, 2, 2, 3, 3, 1, 1, 1, 1), 512, false}, // one tile per image
-		{NewConvGeom(64, 32, 32, 3, 3, 1, 1, 1, 1), 64, false}, // large maps
-		{NewConvGeom(256, 8, 8, 3, 3, 2, 2, 1, 1), 256, false}, // stride 2
-		{NewConvGeom(256, 6, 6, 3, 3, 1, 1, 1, 1), 256, true},
-		{NewConvGeom(256, 7, 7, 3, 3, 1, 1, 1, 1), 256, false}, // odd map
-		{NewConvGeom(256, 8, 8, 5, 5, 1, 1, 2, 2), 256, false}, // 5x5
-		{NewConvGeom(256, 8, 8, 3, 3, 1, 1, 0, 0), 256, false}, // not "same"
+		{NewConvGeom(256, 8, 8, 3, 3, 1, 1, 1, 1), 256, true, true},
+		{NewConvGeom(512, 4, 4, 3, 3, 1, 1, 1, 1), 512, true, false},
+		{NewConvGeom(128, 8, 8, 3, 3, 1, 1, 1, 1), 128, false, false}, // too few channels
+		{NewConvGeom(128, 8, 8, 3, 3, 1, 1, 1, 1), 256, false, false},
+		{NewConvGeom(256, 4, 4, 3, 3, 1, 1, 1, 1), 512, true, false},
+		{NewConvGeom(512, 2, 2, 3, 3, 1, 1, 1, 1), 512, false, false}, // one tile per image
+		{NewConvGeom(64, 32, 32, 3, 3, 1, 1, 1, 1), 64, false, false}, // large maps
+		{NewConvGeom(256, 8, 8, 3, 3, 2, 2, 1, 1), 256, false, false}, // stride 2
+		{NewConvGeom(256, 6, 6, 3, 3, 1, 1, 1, 1), 256, true, false},
+		{NewConvGeom(256, 7, 7, 3, 3, 1, 1, 1, 1), 256, false, false}, // odd map
+		{NewConvGeom(256, 8, 8, 5, 5, 1, 1, 2, 2), 256, false, false}, // 5x5
+		{NewConvGeom(256, 8, 8, 3, 3, 1, 1, 0, 0), 256, false, false}, // not "same"
 	} {
-		if got := WinogradWorth[float64](tc.g, tc.out, 100); got != tc.want {
-			t.Errorf("WinogradWorth[float64](%+v, %d, 100) = %v, want %v", tc.g, tc.out, got, tc.want)
+		if got := WinogradWorth[float64](tc.g, tc.out, 100); got != tc.f64 {
+			t.Errorf("WinogradWorth[float64](%+v, %d, 100) = %v, want %v", tc.g, tc.out, got, tc.f64)
 		}
-		if WinogradWorth[float32](tc.g, tc.out, 100) {
-			t.Errorf("WinogradWorth[float32](%+v, %d, 100) = true, want false", tc.g, tc.out)
+		if got := WinogradWorth[float32](tc.g, tc.out, 100); got != tc.f32 {
+			t.Errorf("WinogradWorth[float32](%+v, %d, 100) = %v, want %v", tc.g, tc.out, got, tc.f32)
 		}
 		// Too few images: the weights' transforms cost more than they save.
-		if WinogradWorth[float64](tc.g, tc.out, 1) {
-			t.Errorf("WinogradWorth[float64](%+v, %d, 1) = true, want false", tc.g, tc.out)
+		if WinogradWorth[float64](tc.g, tc.out, 1) || WinogradWorth[float32](tc.g, tc.out, 1) {
+			t.Errorf("WinogradWorth(%+v, %d, 1) = true, want false", tc.g, tc.out)
 		}
 	}
 }
