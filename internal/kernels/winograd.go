@@ -28,12 +28,14 @@ import (
 // convolution of even maps. The transforms here are plain Go, so they pay
 // only where the products are dearest relative to them, measured (go test
 // -bench 'Conv(64)?' ./autograd/: forward, dx and dW of 64 float32 or 100
-// float64 images against the direct products): at least 256 input and
-// output channels, on float64 maps of 4x4 to 8x8 (8x8 256->256 about 20%
-// faster, 4x4 512->512 25%, 4x4 256->512 8%; 8x8 128->256 6% slower, 16x16
-// 128->128 even, 16x16 64->128 30% slower) and on float32 8x8 maps, where
-// the direct products run at twice the rate (8x8 256->256 16% faster; 4x4
-// 512->512, 8x8 128->256 and 16x16 128->128 even, 8x8 128->128 7% slower);
+// float64 images against the direct products): on float64 maps of 4x4 to
+// 8x8 with 128 or more channels each side and 256 or more on one (8x8
+// 256->256 about 20% faster, 4x4 512->512 25%, 4x4 256->512 8%, 8x8
+// 128->256 7%; 8x8 128->128 2% slower, 16x16 128->128 4% faster, 16x16
+// 64->128 30% slower) and on float32 8x8 maps with 256 or more each side,
+// where the direct products run at twice the rate (8x8 256->256 16%
+// faster; 4x4 512->512, 8x8 128->256 and 16x16 128->128 even, 8x8 128->128
+// 7% slower);
 // and at least 128 tiles in the batch, as the weights' transforms cost as
 // much as a few images' products (4x4 512->512 in float64 still 10% slower
 // at 16 images, 2.5x at one; 8x8 256->256 even at 8). Never on 2x2 maps
@@ -42,12 +44,13 @@ func WinogradWorth[T Float](g ConvGeom, out, images int) bool {
 	if g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.PH != 1 || g.PW != 1 || g.H%2 != 0 || g.W%2 != 0 {
 		return false
 	}
-	smallest := 4
-	if is32[T]() {
-		smallest = 8
+	if winogradTiles(g, images) < winogradMinTiles || g.H > 8 || g.W > 8 {
+		return false
 	}
-	return g.H >= smallest && g.W >= smallest && g.H <= 8 && g.W <= 8 && g.C >= 256 && out >= 256 &&
-		winogradTiles(g, images) >= winogradMinTiles
+	if is32[T]() {
+		return g.H == 8 && g.W == 8 && g.C >= 256 && out >= 256
+	}
+	return g.H >= 4 && g.W >= 4 && g.C >= 128 && out >= 128 && max(g.C, out) >= 256
 }
 
 // winogradMinTiles is the fewest tiles in a batch worth the transforms.

@@ -134,7 +134,9 @@ func TestWinogradWorth(t *testing.T) {
 		{NewConvGeom(256, 8, 8, 3, 3, 1, 1, 1, 1), 256, true, true},
 		{NewConvGeom(512, 4, 4, 3, 3, 1, 1, 1, 1), 512, true, false},
 		{NewConvGeom(128, 8, 8, 3, 3, 1, 1, 1, 1), 128, false, false}, // too few channels
-		{NewConvGeom(128, 8, 8, 3, 3, 1, 1, 1, 1), 256, false, false},
+		{NewConvGeom(128, 8, 8, 3, 3, 1, 1, 1, 1), 256, true, false},
+		{NewConvGeom(256, 8, 8, 3, 3, 1, 1, 1, 1), 128, true, false},
+		{NewConvGeom(128, 16, 16, 3, 3, 1, 1, 1, 1), 256, false, false}, // 16x16 maps
 		{NewConvGeom(256, 4, 4, 3, 3, 1, 1, 1, 1), 512, true, false},
 		{NewConvGeom(512, 2, 2, 3, 3, 1, 1, 1, 1), 512, false, false}, // one tile per image
 		{NewConvGeom(64, 32, 32, 3, 3, 1, 1, 1, 1), 64, false, false}, // large maps
