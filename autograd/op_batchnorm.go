@@ -160,16 +160,20 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 		mts[ch], ds[ch] = mt, st
 	}
 	// apply writes channel ch of y and y' from the statistics.
-	apply := func(ch int) {
-		is, mu := inv[ch], mus[ch]
-		gc := g(ch)
+	// affine is channel ch's y = gc (x - mu) is + bc = scale x + shift, from
+	// the statistics: apply and the rule's mask both compute y by it.
+	affine := func(ch int) (scale, shift T) {
 		var bc T
 		if beta != nil {
 			bc = beta.Value[ch]
 		}
-		// y = gc (x - mu) is + bc = scale x + shift.
-		scale := gc * is
-		shift := bc - mu*scale
+		scale = g(ch) * inv[ch]
+		return scale, bc - mus[ch]*scale
+	}
+	apply := func(ch int) {
+		is, mu := inv[ch], mus[ch]
+		gc := g(ch)
+		scale, shift := affine(ch)
 		each(ch, func(off int) {
 			kernels.ScaleShift(y.Value[off:off+hw], x.Value[off:off+hw], scale, shift, relu)
 		})
@@ -241,11 +245,7 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 				plane := make([]T, hw)
 				for i := lo; i < hi; i++ {
 					ch, off := i%c, i*hw
-					scale := g(ch) * inv[ch]
-					shift := -mus[ch] * scale
-					if beta != nil {
-						shift = beta.Value[ch] - mus[ch]*scale
-					}
+					scale, shift := affine(ch)
 					kernels.ScaleShift(plane, x.Value[off:off+hw], scale, shift, true)
 					for _, d := range [][]T{y.Grad, y.RGrad} {
 						if d != nil {
