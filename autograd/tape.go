@@ -1,6 +1,10 @@
 package autograd
 
-import "fmt"
+import (
+	"fmt"
+
+	"winnow/internal/mem"
+)
 
 // Option configures a Tape.
 type Option func(*config)
@@ -163,7 +167,7 @@ func (a *arena[E]) get(n int) []E {
 		a.next++
 		return b
 	}
-	b := makeBuffer[E](n)
+	b := mem.Zeroed[E](n)
 	if a.next < len(a.bufs) {
 		a.bufs[a.next] = b
 	} else {
@@ -200,7 +204,7 @@ const (
 // another op.
 func (t *Tape[T]) shared(i, n int) []T {
 	if cap(t.scratch[i]) < n {
-		t.scratch[i] = makeBuffer[T](n)
+		t.scratch[i] = mem.Zeroed[T](n)
 	}
 	return t.scratch[i][:n]
 }
@@ -299,7 +303,7 @@ func (t *Tape[T]) gradBuffer(n int, zero bool) []T {
 		if 4*n >= t.largest {
 			size = max(n, t.largest)
 		}
-		return makeBuffer[T](size)[:n] // zeroed
+		return mem.Zeroed[T](size)[:n] // zeroed
 	}
 	b := t.free[best][:n]
 	t.free[best] = t.free[len(t.free)-1]

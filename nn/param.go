@@ -6,6 +6,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"winnow/autograd"
+	"winnow/internal/mem"
 )
 
 // Float is the set of element types networks compute in.
@@ -67,13 +68,13 @@ func newParam[T Float](kind Kind, shape ...int) *Param[T] {
 	for _, s := range shape {
 		n *= s
 	}
-	p := &Param[T]{Kind: kind, Shape: shape, Data: make([]T, n)}
+	p := &Param[T]{Kind: kind, Shape: shape, Data: mem.Zeroed[T](n)}
 	if kind == Counter {
 		p.Shape, p.Data = []int{}, make([]T, 1)
 		return p
 	}
 	if kind != Buffer {
-		p.Grad = make([]T, n)
+		p.Grad = mem.Zeroed[T](n)
 	}
 	return p
 }
@@ -136,7 +137,7 @@ func (p *Param[T]) ApplyMask() {
 // HVP tape it makes sure HV exists.
 func (p *Param[T]) leaf(t *autograd.Tape[T]) *autograd.Var[T] {
 	if t.HVPMode() && p.Grad != nil && p.HV == nil {
-		p.HV = make([]T, len(p.Data))
+		p.HV = mem.Zeroed[T](len(p.Data))
 	}
 	v := t.Leaf(p.Name, p.Data, p.Grad, p.Tangent, p.HV, p.Shape...)
 	v.Support = p.Mask // masked weights need no gradient

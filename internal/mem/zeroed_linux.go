@@ -1,6 +1,6 @@
 //go:build linux
 
-package autograd
+package mem
 
 import (
 	"unsafe"
@@ -11,10 +11,9 @@ import (
 // hugePageMin is the least buffer size (bytes) worth backing by huge pages.
 const hugePageMin = 4 << 20
 
-// makeBuffer allocates n zeroed elements. Large buffers ask the kernel for
-// transparent huge pages before they are first touched: a pass over a fresh
-// tape otherwise spends as long taking 4 KiB page faults as computing.
-func makeBuffer[E any](n int) []E {
+// Zeroed allocates n zeroed elements. Large buffers ask the kernel for
+// transparent huge pages before they are first touched.
+func Zeroed[E any](n int) []E {
 	b := make([]E, n)
 	var z E
 	if size := uintptr(n) * unsafe.Sizeof(z); size >= hugePageMin {
