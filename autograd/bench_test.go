@@ -41,12 +41,16 @@ func to32(s []float64) []float32 {
 	return o
 }
 
-func BenchmarkConv32x32C32(b *testing.B)   { benchConv(b, 32, 32, 32, 1) }
-func BenchmarkConv16x16C64(b *testing.B)   { benchConv(b, 64, 16, 64, 1) }
-func BenchmarkConv8x8C128(b *testing.B)    { benchConv(b, 128, 8, 128, 1) }
-func BenchmarkConv8x8C256(b *testing.B)    { benchConv(b, 256, 8, 256, 1) }
-func BenchmarkConv4x4C512(b *testing.B)    { benchConv(b, 512, 4, 512, 1) }
-func BenchmarkConvStride2C32(b *testing.B) { benchConv(b, 32, 32, 64, 2) }
+func BenchmarkConv32x32C32(b *testing.B)      { benchConv(b, 32, 32, 32, 1) }
+func BenchmarkConv16x16C64(b *testing.B)      { benchConv(b, 64, 16, 64, 1) }
+func BenchmarkConv8x8C128(b *testing.B)       { benchConv(b, 128, 8, 128, 1) }
+func BenchmarkConv8x8C256(b *testing.B)       { benchConv(b, 256, 8, 256, 1) }
+func BenchmarkConv4x4C512(b *testing.B)       { benchConv(b, 512, 4, 512, 1) }
+func BenchmarkConv16x16C128(b *testing.B)     { benchConv(b, 128, 16, 128, 1) }
+func BenchmarkConv32x32C64(b *testing.B)      { benchConv(b, 64, 32, 64, 1) }
+func BenchmarkConv16x16C64to128(b *testing.B) { benchConv(b, 64, 16, 128, 1) }
+func BenchmarkConv8x8C128to256(b *testing.B)  { benchConv(b, 128, 8, 256, 1) }
+func BenchmarkConvStride2C32(b *testing.B)    { benchConv(b, 32, 32, 64, 2) }
 
 // benchConv64 times a forward and backward pass of one 3x3 "same"
 // convolution of 100 float64 images, as GraSP scores (dx and dW).
@@ -80,6 +84,7 @@ func BenchmarkConv64x8x8C256(b *testing.B)       { benchConv64(b, 256, 8, 256) }
 func BenchmarkConv64x4x4C256to512(b *testing.B)  { benchConv64(b, 256, 4, 512) }
 func BenchmarkConv64x4x4C512(b *testing.B)       { benchConv64(b, 512, 4, 512) }
 func BenchmarkConv64x2x2C512(b *testing.B)       { benchConv64(b, 512, 2, 512) }
+func BenchmarkConv64x16x16C64(b *testing.B)      { benchConv64(b, 64, 16, 64) }
 func BenchmarkConv64x16x16C128(b *testing.B)     { benchConv64(b, 128, 16, 128) }
 func BenchmarkConv64x16x16C64to128(b *testing.B) { benchConv64(b, 64, 16, 128) }
 func BenchmarkConv2x2C512(b *testing.B)          { benchConv(b, 512, 2, 512, 1) }

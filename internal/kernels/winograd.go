@@ -3,6 +3,8 @@ package kernels
 import (
 	"runtime"
 	"sync"
+
+	"winnow/internal/kernels/micro"
 )
 
 // Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray, "Fast
@@ -25,32 +27,37 @@ import (
 
 // WinogradWorth reports whether a convolution of geometry g to out channels
 // over a batch of images runs faster by F(2x2, 3x3): a 3x3 stride-1 "same"
-// convolution of even maps. The transforms here are plain Go, so they pay
-// only where the products are dearest relative to them, measured (go test
-// -bench 'Conv(64)?' ./autograd/: forward, dx and dW of 64 float32 or 100
-// float64 images against the direct products): on float64 maps of 4x4 to
-// 8x8 with 128 or more channels each side and 256 or more on one (8x8
-// 256->256 about 20% faster, 4x4 512->512 25%, 4x4 256->512 8%, 8x8
-// 128->256 7%; 8x8 128->128 2% slower, 16x16 128->128 4% faster, 16x16
-// 64->128 30% slower) and on float32 8x8 maps with 256 or more each side,
-// where the direct products run at twice the rate (8x8 256->256 16%
-// faster; 4x4 512->512, 8x8 128->256 and 16x16 128->128 even, 8x8 128->128
-// 7% slower);
-// and at least 128 tiles in the batch, as the weights' transforms cost as
-// much as a few images' products (4x4 512->512 in float64 still 10% slower
-// at 16 images, 2.5x at one; 8x8 256->256 even at 8). Never on 2x2 maps
-// (one tile per image).
+// convolution of even maps whose rows of tiles fit the micro-kernels'
+// vectors. Measured (go test -bench 'Conv(64)?' ./autograd/: forward, dx
+// and dW of 64 float32 or 100 float64 images, against the direct products,
+// the transforms on AVX-512): float64 maps of 8x8 to 16x16 with 64 or more
+// channels each side and 128 on one (16x16 128->128 about 25% faster,
+// 64->128 18%, 8x8 128->128 8%, 128->256 25%, 256->256 30%; 16x16
+// 64->64 even) and 4x4 maps with 128 and 256 (4x4 512->512 25%, 256->512
+// 15%); float32, where the direct products run at twice the rate, 8x8 maps
+// with 128 and 256 (256->256 25% faster, 128->256 5%; 128->128, 4x4
+// 512->512 even) and 16x16 maps with 128 each side (15-20%; 64->128 even,
+// 32x32 64->64 and 16x16 64->64 15-25% slower); and at least 128 tiles in
+// the batch, as the weights' transforms cost as much as a few images'
+// products. Never on 2x2 maps (one tile per image: 2x slower).
 func WinogradWorth[T Float](g ConvGeom, out, images int) bool {
 	if g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.PH != 1 || g.PW != 1 || g.H%2 != 0 || g.W%2 != 0 {
 		return false
 	}
-	if winogradTiles(g, images) < winogradMinTiles || g.H > 8 || g.W > 8 {
+	if winogradTiles(g, images) < winogradMinTiles || !winogradVector[T](g) || g.H < 4 || g.H > 16 || g.W < 4 {
 		return false
 	}
-	if is32[T]() {
-		return g.H == 8 && g.W == 8 && g.C >= 256 && out >= 256
+	lo, hi := min(g.C, out), max(g.C, out)
+	switch {
+	case is32[T]() && g.H == 8 && g.W == 8:
+		return lo >= 128 && hi >= 256
+	case is32[T]():
+		return g.H == 16 && g.W == 16 && lo >= 128
+	case g.H < 8 || g.W < 8:
+		return lo >= 128 && hi >= 256
+	default:
+		return lo >= 64 && hi >= 128
 	}
-	return g.H >= 4 && g.W >= 4 && g.C >= 128 && out >= 128 && max(g.C, out) >= 256
 }
 
 // winogradMinTiles is the fewest tiles in a batch worth the transforms.
@@ -277,6 +284,12 @@ func winogradWeightsAdjoint[T Float](c, out int, du, dw []T) {
 	})
 }
 
+// winogradVector reports whether the tile transforms of geometry g run on
+// the micro-kernels: a row's tiles fit a vector (16 float32 or 8 float64).
+func winogradVector[T Float](g ConvGeom) bool {
+	return micro.Available && g.W <= 2*64/sizeOf[T]()
+}
+
 // winogradInput writes V = Bᵀ d B of every 4x4 input tile (stride 2, the
 // padding zero) of the m images x [C, H, W] to v [16, C, tiles], tiles
 // numbered image by image, row by row. Bᵀ runs down whole padded rows at
@@ -292,6 +305,18 @@ func winogradInputSerial[T Float](g ConvGeom, lo, hi, m int, x, v []T) {
 	per := (g.H / 2) * tw
 	p := m * per
 	cp := planeStride[T](g.C * p)
+	if winogradVector[T](g) {
+		for job := lo; job < hi; job++ {
+			n, c := job/g.C, job%g.C
+			src, base := (n*g.C+c)*g.H*g.W, c*p+n*per
+			if is32[T]() {
+				micro.WinogradInputS(f32(v, base), f32(x, src), g.H, g.W, cp)
+			} else {
+				micro.WinogradInputD(f64(v, base), f64(x, src), g.H, g.W, cp)
+			}
+		}
+		return
+	}
 	wp := g.W + 2
 	pad := make([]T, (g.H+2)*wp) // the plane with its zero border
 	for job := lo; job < hi; job++ {
@@ -338,6 +363,23 @@ func winogradOutputSerial[T Float](g ConvGeom, out, lo, hi, m int, prod, dst []T
 	per := (g.H / 2) * tw
 	p := m * per
 	kp := planeStride[T](out * p)
+	if winogradVector[T](g) {
+		for job := lo; job < hi; job++ {
+			n, k := job/out, job%out
+			y, base := (n*out+k)*g.H*g.W, k*p+n*per
+			switch {
+			case is32[T]() && add:
+				micro.WinogradOutputAddS(f32(dst, y), f32(prod, base), g.H, g.W, kp)
+			case is32[T]():
+				micro.WinogradOutputS(f32(dst, y), f32(prod, base), g.H, g.W, kp)
+			case add:
+				micro.WinogradOutputAddD(f64(dst, y), f64(prod, base), g.H, g.W, kp)
+			default:
+				micro.WinogradOutputD(f64(dst, y), f64(prod, base), g.H, g.W, kp)
+			}
+		}
+		return
+	}
 	w := g.W
 	for job := lo; job < hi; job++ {
 		n, k := job/out, job%out
@@ -386,6 +428,18 @@ func winogradOutputAdjoint[T Float](g ConvGeom, out, m int, dy, dm []T) {
 	kp := planeStride[T](out * p)
 	w := g.W
 	ParallelFor(m*out, g.H*g.W*4, func(lo, hi int) {
+		if winogradVector[T](g) {
+			for job := lo; job < hi; job++ {
+				n, k := job/out, job%out
+				src, base := (n*out+k)*g.H*w, k*p+n*per
+				if is32[T]() {
+					micro.WinogradOutputAdjointS(f32(dm, base), f32(dy, src), g.H, w, kp)
+				} else {
+					micro.WinogradOutputAdjointD(f64(dm, base), f64(dy, src), g.H, w, kp)
+				}
+			}
+			return
+		}
 		for job := lo; job < hi; job++ {
 			n, k := job/out, job%out
 			d := dy[(n*out+k)*g.H*w:][:g.H*w]

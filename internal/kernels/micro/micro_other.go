@@ -88,3 +88,27 @@ func AffineAddD(dx, dy, x *float64, n int, a, b, d float64)          { panic("mi
 func AddReLUD(y, a, b *float64, n int)                               { panic("micro: no kernels") }
 func ReLUMaskD(dst, src, x *float64, n int)                          { panic("micro: no kernels") }
 func ReLUMaskAddD(dst, src, x *float64, n int)                       { panic("micro: no kernels") }
+
+// WinogradInputS panics: check Available first.
+func WinogradInputS(dst, src *float32, h, w, stride int) { panic("micro: no kernels") }
+
+// WinogradOutputS panics: check Available first.
+func WinogradOutputS(dst, src *float32, h, w, stride int) { panic("micro: no kernels") }
+
+// WinogradOutputAddS panics: check Available first.
+func WinogradOutputAddS(dst, src *float32, h, w, stride int) { panic("micro: no kernels") }
+
+// WinogradOutputAdjointS panics: check Available first.
+func WinogradOutputAdjointS(dst, src *float32, h, w, stride int) { panic("micro: no kernels") }
+
+// WinogradInputD panics: check Available first.
+func WinogradInputD(dst, src *float64, h, w, stride int) { panic("micro: no kernels") }
+
+// WinogradOutputD panics: check Available first.
+func WinogradOutputD(dst, src *float64, h, w, stride int) { panic("micro: no kernels") }
+
+// WinogradOutputAddD panics: check Available first.
+func WinogradOutputAddD(dst, src *float64, h, w, stride int) { panic("micro: no kernels") }
+
+// WinogradOutputAdjointD panics: check Available first.
+func WinogradOutputAdjointD(dst, src *float64, h, w, stride int) { panic("micro: no kernels") }

@@ -1,0 +1,50 @@
+//go:build amd64 && !purego
+
+package micro
+
+// The tile transforms of Winograd's F(2x2, 3x3) convolution, one plane of
+// h x w values per call (h and w even, w at most 32 float32 or 16 float64
+// values: a row's tiles in one vector), on the 16 planes of transforms stride values apart,
+// the w/2 tiles of tile row i at offset i*w/2 in each.
+
+// WinogradInputS writes V = Bᵀ d B of the 4x4 window (padding 1) of every
+// 2x2 tile of the plane src to the 16 planes at dst.
+//
+//go:noescape
+func WinogradInputS(dst, src *float32, h, w, stride int)
+
+// WinogradOutputS sets the plane dst to Y = Aᵀ M A of the 16 planes at src.
+//
+//go:noescape
+func WinogradOutputS(dst, src *float32, h, w, stride int)
+
+// WinogradOutputAddS adds Y = Aᵀ M A of the 16 planes at src to dst.
+//
+//go:noescape
+func WinogradOutputAddS(dst, src *float32, h, w, stride int)
+
+// WinogradOutputAdjointS writes dM = A dY Aᵀ of every 2x2 tile of the
+// plane src to the 16 planes at dst.
+//
+//go:noescape
+func WinogradOutputAdjointS(dst, src *float32, h, w, stride int)
+
+// WinogradInputD is WinogradInputS in float64.
+//
+//go:noescape
+func WinogradInputD(dst, src *float64, h, w, stride int)
+
+// WinogradOutputD is WinogradOutputS in float64.
+//
+//go:noescape
+func WinogradOutputD(dst, src *float64, h, w, stride int)
+
+// WinogradOutputAddD is WinogradOutputAddS in float64.
+//
+//go:noescape
+func WinogradOutputAddD(dst, src *float64, h, w, stride int)
+
+// WinogradOutputAdjointD is WinogradOutputAdjointS in float64.
+//
+//go:noescape
+func WinogradOutputAdjointD(dst, src *float64, h, w, stride int)

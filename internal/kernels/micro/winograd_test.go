@@ -1,0 +1,222 @@
+package micro
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The transforms' matrices (Lavin and Gray), for the reference: a tile
+// d (4x4) to Bᵀ d B, a product M (4x4) to Aᵀ M A (2x2), and the adjoint
+// dY (2x2) to A dY Aᵀ.
+var (
+	winoBT = [4][4]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
+	winoAT = [2][4]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}
+)
+
+// winoPlanes is the reference layout: plane xi (0..15) of tile (i, j) at
+// xi*stride + i*tw + j.
+type winoPlanes struct{ h, w, stride int }
+
+func (p winoPlanes) at(xi, i, j int) int { return xi*p.stride + i*(p.w/2) + j }
+
+func refInput(p winoPlanes, src []float64) map[int]float64 {
+	out := map[int]float64{}
+	px := func(y, x int) float64 {
+		if y < 0 || y >= p.h || x < 0 || x >= p.w {
+			return 0
+		}
+		return src[y*p.w+x]
+	}
+	for i := range p.h / 2 {
+		for j := range p.w / 2 {
+			for a := range 4 {
+				for b := range 4 {
+					var s float64
+					for r := range 4 {
+						for c := range 4 {
+							s += winoBT[a][r] * px(2*i-1+r, 2*j-1+c) * winoBT[b][c]
+						}
+					}
+					out[p.at(4*a+b, i, j)] = s
+				}
+			}
+		}
+	}
+	return out
+}
+
+func refOutput(p winoPlanes, planes []float64) []float64 {
+	y := make([]float64, p.h*p.w)
+	for i := range p.h / 2 {
+		for j := range p.w / 2 {
+			for r := range 2 {
+				for c := range 2 {
+					var s float64
+					for a := range 4 {
+						for b := range 4 {
+							s += winoAT[r][a] * planes[p.at(4*a+b, i, j)] * winoAT[c][b]
+						}
+					}
+					y[(2*i+r)*p.w+2*j+c] = s
+				}
+			}
+		}
+	}
+	return y
+}
+
+func refOutputAdjoint(p winoPlanes, dy []float64) map[int]float64 {
+	out := map[int]float64{}
+	for i := range p.h / 2 {
+		for j := range p.w / 2 {
+			for a := range 4 {
+				for b := range 4 {
+					var s float64
+					for r := range 2 {
+						for c := range 2 {
+							s += winoAT[r][a] * dy[(2*i+r)*p.w+2*j+c] * winoAT[c][b]
+						}
+					}
+					out[p.at(4*a+b, i, j)] = s
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestWinogradTransforms checks the transforms of both precisions against
+// the matrices, on every even width up to a vector's worth of tiles and
+// several heights, with sentinels around what each may write.
+func TestWinogradTransforms(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX-512")
+	}
+	rng := rand.New(rand.NewPCG(3, 1))
+	const sentinel = 12345
+	for _, maxW := range []int{32, 16} {
+		f32 := maxW == 32
+		tol := 1e-13
+		if f32 {
+			tol = 1e-5
+		}
+		for w := 2; w <= maxW; w += 2 {
+			for _, h := range []int{2, 4, 6, 8} {
+				p := winoPlanes{h: h, w: w, stride: h*w/4 + 5}
+				name := fmt.Sprintf("f32=%v/%dx%d", f32, h, w)
+				src := make([]float64, h*w)
+				for i := range src {
+					src[i] = rng.NormFloat64()
+				}
+				planesLen := 16 * p.stride
+				// Input and output adjoint: write the planes' tiles, nothing else.
+				for _, kind := range []string{"input", "adjoint"} {
+					want := refInput(p, src)
+					if kind == "adjoint" {
+						want = refOutputAdjoint(p, src)
+					}
+					got := make([]float64, planesLen)
+					if f32 {
+						s, d := toS(src), fill32(planesLen, sentinel)
+						if kind == "input" {
+							WinogradInputS(&d[0], &s[0], h, w, p.stride)
+						} else {
+							WinogradOutputAdjointS(&d[0], &s[0], h, w, p.stride)
+						}
+						got = fromS(d)
+					} else {
+						d := fill64(planesLen, sentinel)
+						if kind == "input" {
+							WinogradInputD(&d[0], &src[0], h, w, p.stride)
+						} else {
+							WinogradOutputAdjointD(&d[0], &src[0], h, w, p.stride)
+						}
+						got = d
+					}
+					for k, g := range got {
+						wv, ok := want[k]
+						if !ok {
+							wv = sentinel
+						}
+						if math.Abs(g-wv) > tol*(1+math.Abs(wv)) {
+							t.Fatalf("%s %s: element %d = %v, want %v", name, kind, k, g, wv)
+						}
+					}
+				}
+				// Output: set and add, the plane's values only.
+				planes := make([]float64, planesLen)
+				for i := range planes {
+					planes[i] = rng.NormFloat64()
+				}
+				want := refOutput(p, planes)
+				for _, add := range []bool{false, true} {
+					base := rng.NormFloat64()
+					var got []float64
+					if f32 {
+						d := fill32(h*w+1, float32(base))
+						s := toS(planes)
+						if add {
+							WinogradOutputAddS(&d[0], &s[0], h, w, p.stride)
+						} else {
+							WinogradOutputS(&d[0], &s[0], h, w, p.stride)
+						}
+						got = fromS(d)
+					} else {
+						got = fill64(h*w+1, base)
+						if add {
+							WinogradOutputAddD(&got[0], &planes[0], h, w, p.stride)
+						} else {
+							WinogradOutputD(&got[0], &planes[0], h, w, p.stride)
+						}
+					}
+					for k, g := range got {
+						wv := base // past the plane: untouched
+						if k < h*w {
+							wv = want[k]
+							if add {
+								wv += base
+							}
+						}
+						if math.Abs(g-wv) > tol*(1+math.Abs(wv)) {
+							t.Fatalf("%s output add=%v: element %d = %v, want %v", name, add, k, g, wv)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func toS(x []float64) []float32 {
+	s := make([]float32, len(x))
+	for i, v := range x {
+		s[i] = float32(v)
+	}
+	return s
+}
+
+func fromS(x []float32) []float64 {
+	d := make([]float64, len(x))
+	for i, v := range x {
+		d[i] = float64(v)
+	}
+	return d
+}
+
+func fill32(n int, v float32) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = v
+	}
+	return s
+}
+
+func fill64(n int, v float64) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = v
+	}
+	return s
+}
