@@ -46,9 +46,10 @@ with --sparsity, both for the network pruned by --prune (default random)
 at that sparsity, where products skip the zero weights wherever that pays;
 with --grasp, grasp_score_s, seconds to compute the GraSP scores of a fresh
 model (float64, exact Hg) on 100 images, 10 per class, as
-../shared/bench/torch_ref_bench.py does (masks not included), and
-grasp_peak_rss_mb, the scoring's own peak memory (on Linux: the trained
-model released and the peak reset first);
+../shared/bench/torch_ref_bench.py does (masks not included; first, in the
+fresh process, as winnow prune runs it), and grasp_peak_rss_mb, the
+scoring's own peak memory (on Linux; the peak is reset after it for
+training's);
 peak_rss_mb (training's; with --sparsity it includes the pruning), threads, blas (the
 BLAS of small products) and kernels (avx512: large products on winnow's
 micro-kernels; blas: all through the BLAS, on CPUs without AVX-512).`,
@@ -84,6 +85,21 @@ func runBench(ctx context.Context, w io.Writer, o benchOptions) error {
 	}
 	runtime.GOMAXPROCS(o.threads)
 	kernels.SetThreads(o.threads)
+	out := map[string]any{}
+	if o.grasp {
+		// First, in a fresh process as a user's prune command runs it, with
+		// its own peak (Linux: the high-water mark reset first); then the
+		// memory released and the mark reset again for training's.
+		reset := resetPeakRSS()
+		if err := benchGraSP(ctx, o.model, in, out); err != nil {
+			return err
+		}
+		if reset {
+			out["grasp_peak_rss_mb"] = round(peakRSSMB())
+		}
+		debug.FreeOSMemory()
+		resetPeakRSS()
+	}
 	m, err := models.New[float32](o.model, in, models.Options{}, 0)
 	if err != nil {
 		return err
@@ -136,8 +152,8 @@ func runBench(ctx context.Context, w io.Writer, o benchOptions) error {
 	if kernels.DirectLowering() {
 		products = "avx512"
 	}
-	out := map[string]any{"model": o.model, "batch": o.batch, "threads": o.threads, "blas": kernels.BLAS(), "kernels": products,
-		"train_img_s": round(float64(o.batch*o.steps) / time.Since(start).Seconds())}
+	out["model"], out["batch"], out["threads"], out["blas"], out["kernels"] = o.model, o.batch, o.threads, kernels.BLAS(), products
+	out["train_img_s"] = round(float64(o.batch*o.steps) / time.Since(start).Seconds())
 	if o.sparsity > 0 {
 		out["sparsity"], out["prune"] = o.sparsity, o.method
 	}
@@ -160,19 +176,6 @@ func runBench(ctx context.Context, w io.Writer, o benchOptions) error {
 	}
 	out["infer_img_s"] = round(float64(o.batch*o.steps) / time.Since(start).Seconds())
 	out["peak_rss_mb"] = round(peakRSSMB())
-	if o.grasp {
-		// GraSP's own peak, as the reference measures it in a process of its
-		// own: the trained model released and the high-water mark reset.
-		m, infer, tape, opt = nil, nil, nil, nil
-		debug.FreeOSMemory()
-		reset := resetPeakRSS()
-		if err := benchGraSP(ctx, o.model, in, out); err != nil {
-			return err
-		}
-		if reset {
-			out["grasp_peak_rss_mb"] = round(peakRSSMB())
-		}
-	}
 	return json.NewEncoder(w).Encode(out)
 }
 
