@@ -80,8 +80,33 @@ func (s denseSource[T]) pack(pc, kb, jc, nb, nr int, dst []T) {
 	packB(s.trans, s.b, s.ldb, pc, kb, jc, nb, nr, dst)
 }
 
+// panels is an op(B) already packed whole, as packedGemm's panels: panel
+// after panel of nr columns, k steps of nr values each (column j of step l
+// at (j/nr)*k*nr + l*nr + j%nr). packedGemm reads it in place.
+type panels[T Float] struct {
+	v []T
+	k int
+}
+
+// at is the address of step l of the panel of column j (a multiple of nr).
+func (s panels[T]) at(j, l int) *T {
+	nr := microCols[T]()
+	return &s.v[j/nr*s.k*nr+l*nr]
+}
+
+func (s panels[T]) pack(pc, kb, jc, nb, nr int, dst []T) {
+	for j0 := 0; j0 < nb; j0 += nr {
+		for l := range kb {
+			d := dst[(j0/nr*kb+l)*nr:][:nr]
+			copy(d, s.v[(jc+j0)/nr*s.k*nr+(pc+l)*nr:][:nr])
+			clear(d[min(nr, nb-j0):])
+		}
+	}
+}
+
 // packedGemm computes c = alpha*op(A)*src + beta*c on the micro-kernels,
-// where src supplies the k x n matrix op(B) from its column jOff on.
+// where src supplies the k x n matrix op(B) from its column jOff on
+// (panels[T] from a multiple of nr).
 func packedGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src panelSource[T], jOff int, beta T, c []T, ldc int) {
 	bufs, done := startProduct(m, n, k, alpha, beta, c, ldc)
 	if bufs == nil {
@@ -90,16 +115,23 @@ func packedGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src 
 	defer done()
 	nr := microCols[T]()
 	left := newLeftOperand[T](transA, a, lda)
+	pre, prepacked := src.(panels[T])
 	for jc := 0; jc < n; jc += blockN {
 		nb := min(blockN, n-jc)
 		for pc, step := 0, blockSteps(k); pc < k; pc += step {
 			kb := min(step, k-pc)
-			bufs.b = grow(bufs.b, (nb+nr-1)/nr*nr*kb)
-			src.pack(pc, kb, jOff+jc, nb, nr, bufs.b)
+			if !prepacked {
+				bufs.b = grow(bufs.b, (nb+nr-1)/nr*nr*kb)
+				src.pack(pc, kb, jOff+jc, nb, nr, bufs.b)
+			}
 			for ic := 0; ic < m; ic += blockM {
 				mb := min(blockM, m-ic)
 				left.block(bufs, ic, mb, pc, kb)
 				eachBlock(c, ic*ldc+jc, ldc, mb, nb, bufs.tile, func(ir, jr, rows int, cp *T, l int) {
+					if prepacked {
+						left.multiply(bufs, ir, kb, pre.at(jOff+jc+jr, pc), cp, l, rows, alpha)
+						return
+					}
 					left.multiply(bufs, ir, kb, &bufs.b[jr*kb], cp, l, rows, alpha)
 				})
 			}

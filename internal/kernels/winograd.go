@@ -83,7 +83,7 @@ func winogradBlock[T Float](g ConvGeom, out, m int) int {
 // gradient transforms all m images at once.
 func WinogradBufLen[T Float](g ConvGeom, out, m int) (u, v, prod int) {
 	p := winogradTiles(g, winogradBlock[T](g, out, m))
-	v, prod = 16*planeStride[T](g.C*p), 16*planeStride[T](out*p)
+	v, prod = 16*winogradVStride[T](g, p), 16*planeStride[T](out*p)
 	w := winogradWorkers(m)
 	pm := winogradTiles(g, m)
 	return 16 * planeStride[T](out*g.C), max(w*v, 16*planeStride[T](g.C*pm)), max(w*prod, 16*planeStride[T](out*pm))
@@ -153,7 +153,7 @@ func WinogradConvTangent[T Float](g ConvGeom, out, m int, u, ut, x, xt, y, yt []
 func eachImageBlock[T Float](g ConvGeom, out, m int, v, prod []T, f func(b0, nb int, v, prod []T)) {
 	mb := winogradBlock[T](g, out, m)
 	pb := winogradTiles(g, mb)
-	lv, lp := 16*planeStride[T](g.C*pb), 16*planeStride[T](out*pb)
+	lv, lp := 16*winogradVStride[T](g, pb), 16*planeStride[T](out*pb)
 	workers := winogradWorkers(m)
 	var wg sync.WaitGroup
 	for wk := range workers {
@@ -180,16 +180,35 @@ func newWinogradBlock[T Float](g ConvGeom, out, b0, nb int) winogradImages[T] {
 	return winogradImages[T]{g: g, out: out, b0: b0, n: nb, p: winogradTiles(g, nb)}
 }
 
-// input writes the transforms of the block's images of x to v.
+// winogradVStride is the distance between the 16 planes of a block's
+// transformed input of p tiles: room for its panels.
+func winogradVStride[T Float](g ConvGeom, p int) int {
+	nr := microCols[T]()
+	return planeStride[T](g.C * (p + nr - 1) / nr * nr)
+}
+
+// winogradPanels reports whether a block's input transforms go straight
+// into the packed panels of the products (panels[T]), which then need no
+// packing: on the micro-kernels, where no row of tiles straddles panels.
+func winogradPanels[T Float](g ConvGeom) bool {
+	return winogradVector[T](g) && microCols[T]()%(g.W/2) == 0
+}
+
+// input writes the transforms of the block's images of x to v, as panels
+// where winogradPanels.
 func (b winogradImages[T]) input(x, v []T) {
 	in := b.g.C * b.g.H * b.g.W
-	winogradInputSerial(b.g, 0, b.n*b.g.C, b.n, x[b.b0*in:(b.b0+b.n)*in], v)
+	winogradInputSerial(b.g, 0, b.n*b.g.C, b.n, x[b.b0*in:(b.b0+b.n)*in], v, winogradVStride[T](b.g, b.p), winogradPanels[T](b.g))
 }
 
 // product sets (beta 0) or adds to (beta 1) prod the 16 products U[ξ] V[ξ].
 func (b winogradImages[T]) product(u, v, prod []T, beta T) {
-	su, sv, sp := planeStride[T](b.out*b.g.C), planeStride[T](b.g.C*b.p), planeStride[T](b.out*b.p)
+	su, sv, sp := planeStride[T](b.out*b.g.C), winogradVStride[T](b.g, b.p), planeStride[T](b.out*b.p)
 	for xi := range 16 {
+		if winogradPanels[T](b.g) {
+			packedGemm(false, b.out, b.p, b.g.C, 1, u[xi*su:], b.g.C, panels[T]{v[xi*sv:], b.g.C}, 0, beta, prod[xi*sp:], b.p)
+			continue
+		}
 		GemmSerial(false, false, b.out, b.p, b.g.C, 1, u[xi*su:], b.g.C, v[xi*sv:], b.p, beta, prod[xi*sp:], b.p)
 	}
 }
@@ -295,24 +314,33 @@ func winogradVector[T Float](g ConvGeom) bool {
 // numbered image by image, row by row. Bᵀ runs down whole padded rows at
 // once, then B across each tile's four columns.
 func winogradInput[T Float](g ConvGeom, m int, x, v []T) {
-	ParallelFor(m*g.C, g.H*g.W*4, func(lo, hi int) { winogradInputSerial(g, lo, hi, m, x, v) })
+	cp := planeStride[T](g.C * winogradTiles(g, m))
+	ParallelFor(m*g.C, g.H*g.W*4, func(lo, hi int) { winogradInputSerial(g, lo, hi, m, x, v, cp, false) })
 }
 
 // winogradInputSerial is winogradInput of planes lo..hi-1 (image by image,
-// channel by channel), on the calling thread.
-func winogradInputSerial[T Float](g ConvGeom, lo, hi, m int, x, v []T) {
+// channel by channel) into planes cp apart, on the calling thread. With
+// panels (winogradPanels), each plane holds the panels of nr tiles of a
+// packed product, panels[T]: tile q of channel c at (q/nr)*C*nr + c*nr +
+// q%nr.
+func winogradInputSerial[T Float](g ConvGeom, lo, hi, m int, x, v []T, cp int, panels bool) {
 	tw := g.W / 2
 	per := (g.H / 2) * tw
 	p := m * per
-	cp := planeStride[T](g.C * p)
 	if winogradVector[T](g) {
+		nr := microCols[T]()
 		for job := lo; job < hi; job++ {
 			n, c := job/g.C, job%g.C
 			src, base := (n*g.C+c)*g.H*g.W, c*p+n*per
+			first, run, jump := 0, 0, 0
+			if q := n * per; panels {
+				base = q/nr*g.C*nr + c*nr + q%nr
+				first, run, jump = (nr-q%nr)/tw, nr/tw, (g.C-1)*nr
+			}
 			if is32[T]() {
-				micro.WinogradInputS(f32(v, base), f32(x, src), g.H, g.W, cp)
+				micro.WinogradInputS(f32(v, base), f32(x, src), g.H, g.W, cp, first, run, jump)
 			} else {
-				micro.WinogradInputD(f64(v, base), f64(x, src), g.H, g.W, cp)
+				micro.WinogradInputD(f64(v, base), f64(x, src), g.H, g.W, cp, first, run, jump)
 			}
 		}
 		return

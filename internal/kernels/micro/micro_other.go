@@ -90,7 +90,7 @@ func ReLUMaskD(dst, src, x *float64, n int)                          { panic("mi
 func ReLUMaskAddD(dst, src, x *float64, n int)                       { panic("micro: no kernels") }
 
 // WinogradInputS panics: check Available first.
-func WinogradInputS(dst, src *float32, h, w, stride int) { panic("micro: no kernels") }
+func WinogradInputS(dst, src *float32, h, w, stride, first, run, jump int) { panic("micro: no kernels") }
 
 // WinogradOutputS panics: check Available first.
 func WinogradOutputS(dst, src *float32, h, w, stride int) { panic("micro: no kernels") }
@@ -102,7 +102,7 @@ func WinogradOutputAddS(dst, src *float32, h, w, stride int) { panic("micro: no 
 func WinogradOutputAdjointS(dst, src *float32, h, w, stride int) { panic("micro: no kernels") }
 
 // WinogradInputD panics: check Available first.
-func WinogradInputD(dst, src *float64, h, w, stride int) { panic("micro: no kernels") }
+func WinogradInputD(dst, src *float64, h, w, stride, first, run, jump int) { panic("micro: no kernels") }
 
 // WinogradOutputD panics: check Available first.
 func WinogradOutputD(dst, src *float64, h, w, stride int) { panic("micro: no kernels") }

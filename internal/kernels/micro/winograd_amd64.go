@@ -8,10 +8,12 @@ package micro
 // the w/2 tiles of tile row i at offset i*w/2 in each.
 
 // WinogradInputS writes V = Bᵀ d B of the 4x4 window (padding 1) of every
-// 2x2 tile of the plane src to the 16 planes at dst.
+// 2x2 tile of the plane src to the 16 planes at dst. After the first first
+// rows of tiles, and then every run rows, the rows of tiles go on jump
+// values further (the panels of a packed product); first 0: never.
 //
 //go:noescape
-func WinogradInputS(dst, src *float32, h, w, stride int)
+func WinogradInputS(dst, src *float32, h, w, stride, first, run, jump int)
 
 // WinogradOutputS sets the plane dst to Y = Aᵀ M A of the 16 planes at src.
 //
@@ -32,7 +34,7 @@ func WinogradOutputAdjointS(dst, src *float32, h, w, stride int)
 // WinogradInputD is WinogradInputS in float64.
 //
 //go:noescape
-func WinogradInputD(dst, src *float64, h, w, stride int)
+func WinogradInputD(dst, src *float64, h, w, stride, first, run, jump int)
 
 // WinogradOutputD is WinogradOutputS in float64.
 //

@@ -72,8 +72,8 @@ DATA winoHiS<>+56(SB)/4, $15
 DATA winoHiS<>+60(SB)/4, $31
 GLOBL winoHiS<>(SB), RODATA|NOPTR, $64
 
-// func WinogradInputS(dst, src *float32, h, w, stride int)
-TEXT ·WinogradInputS(SB), NOSPLIT, $0-40
+// func WinogradInputS(dst, src *float32, h, w, stride, first, run, jump int)
+TEXT ·WinogradInputS(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -113,6 +113,10 @@ TEXT ·WinogradInputS(SB), NOSPLIT, $0-40
 	LEAQ (R14)(R8*4), R14
 	LEAQ (R14)(R8*4), R9
 	LEAQ (R9)(R8*4), AX
+	MOVQ first+40(FP), CX
+	MOVQ run+48(FP), BX
+	MOVQ jump+56(FP), R13
+	SHLQ $2, R13
 	VMOVUPS winoEvenS<>(SB), Z30
 	VMOVUPS winoOddS<>(SB), Z29
 	VPXORD Z31, Z31, Z31
@@ -195,6 +199,14 @@ WinogradInputS_last:
 	ADDQ R11, R14
 	ADDQ R11, R9
 	ADDQ R11, AX
+	DECQ CX
+	JNZ WinogradInputS_same
+	MOVQ BX, CX
+	ADDQ R13, DI
+	ADDQ R13, R14
+	ADDQ R13, R9
+	ADDQ R13, AX
+WinogradInputS_same:
 	LEAQ (SI)(R12*2), SI
 	VMOVAPD Z4, Z0
 	VMOVAPD Z5, Z1
@@ -564,8 +576,8 @@ DATA winoHiD<>+48(SB)/8, $7
 DATA winoHiD<>+56(SB)/8, $15
 GLOBL winoHiD<>(SB), RODATA|NOPTR, $64
 
-// func WinogradInputD(dst, src *float64, h, w, stride int)
-TEXT ·WinogradInputD(SB), NOSPLIT, $0-40
+// func WinogradInputD(dst, src *float64, h, w, stride, first, run, jump int)
+TEXT ·WinogradInputD(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -605,6 +617,10 @@ TEXT ·WinogradInputD(SB), NOSPLIT, $0-40
 	LEAQ (R14)(R8*4), R14
 	LEAQ (R14)(R8*4), R9
 	LEAQ (R9)(R8*4), AX
+	MOVQ first+40(FP), CX
+	MOVQ run+48(FP), BX
+	MOVQ jump+56(FP), R13
+	SHLQ $3, R13
 	VMOVUPD winoEvenD<>(SB), Z30
 	VMOVUPD winoOddD<>(SB), Z29
 	VPXORD Z31, Z31, Z31
@@ -687,6 +703,14 @@ WinogradInputD_last:
 	ADDQ R11, R14
 	ADDQ R11, R9
 	ADDQ R11, AX
+	DECQ CX
+	JNZ WinogradInputD_same
+	MOVQ BX, CX
+	ADDQ R13, DI
+	ADDQ R13, R14
+	ADDQ R13, R9
+	ADDQ R13, AX
+WinogradInputD_same:
 	LEAQ (SI)(R12*2), SI
 	VMOVAPD Z4, Z0
 	VMOVAPD Z5, Z1

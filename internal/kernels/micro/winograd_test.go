@@ -17,9 +17,17 @@ var (
 
 // winoPlanes is the reference layout: plane xi (0..15) of tile (i, j) at
 // xi*stride + i*tw + j.
-type winoPlanes struct{ h, w, stride int }
+// With first > 0, rows of tiles jump on by jump values after the first
+// first rows and every run rows after that.
+type winoPlanes struct{ h, w, stride, first, run, jump int }
 
-func (p winoPlanes) at(xi, i, j int) int { return xi*p.stride + i*(p.w/2) + j }
+func (p winoPlanes) at(xi, i, j int) int {
+	at := xi*p.stride + i*(p.w/2) + j
+	if p.first > 0 && i >= p.first {
+		at += p.jump * (1 + (i-p.first)/p.run)
+	}
+	return at
+}
 
 func refInput(p winoPlanes, src []float64) map[int]float64 {
 	out := map[int]float64{}
@@ -112,7 +120,13 @@ func TestWinogradTransforms(t *testing.T) {
 				}
 				planesLen := 16 * p.stride
 				// Input and output adjoint: write the planes' tiles, nothing else.
-				for _, kind := range []string{"input", "adjoint"} {
+				for _, kind := range []string{"input", "adjoint", "panels"} {
+					p := p
+					if kind == "panels" {
+						p.first, p.run, p.jump = 1, 2, 3
+						p.stride += 3 * h
+					}
+					planesLen := 16 * p.stride
 					want := refInput(p, src)
 					if kind == "adjoint" {
 						want = refOutputAdjoint(p, src)
@@ -120,16 +134,16 @@ func TestWinogradTransforms(t *testing.T) {
 					got := make([]float64, planesLen)
 					if f32 {
 						s, d := toS(src), fill32(planesLen, sentinel)
-						if kind == "input" {
-							WinogradInputS(&d[0], &s[0], h, w, p.stride)
+						if kind != "adjoint" {
+							WinogradInputS(&d[0], &s[0], h, w, p.stride, p.first, p.run, p.jump)
 						} else {
 							WinogradOutputAdjointS(&d[0], &s[0], h, w, p.stride)
 						}
 						got = fromS(d)
 					} else {
 						d := fill64(planesLen, sentinel)
-						if kind == "input" {
-							WinogradInputD(&d[0], &src[0], h, w, p.stride)
+						if kind != "adjoint" {
+							WinogradInputD(&d[0], &src[0], h, w, p.stride, p.first, p.run, p.jump)
 						} else {
 							WinogradOutputAdjointD(&d[0], &src[0], h, w, p.stride)
 						}

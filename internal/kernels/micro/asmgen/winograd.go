@@ -15,7 +15,10 @@ import (
 // lane, with zeros for the padding. The 16 transformed planes are stride
 // values apart, tile row i at offset i*tw in each:
 //
-//	WinogradInput:          V = Bᵀ d B of every 4x4 window (padding 1)
+//	WinogradInput:          V = Bᵀ d B of every 4x4 window (padding 1); after
+//	                        the first first rows of tiles and every run rows
+//	                        on, the planes' pointers jump by jump values more
+//	                        (the panels of a packed product; first 0: never)
 //	WinogradOutput:         Y = Aᵀ M A into the 2x2 tiles of dst (add: +=)
 //	WinogradOutputAdjoint:  dM = A dY Aᵀ of every 2x2 tile of dy
 func winograd(b *bytes.Buffer, e elem) {
@@ -131,7 +134,13 @@ func winograd(b *bytes.Buffer, e elem) {
 	// WinogradInput: rows r0..r3 of the window of tile row i are the rows
 	// 2i-1 .. 2i+2 of the plane, in Z0/Z1 .. Z6/Z7 (even/odd columns).
 	name := "WinogradInput" + sfx
-	prologue(name, fmt.Sprintf("dst, src *%s, h, w, stride int", typ), 40, "DI")
+	prologue(name, fmt.Sprintf("dst, src *%s, h, w, stride, first, run, jump int", typ), 64, "DI")
+	// Rows of tiles may go to panels: after first rows of tiles, and every
+	// run rows after that, the planes' pointers jump on by jump values.
+	p("MOVQ first+40(FP), CX")
+	p("MOVQ run+48(FP), BX")
+	p("MOVQ jump+56(FP), R13")
+	p("SHLQ $%d, R13", shift(e.size))
 	loadSplitIdx()
 	p("VPXORD Z0, Z0, Z0")
 	p("VPXORD Z1, Z1, Z1")
@@ -156,6 +165,11 @@ func winograd(b *bytes.Buffer, e elem) {
 		columns(8+2*a, 9+2*a, a)
 	}
 	advance(planeReg, "R11")
+	p("DECQ CX")
+	p("JNZ %s_same", name)
+	p("MOVQ BX, CX")
+	advance(planeReg, "R13")
+	label(name + "_same")
 	p("LEAQ (SI)(R12*2), SI")
 	for z := range 4 {
 		p("VMOVAPD Z%d, Z%d", 4+z, z)
