@@ -29,34 +29,33 @@ import (
 // over a batch of images runs faster by F(2x2, 3x3): a 3x3 stride-1 "same"
 // convolution of even maps whose rows of tiles fit the micro-kernels'
 // vectors. Measured (go test -bench 'Conv(64)?' ./autograd/: forward, dx
-// and dW of 64 float32 or 100 float64 images, against the direct products,
-// the transforms on AVX-512): float64 maps of 8x8 to 16x16 with 64 or more
-// channels each side and 128 on one (16x16 128->128 about 25% faster,
-// 64->128 18%, 8x8 128->128 8%, 128->256 25%, 256->256 30%; 16x16
-// 64->64 even) and 4x4 maps with 128 and 256 (4x4 512->512 25%, 256->512
-// 15%); float32, where the direct products run at twice the rate, 8x8 maps
-// with 128 and 256 (256->256 25% faster, 128->256 5%; 128->128, 4x4
-// 512->512 even) and 16x16 maps with 128 each side (15-20%; 64->128 even,
-// 32x32 64->64 and 16x16 64->64 15-25% slower); and at least 128 tiles in
-// the batch, as the weights' transforms cost as much as a few images'
-// products. Never on 2x2 maps (one tile per image: 2x slower).
+// and dW of 64 float32 or 100 float64 images against the direct products,
+// the transforms on AVX-512, V packed as it is transformed): float64 maps
+// of 8x8 to 16x16 with 64 or more channels each side and 128 on one (16x16
+// 128->128 about 25% faster, 64->128 18%, 8x8 128->128 8%, 128->256 25%,
+// 256->256 30%; 16x16 64->64 even) and 4x4 maps with 128 and 256 (4x4
+// 512->512 25%, 256->512 15%); float32 maps of 8x8 to 32x32 with 32 or more
+// channels each side (8x8 128->128 and 256->256 about 25% faster, 16x16
+// 128->128 20%, 16x16 64->64 10%, 32x32 32->32 5%, 32x32 64->64 and 16x16
+// 64->128 even; whole steps: ResNet-32 +4%, VGG-19 +1-3%; 4x4 512->512
+// even or slower); and at least 128 tiles in the batch, as the weights'
+// transforms cost as much as a few images' products. Never on 2x2 maps
+// (one tile per image: 2x slower).
 func WinogradWorth[T Float](g ConvGeom, out, images int) bool {
 	if g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.PH != 1 || g.PW != 1 || g.H%2 != 0 || g.W%2 != 0 {
 		return false
 	}
-	if winogradTiles(g, images) < winogradMinTiles || !winogradVector[T](g) || g.H < 4 || g.H > 16 || g.W < 4 {
+	if winogradTiles(g, images) < winogradMinTiles || !winogradVector[T](g) || g.H < 4 || g.W < 4 {
 		return false
 	}
 	lo, hi := min(g.C, out), max(g.C, out)
 	switch {
-	case is32[T]() && g.H == 8 && g.W == 8:
-		return lo >= 128 && hi >= 256
 	case is32[T]():
-		return g.H == 16 && g.W == 16 && lo >= 128
+		return g.H >= 8 && g.W >= 8 && lo >= 32
 	case g.H < 8 || g.W < 8:
 		return lo >= 128 && hi >= 256
 	default:
-		return lo >= 64 && hi >= 128
+		return g.H <= 16 && lo >= 64 && hi >= 128
 	}
 }
 
