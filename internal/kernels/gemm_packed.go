@@ -38,7 +38,10 @@ func packedGemmWorth(m, n, k int) bool {
 }
 
 // packBuffers are reused between calls (and goroutines) through pools.
-type packBuffers[T Float] struct{ a, b, tile, ct, zero []T }
+type packBuffers[T Float] struct {
+	a, b, tile, ct, zero []T
+	left                 leftOperand[T] // its row pointers' slice kept
+}
 
 var (
 	packPool32 = sync.Pool{New: func() any { return new(packBuffers[float32]) }}
@@ -108,19 +111,25 @@ func (s panels[T]) pack(pc, kb, jc, nb, nr int, dst []T) {
 // where src supplies the k x n matrix op(B) from its column jOff on
 // (panels[T] from a multiple of nr).
 func packedGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src panelSource[T], jOff int, beta T, c []T, ldc int) {
-	bufs, done := startProduct(m, n, k, alpha, beta, c, ldc)
+	packedGemmPanels(transA, m, n, k, alpha, a, lda, src, nil, jOff, beta, c, ldc)
+}
+
+// packedGemmPanels is packedGemm with op(B) from src or, when pre is not
+// nil, read in place from its panels (no interface value to allocate on
+// every call).
+func packedGemmPanels[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src panelSource[T], pre *panels[T], jOff int, beta T, c []T, ldc int) {
+	bufs, pool := startProduct(m, n, k, alpha, beta, c, ldc)
 	if bufs == nil {
 		return
 	}
-	defer done()
+	defer endProduct(bufs, pool)
 	nr := microCols[T]()
-	left := newLeftOperand[T](transA, a, lda)
-	pre, prepacked := src.(panels[T])
+	left := bufs.left.reset(transA, a, lda)
 	for jc := 0; jc < n; jc += blockN {
 		nb := min(blockN, n-jc)
 		for pc, step := 0, blockSteps(k); pc < k; pc += step {
 			kb := min(step, k-pc)
-			if !prepacked {
+			if pre == nil {
 				bufs.b = grow(bufs.b, (nb+nr-1)/nr*nr*kb)
 				src.pack(pc, kb, jOff+jc, nb, nr, bufs.b)
 			}
@@ -128,7 +137,7 @@ func packedGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src 
 				mb := min(blockM, m-ic)
 				left.block(bufs, ic, mb, pc, kb)
 				eachBlock(c, ic*ldc+jc, ldc, mb, nb, bufs.tile, func(ir, jr, rows int, cp *T, l int) {
-					if prepacked {
+					if pre != nil {
 						left.multiply(bufs, ir, kb, pre.at(jOff+jc+jr, pc), cp, l, rows, alpha)
 						return
 					}
@@ -153,8 +162,18 @@ type leftOperand[T Float] struct {
 	rows   [][microRows]*T // the block's panels' row pointers (in place)
 }
 
-func newLeftOperand[T Float](trans bool, a []T, lda int) *leftOperand[T] {
-	return &leftOperand[T]{trans: trans, a: a, lda: lda, packed: microKernel[T](), rowsK: microKernelARows[T]()}
+// reset makes o the operand op(A) of a, keeping its slice of row
+// pointers: products reuse a pooled operand rather than allocate one.
+func (o *leftOperand[T]) reset(trans bool, a []T, lda int) *leftOperand[T] {
+	*o = leftOperand[T]{trans: trans, a: a, lda: lda, packed: microKernel[T](), rowsK: microKernelARows[T](), rows: o.rows[:0]}
+	return o
+}
+
+// release drops o's references to A, so that a pooled operand keeps no
+// caller's memory alive.
+func (o *leftOperand[T]) release() {
+	o.a = nil
+	clear(o.rows[:cap(o.rows)])
 }
 
 // block prepares rows ic..ic+mb and steps pc..pc+kb of op(A).
@@ -238,14 +257,20 @@ func forType[T Float, F any](f32, f64 any) F {
 // startProduct sets c = beta*c for the m x n product about to be added and
 // returns pooled buffers with a tile, and their release; nil when k or
 // alpha leaves nothing to add.
-func startProduct[T Float](m, n, k int, alpha, beta T, c []T, ldc int) (*packBuffers[T], func()) {
+func startProduct[T Float](m, n, k int, alpha, beta T, c []T, ldc int) (*packBuffers[T], *sync.Pool) {
 	scaleRows(m, n, beta, c, ldc)
 	if k == 0 || alpha == 0 {
 		return nil, nil
 	}
 	bufs, pool := getPackBuffers[T]()
 	bufs.tile = grow(bufs.tile, microRows*microCols[T]())
-	return bufs, func() { pool.Put(bufs) }
+	return bufs, pool
+}
+
+// endProduct gives a product's buffers back to their pool.
+func endProduct[T Float](bufs *packBuffers[T], pool *sync.Pool) {
+	bufs.left.release()
+	pool.Put(bufs)
 }
 
 // packB copies rows pc..pc+kb and columns jc..jc+nb of op(B) into panels of

@@ -219,11 +219,11 @@ func eachABlock[T Float](bufs *packBuffers[T], transA bool, a []T, lda, m, k int
 // gridGemm is packedGemm with B read in place: step l of column j is
 // b[offs[l]+j].
 func gridGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, b []T, offs []int, beta T, c []T, ldc int) {
-	bufs, done := startProduct(m, n, k, alpha, beta, c, ldc)
+	bufs, pool := startProduct(m, n, k, alpha, beta, c, ldc)
 	if bufs == nil {
 		return
 	}
-	defer done()
+	defer endProduct(bufs, pool)
 	half := microCols[T]() / 2
 	kernel := microKernelRows[T]()
 	eachABlock(bufs, transA, a, lda, m, k, func(pc, kb, ic, mb int) {

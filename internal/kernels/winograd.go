@@ -205,7 +205,8 @@ func (b winogradImages[T]) product(u, v, prod []T, beta T) {
 	su, sv, sp := planeStride[T](b.out*b.g.C), winogradVStride[T](b.g, b.p), planeStride[T](b.out*b.p)
 	for xi := range 16 {
 		if winogradPanels[T](b.g) {
-			packedGemm(false, b.out, b.p, b.g.C, 1, u[xi*su:], b.g.C, panels[T]{v[xi*sv:], b.g.C}, 0, beta, prod[xi*sp:], b.p)
+			pre := panels[T]{v[xi*sv:], b.g.C}
+			packedGemmPanels(false, b.out, b.p, b.g.C, 1, u[xi*su:], b.g.C, nil, &pre, 0, beta, prod[xi*sp:], b.p)
 			continue
 		}
 		GemmSerial(false, false, b.out, b.p, b.g.C, 1, u[xi*su:], b.g.C, v[xi*sv:], b.p, beta, prod[xi*sp:], b.p)
@@ -241,13 +242,25 @@ const winogradRun = 64
 // n filters (the first f0, nf of them) with a run buffer of the thread's.
 func eachFilterRun[T Float](n int, f func(f0, nf int, run *[16][winogradRun]T)) {
 	ParallelFor((n+winogradRun-1)/winogradRun, 64*winogradRun, func(lo, hi int) {
-		var run [16][winogradRun]T
+		pool := &filterRuns64
+		if is32[T]() {
+			pool = &filterRuns32
+		}
+		run := pool.Get().(*[16][winogradRun]T)
+		defer pool.Put(run)
 		for r := lo; r < hi; r++ {
 			f0 := r * winogradRun
-			f(f0, min(winogradRun, n-f0), &run)
+			f(f0, min(winogradRun, n-f0), run)
 		}
 	})
 }
+
+// The run buffers of eachFilterRun, pooled: a training step transforms
+// weights a few hundred times.
+var (
+	filterRuns32 = sync.Pool{New: func() any { return new([16][winogradRun]float32) }}
+	filterRuns64 = sync.Pool{New: func() any { return new([16][winogradRun]float64) }}
+)
 
 // winogradWeights writes U = G g Gᵀ of every 3x3 filter of w [out, C, 3, 3]
 // to u [16, out, C].
