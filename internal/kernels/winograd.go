@@ -78,14 +78,25 @@ func winogradBlock[T Float](g ConvGeom, out, m int) int {
 
 // WinogradBufLen is the scratch a product of m images needs: the
 // transformed weights (16*out*C), and, for each of the workers, a block's
-// transformed input (16*C*tiles) and product (16*out*tiles). The weight
-// gradient transforms all m images at once.
+// transformed input (16*C*tiles) and product (16*out*tiles); or, for the
+// weight gradient, one gradient block's (winogradGradBlock).
 func WinogradBufLen[T Float](g ConvGeom, out, m int) (u, v, prod int) {
 	p := winogradTiles(g, winogradBlock[T](g, out, m))
 	v, prod = 16*winogradVStride[T](g, p), 16*planeStride[T](out*p)
 	w := winogradWorkers(m)
-	pm := winogradTiles(g, m)
-	return 16 * planeStride[T](out*g.C), max(w*v, 16*planeStride[T](g.C*pm)), max(w*prod, 16*planeStride[T](out*pm))
+	pg := winogradTiles(g, winogradGradBlock[T](g, out, m))
+	return 16 * planeStride[T](out*g.C), max(w*v, 16*planeStride[T](g.C*pg)), max(w*prod, 16*planeStride[T](out*pg))
+}
+
+// winogradGradBudget bounds (bytes) the transformed input and output
+// gradient of a block of images of the weight gradient, whose products
+// sum over the tiles: blocks keep the scratch bounded and in cache.
+const winogradGradBudget = 8 << 20
+
+// winogradGradBlock is the number of images per weight-gradient block.
+func winogradGradBlock[T Float](g ConvGeom, out, m int) int {
+	per := winogradTiles(g, 1)
+	return max(1, min(m, winogradGradBudget/(16*(g.C+out)*per*sizeOf[T]())))
 }
 
 // winogradWorkers is the number of threads WinogradConv runs on.
@@ -222,14 +233,25 @@ func (b winogradImages[T]) output(prod, dst []T, add bool) {
 
 // WinogradWeightGrad adds to dw [out, C*9] the gradient dy col(x)ᵀ of the
 // convolution of m images x [C, H, W] giving dy [out, H, W] each. v, dm and
-// du are scratch of WinogradBufLen's v, prod and u sizes.
+// du are scratch of WinogradBufLen's v, prod and u sizes. The images run a
+// block at a time, each block's dU = dM Vᵀ summed into du.
 func WinogradWeightGrad[T Float](g ConvGeom, out, m int, dy, x, dw []T, v, dm, du []T) {
-	p := winogradTiles(g, m)
-	su, sv, sp := planeStride[T](out*g.C), planeStride[T](g.C*p), planeStride[T](out*p)
-	winogradInput(g, m, x, v)
-	winogradOutputAdjoint(g, out, m, dy, dm)
-	for xi := range 16 {
-		Gemm(false, true, out, g.C, p, 1, dm[xi*sp:], p, v[xi*sv:], p, 0, du[xi*su:], g.C)
+	su := planeStride[T](out * g.C)
+	in, ot := g.C*g.H*g.W, out*g.H*g.W
+	mb := winogradGradBlock[T](g, out, m)
+	for b0 := 0; b0 < m; b0 += mb {
+		nb := min(mb, m-b0)
+		p := winogradTiles(g, nb)
+		sv, sp := planeStride[T](g.C*p), planeStride[T](out*p)
+		winogradInput(g, nb, x[b0*in:(b0+nb)*in], v)
+		winogradOutputAdjoint(g, out, nb, dy[b0*ot:(b0+nb)*ot], dm)
+		beta := T(1)
+		if b0 == 0 {
+			beta = 0
+		}
+		for xi := range 16 {
+			Gemm(false, true, out, g.C, p, 1, dm[xi*sp:], p, v[xi*sv:], p, beta, du[xi*su:], g.C)
+		}
 	}
 	winogradWeightsAdjoint(g.C, out, du, dw)
 }

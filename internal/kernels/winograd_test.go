@@ -73,6 +73,7 @@ func TestWinograd(t *testing.T) {
 		// past 16 columns, float32 past 32); narrower ones on the
 		// micro-kernels where there are any.
 		{4, 4, 20, 3, 2}, {3, 6, 34, 2, 2}, {6, 4, 32, 5, 2},
+		{64, 32, 32, 192, 2}, // a weight-gradient block per image
 	} {
 		t.Run(fmt.Sprintf("%+v", tc), func(t *testing.T) {
 			g := NewConvGeom(tc.c, tc.h, tc.w, 3, 3, 1, 1, 1, 1)
