@@ -90,7 +90,9 @@ func ReLUMaskD(dst, src, x *float64, n int)                          { panic("mi
 func ReLUMaskAddD(dst, src, x *float64, n int)                       { panic("micro: no kernels") }
 
 // WinogradInputS panics: check Available first.
-func WinogradInputS(dst, src *float32, h, w, stride, first, run, jump int) { panic("micro: no kernels") }
+func WinogradInputS(dst, src *float32, h, w, stride, first, run, jump int) {
+	panic("micro: no kernels")
+}
 
 // WinogradOutputS panics: check Available first.
 func WinogradOutputS(dst, src *float32, h, w, stride int) { panic("micro: no kernels") }
@@ -102,7 +104,9 @@ func WinogradOutputAddS(dst, src *float32, h, w, stride int) { panic("micro: no 
 func WinogradOutputAdjointS(dst, src *float32, h, w, stride int) { panic("micro: no kernels") }
 
 // WinogradInputD panics: check Available first.
-func WinogradInputD(dst, src *float64, h, w, stride, first, run, jump int) { panic("micro: no kernels") }
+func WinogradInputD(dst, src *float64, h, w, stride, first, run, jump int) {
+	panic("micro: no kernels")
+}
 
 // WinogradOutputD panics: check Available first.
 func WinogradOutputD(dst, src *float64, h, w, stride int) { panic("micro: no kernels") }
@@ -112,3 +116,9 @@ func WinogradOutputAddD(dst, src *float64, h, w, stride int) { panic("micro: no 
 
 // WinogradOutputAdjointD panics: check Available first.
 func WinogradOutputAdjointD(dst, src *float64, h, w, stride int) { panic("micro: no kernels") }
+
+// TransposeS panics: check Available first.
+func TransposeS(dst, src *float32, lddst, ldsrc, n int) { panic("micro: no kernels") }
+
+// TransposeD panics: check Available first.
+func TransposeD(dst, src *float64, lddst, ldsrc, n int) { panic("micro: no kernels") }

@@ -234,3 +234,39 @@ func fill64(n int, v float64) []float64 {
 	}
 	return s
 }
+
+// TestTranspose checks the transposing kernels on several blocks with
+// strides wider than a block, and that nothing past the blocks is written.
+func TestTranspose(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX-512")
+	}
+	for _, lanes := range []int{16, 8} {
+		const n, ldsrc, lddst = 3, 53, 37
+		src := make([]float64, lanes*ldsrc)
+		for i := range src {
+			src[i] = float64(i)
+		}
+		var got []float64
+		if lanes == 16 {
+			d := fill32(n*lanes*lddst, -1)
+			s := toS(src)
+			TransposeS(&d[0], &s[0], lddst, ldsrc, n)
+			got = fromS(d)
+		} else {
+			got = fill64(n*lanes*lddst, -1)
+			TransposeD(&got[0], &src[0], lddst, ldsrc, n)
+		}
+		for r := range n * lanes {
+			for c := range lddst {
+				want := -1.0
+				if c < lanes {
+					want = src[c*ldsrc+r]
+				}
+				if g := got[r*lddst+c]; g != want {
+					t.Fatalf("lanes %d: dst[%d][%d] = %v, want %v", lanes, r, c, g, want)
+				}
+			}
+		}
+	}
+}
