@@ -53,7 +53,7 @@ func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 		return y
 	}
 	fwd := newConvPlan(t, g, o, w.Value, n)
-	if w.Support != nil && kernels.SparseWorth(g, w.Support) {
+	if w.Support != nil && kernels.SparseWorth(g, w.Support, fwd.wino) {
 		s := kernels.NewCSR(o, k, w.Support, w.Support)
 		fwd.support = &s
 	}
@@ -208,7 +208,7 @@ func newConvPlan[T Float](t *Tape[T], g kernels.ConvGeom, out int, wv []T, n int
 	c := &convPlan[T]{t: t, g: g, out: out, direct: kernels.DirectLowering(), gridded: kernels.GridWorth(g), imaged: kernels.GridImagesWorth[T](g),
 		wino: kernels.WinogradWorth[T](g, out, n), id: new(byte), // not zero-size: each plan its own
 		in: g.C * g.H * g.W, sz: out * g.Cols(), k: g.Rows(), p: g.Cols()}
-	if kernels.SparseWorth(g, wv) {
+	if kernels.SparseWorth(g, wv, c.wino) {
 		s := kernels.NewCSR(out, c.k, wv, nil)
 		c.sparse = &s
 	}

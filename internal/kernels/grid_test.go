@@ -200,7 +200,8 @@ func TestGemmGridImages32(t *testing.T) {
 
 // TestSparseWorth checks the sparse products' rule against the break-even
 // densities it is fitted to (BenchmarkSparseConv): sparse at 10% on 32x32
-// and 8x8 maps, dense at 10% on 4x4 but sparse at 2%, never on 2x2.
+// and 8x8 maps, dense at 10% on 4x4 but sparse at 2%, never on 2x2; and
+// at half the density against Winograd's products.
 func TestSparseWorth(t *testing.T) {
 	if !micro.Available {
 		t.Skip("no micro-kernels on this CPU: sparse products are not used")
@@ -211,6 +212,11 @@ func TestSparseWorth(t *testing.T) {
 			w[i*n/int(density*float64(n))] = 1
 		}
 		return w
+	}
+	// Between the two rules: sparse against the direct products, dense
+	// against Winograd's (32x32: 0.22 and 0.11).
+	if g := NewConvGeom(32, 32, 32, 3, 3, 1, 1, 1, 1); !SparseWorth(g, weights(32*g.Rows(), 0.15), false) || SparseWorth(g, weights(32*g.Rows(), 0.15), true) {
+		t.Errorf("32x32 at density 0.15: want sparse against the direct products only")
 	}
 	for _, tc := range []struct {
 		c, hw   int
@@ -223,8 +229,12 @@ func TestSparseWorth(t *testing.T) {
 		{512, 2, 0.01, false},
 	} {
 		g := NewConvGeom(tc.c, tc.hw, tc.hw, 3, 3, 1, 1, 1, 1)
-		if got := SparseWorth(g, weights(tc.c*g.Rows(), tc.density)); got != tc.want {
+		if got := SparseWorth(g, weights(tc.c*g.Rows(), tc.density), false); got != tc.want {
 			t.Errorf("%dx%d, %d channels, density %v: SparseWorth %v, want %v", tc.hw, tc.hw, tc.c, tc.density, got, tc.want)
+		}
+		w := weights(tc.c*g.Rows(), tc.density/2)
+		if got := SparseWorth(g, w, true); got != tc.want {
+			t.Errorf("%dx%d, %d channels, density %v against Winograd: SparseWorth %v, want %v", tc.hw, tc.hw, tc.c, tc.density/2, got, tc.want)
 		}
 	}
 }
