@@ -17,5 +17,9 @@
 // never formed. With rows <= 4 or <= 8 a kernel computes only 4 or 8 rows.
 //
 // The elementwise loops (MomentsS, ScaleShiftD, ReLUMaskS, ...) are batch
-// normalisation's and ReLU's, in float32 (S) and float64 (D).
+// normalisation's and ReLU's, in float32 (S) and float64 (D). The Winograd
+// kernels (WinogradInputS, WinogradOutputD, ...) are the tile transforms of
+// F(2x2, 3x3) convolutions, a row of tiles per vector; TransposeS and
+// TransposeD pack transposed operands through square transposes in
+// registers.
 package micro

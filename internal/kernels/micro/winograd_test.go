@@ -133,13 +133,13 @@ func TestWinogradTransforms(t *testing.T) {
 					}
 					got := make([]float64, planesLen)
 					if f32 {
-						s, d := toS(src), fill32(planesLen, sentinel)
+						s, d := to32(src), fill32(planesLen, sentinel)
 						if kind != "adjoint" {
 							WinogradInputS(&d[0], &s[0], h, w, p.stride, p.first, p.run, p.jump)
 						} else {
 							WinogradOutputAdjointS(&d[0], &s[0], h, w, p.stride)
 						}
-						got = fromS(d)
+						got = to64(d)
 					} else {
 						d := fill64(planesLen, sentinel)
 						if kind != "adjoint" {
@@ -170,13 +170,13 @@ func TestWinogradTransforms(t *testing.T) {
 					var got []float64
 					if f32 {
 						d := fill32(h*w+1, float32(base))
-						s := toS(planes)
+						s := to32(planes)
 						if add {
 							WinogradOutputAddS(&d[0], &s[0], h, w, p.stride)
 						} else {
 							WinogradOutputS(&d[0], &s[0], h, w, p.stride)
 						}
-						got = fromS(d)
+						got = to64(d)
 					} else {
 						got = fill64(h*w+1, base)
 						if add {
@@ -201,22 +201,6 @@ func TestWinogradTransforms(t *testing.T) {
 			}
 		}
 	}
-}
-
-func toS(x []float64) []float32 {
-	s := make([]float32, len(x))
-	for i, v := range x {
-		s[i] = float32(v)
-	}
-	return s
-}
-
-func fromS(x []float32) []float64 {
-	d := make([]float64, len(x))
-	for i, v := range x {
-		d[i] = float64(v)
-	}
-	return d
 }
 
 func fill32(n int, v float32) []float32 {
@@ -250,9 +234,9 @@ func TestTranspose(t *testing.T) {
 		var got []float64
 		if lanes == 16 {
 			d := fill32(n*lanes*lddst, -1)
-			s := toS(src)
+			s := to32(src)
 			TransposeS(&d[0], &s[0], lddst, ldsrc, n)
-			got = fromS(d)
+			got = to64(d)
 		} else {
 			got = fill64(n*lanes*lddst, -1)
 			TransposeD(&got[0], &src[0], lddst, ldsrc, n)
