@@ -85,6 +85,7 @@ func BenchmarkConv64x4x4C256to512(b *testing.B)  { benchConv64(b, 256, 4, 512) }
 func BenchmarkConv64x4x4C512(b *testing.B)       { benchConv64(b, 512, 4, 512) }
 func BenchmarkConv64x2x2C512(b *testing.B)       { benchConv64(b, 512, 2, 512) }
 func BenchmarkConv64x16x16C64(b *testing.B)      { benchConv64(b, 64, 16, 64) }
+func BenchmarkConv64x32x32C64(b *testing.B)      { benchConv64(b, 64, 32, 64) }
 func BenchmarkConv64x16x16C128(b *testing.B)     { benchConv64(b, 128, 16, 128) }
 func BenchmarkConv64x16x16C64to128(b *testing.B) { benchConv64(b, 64, 16, 128) }
 func BenchmarkConv2x2C512(b *testing.B)          { benchConv(b, 512, 2, 512, 1) }
