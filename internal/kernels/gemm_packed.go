@@ -97,26 +97,14 @@ func (s panels[T]) at(j, l int) *T {
 	return &s.v[j/nr*s.k*nr+l*nr]
 }
 
-func (s panels[T]) pack(pc, kb, jc, nb, nr int, dst []T) {
-	for j0 := 0; j0 < nb; j0 += nr {
-		for l := range kb {
-			d := dst[(j0/nr*kb+l)*nr:][:nr]
-			copy(d, s.v[(jc+j0)/nr*s.k*nr+(pc+l)*nr:][:nr])
-			clear(d[min(nr, nb-j0):])
-		}
-	}
-}
-
 // packedGemm computes c = alpha*op(A)*src + beta*c on the micro-kernels,
-// where src supplies the k x n matrix op(B) from its column jOff on
-// (panels[T] from a multiple of nr).
+// where src supplies the k x n matrix op(B) from its column jOff on.
 func packedGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src panelSource[T], jOff int, beta T, c []T, ldc int) {
 	packedGemmPanels(transA, m, n, k, alpha, a, lda, src, nil, jOff, beta, c, ldc)
 }
 
 // packedGemmPanels is packedGemm with op(B) from src or, when pre is not
-// nil, read in place from its panels (no interface value to allocate on
-// every call).
+// nil, read in place from its panels (jOff then a multiple of nr).
 func packedGemmPanels[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src panelSource[T], pre *panels[T], jOff int, beta T, c []T, ldc int) {
 	bufs, pool := startProduct(m, n, k, alpha, beta, c, ldc)
 	if bufs == nil {
@@ -255,8 +243,8 @@ func forType[T Float, F any](f32, f64 any) F {
 }
 
 // startProduct sets c = beta*c for the m x n product about to be added and
-// returns pooled buffers with a tile, and their release; nil when k or
-// alpha leaves nothing to add.
+// returns pooled buffers with a tile and their pool (endProduct gives them
+// back); nil when k or alpha leaves nothing to add.
 func startProduct[T Float](m, n, k int, alpha, beta T, c []T, ldc int) (*packBuffers[T], *sync.Pool) {
 	scaleRows(m, n, beta, c, ldc)
 	if k == 0 || alpha == 0 {
