@@ -24,6 +24,11 @@ import (
 // the input. The weight gradient is the adjoint: with dM = A dY Aᵀ,
 // dU[ξ] = dM[ξ] V[ξ]ᵀ and dW = Gᵀ dU G. The transforms' entries are 0, ±1
 // and ±1/2, so the results agree with the direct form to rounding.
+//
+// The tile transforms run on the micro-kernels (micro.WinogradInputS and
+// its kin: a row of tiles per vector) where the rows fit a vector, else in
+// the Go below; a block's input transforms write V straight into the
+// packed panels of its products.
 
 // WinogradWorth reports whether a convolution of geometry g to out channels
 // over a batch of images runs faster by F(2x2, 3x3): a 3x3 stride-1 "same"
