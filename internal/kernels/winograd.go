@@ -199,7 +199,7 @@ func newWinogradBlock[T Float](g ConvGeom, out, b0, nb int) winogradImages[T] {
 // transformed input of p tiles: room for its panels.
 func winogradVStride[T Float](g ConvGeom, p int) int {
 	nr := microCols[T]()
-	return planeStride[T](g.C * (p + nr - 1) / nr * nr)
+	return planeStride[T](g.C * ((p + nr - 1) / nr * nr))
 }
 
 // winogradPanels reports whether a block's input transforms go straight
