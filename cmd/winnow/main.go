@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -18,7 +19,17 @@ import (
 // usageError marks errors caused by how winnow was called.
 type usageError struct{ error }
 
+// gcPercent is the collector's GOGC unless the environment sets one. The
+// heap is mostly large pointer-free tensors, cheap to collect; the default
+// 100 lets a training run's small per-step garbage grow the heap to twice
+// its live size between collections (ResNet-32 after 200 steps: 775 MB,
+// against 631 MB at 25, the same speed).
+const gcPercent = 25
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	root := newRootCommand()
