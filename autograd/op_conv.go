@@ -28,10 +28,11 @@ const convChunk = 1 << 22
 // itself such a convolution, of dy with the flipped weights, and is computed
 // as one. How each product runs (from the images in place on a grid of
 // padded images, packed from them, or through an explicit column matrix;
-// by Winograd's F(2x2, 3x3) for float64 3x3 layers of many channels on
-// small maps; with weights that are mostly zero, over their nonzeros only)
-// is chosen by convolution; the results agree to rounding. When w.Support marks pruned
-// weights, their gradients may be left as they are.
+// by Winograd's F(2x2, 3x3) for 3x3 stride-1 layers where
+// kernels.WinogradWorth finds it faster; with weights that are mostly zero,
+// over their nonzeros only) is chosen by convolution; the results agree to
+// rounding. When w.Support marks pruned weights, their gradients may be
+// left as they are.
 func Conv2d[T Float](t *Tape[T], x, w, b *Var[T], stride, pad [2]int) *Var[T] {
 	if len(x.Shape) != 4 || len(w.Shape) != 4 || x.Shape[1] != w.Shape[1] || (b != nil && (len(b.Shape) != 1 || b.Shape[0] != w.Shape[0])) ||
 		stride[0] < 1 || stride[1] < 1 || pad[0] < 0 || pad[1] < 0 {
