@@ -25,32 +25,45 @@ import (
 // dU[ξ] = dM[ξ] V[ξ]ᵀ and dW = Gᵀ dU G. The transforms' entries are 0, ±1
 // and ±1/2, so the results agree with the direct form to rounding.
 //
+// F(4x4, 3x3) takes a 4x4 block from a 6x6 tile, with 36 multiplications
+// where the direct form takes 144 (2.25 a value against 4), by matrices
+// with entries up to 8 (Bᵀ and Aᵀ: micro/asmgen/winograd4.go) and G with
+// sixths, twelfths and twenty-fourths (winogradG4): fewer products, and
+// fewer transformed values to write and read per output, at some cost in
+// rounding (float32 errors about 3e-5 of the sum's scale, sqrt(C*9) for
+// unit values, against 1.3e-6 by F(2x2, 3x3); float64 7e-14 against 6e-15).
+//
 // The tile transforms run on the micro-kernels (micro.WinogradInputS and
-// its kin: a row of tiles per vector) where the rows fit a vector, else in
-// the Go below; a block's input transforms write V straight into the
-// packed panels of its products.
+// its kin: a row of tiles per vector, F(4x4, 3x3)'s input two) where the
+// rows fit a vector, else, F(2x2, 3x3) only, in the Go below; a block's
+// input transforms write V straight into the packed panels of its
+// products.
 
 // WinogradWorth reports whether a convolution of geometry g to out channels
-// over a batch of images runs faster by F(2x2, 3x3): a 3x3 stride-1 "same"
-// convolution of even maps whose rows of tiles fit the micro-kernels'
-// vectors. Measured (go test -bench 'Conv(64)?' ./autograd/: forward, dx
-// and dW of 64 float32 or 100 float64 images against the direct products,
-// the transforms on AVX-512, V packed as it is transformed): float64 maps
-// of 8x8 to 16x16 with 64 or more channels each side and 128 on one (16x16
-// 128->128 about 25% faster, 64->128 18%, 8x8 128->128 8%, 128->256 25%,
-// 256->256 30%; 16x16 64->64 even) and 4x4 maps with 128 and 256 (4x4
-// 512->512 25%, 256->512 15%); float32 maps of 8x8 to 32x32 with 32 or more
-// channels each side (8x8 128->128 and 256->256 about 25% faster, 16x16
-// 128->128 20%, 16x16 64->64 10%, 32x32 32->32 5%, 32x32 64->64 and 16x16
-// 64->128 even; whole steps: ResNet-32 +4%, VGG-19 +1-3%; 4x4 512->512
-// even or slower); and at least 128 tiles in the batch, as the weights'
-// transforms cost as much as a few images' products. Never on 2x2 maps
-// (one tile per image: 2x slower).
+// over a batch of images runs faster by Winograd's transforms: a 3x3
+// stride-1 "same" convolution of even maps whose rows of tiles fit the
+// micro-kernels' vectors, by F(4x4, 3x3) where the sides are multiples of
+// 8 and 4 (winogradTile), else by F(2x2, 3x3). Measured (go test -bench
+// 'Conv(64)?' ./autograd/: forward, dx and dW of 64 float32 or 100 float64
+// images against the direct products, the transforms on AVX-512):
+// float32 maps of 8x8 to 32x32 with 32 or more channels each side (by
+// F(4x4, 3x3) against F(2x2, 3x3): 32x32 32->32 15-25% faster, 32x32
+// 64->64 16%, 16x16 64->64 15%, 16x16 128->128 5-10%, 8x8 128 and 256
+// even; F(2x2, 3x3) against the direct products: 8x8 128->128 and 256->256
+// about 25% faster, 16x16 128->128 20%, 16x16 64->64 10%; 4x4 512->512
+// even or slower); float64 maps of 8x8 and 16x16 with 64 or more
+// channels (16x16 64->64 25-35% faster than the direct products, 64->128
+// and 128->128 17-22% faster than by F(2x2, 3x3), itself 18-25% faster;
+// 8x8 as by F(2x2, 3x3), 128->256 25% and 256->256 30% faster), other
+// maps up to 16x16 by F(2x2, 3x3) with 64 and 128 (12x12), and 4x4 with
+// 128 and 256 (4x4 512->512 25% faster, 256->512 15%); and at least 128
+// 2x2 tiles in the batch, as the weights' transforms cost as much as a few
+// images' products. Never on 2x2 maps (one tile per image: 2x slower).
 func WinogradWorth[T Float](g ConvGeom, out, images int) bool {
 	if g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.PH != 1 || g.PW != 1 || g.H%2 != 0 || g.W%2 != 0 {
 		return false
 	}
-	if winogradTiles(g, images) < winogradMinTiles || !winogradVector[T](g) || g.H < 4 || g.W < 4 {
+	if images*(g.H/2)*(g.W/2) < winogradMinTiles || !winogradVector[T](g) || g.H < 4 || g.W < 4 {
 		return false
 	}
 	lo, hi := min(g.C, out), max(g.C, out)
@@ -59,16 +72,38 @@ func WinogradWorth[T Float](g ConvGeom, out, images int) bool {
 		return g.H >= 8 && g.W >= 8 && lo >= 32
 	case g.H < 8 || g.W < 8:
 		return lo >= 128 && hi >= 256
+	case winogradTile[T](g) == 4:
+		return lo >= 64
 	default:
 		return g.H <= 16 && lo >= 64 && hi >= 128
 	}
 }
 
-// winogradMinTiles is the fewest tiles in a batch worth the transforms.
+// winogradMinTiles is the fewest 2x2 tiles in a batch worth the transforms.
 const winogradMinTiles = 128
 
-// winogradTiles is the number of 2x2 output tiles of m images.
-func winogradTiles(g ConvGeom, m int) int { return m * (g.H / 2) * (g.W / 2) }
+// winogradTile is the side of the output tiles geometry g's transforms
+// take: 4, F(4x4, 3x3), where the micro-kernels' transforms take its maps
+// (a row of tiles in a vector; width a multiple of 4, height of 8, as the
+// input's transform takes rows of tiles in pairs), else 2.
+func winogradTile[T Float](g ConvGeom) int {
+	if winogradVector[T](g) && g.H%8 == 0 && g.W%4 == 0 {
+		return 4
+	}
+	return 2
+}
+
+// winogradPlanes is the number of planes of a tile's transform, (m+2)².
+func winogradPlanes[T Float](g ConvGeom) int {
+	a := winogradTile[T](g) + 2
+	return a * a
+}
+
+// winogradTiles is the number of output tiles of m images.
+func winogradTiles[T Float](g ConvGeom, m int) int {
+	t := winogradTile[T](g)
+	return m * (g.H / t) * (g.W / t)
+}
 
 // winogradBudget bounds (bytes) a block's transformed input and product:
 // images run a block at a time, so that a block's transforms stay in cache
@@ -77,20 +112,22 @@ const winogradBudget = 4 << 20
 
 // winogradBlock is the number of images per block.
 func winogradBlock[T Float](g ConvGeom, out, m int) int {
-	per := winogradTiles(g, 1)
-	return max(1, min(m, winogradBudget/(16*(g.C+out)*per*sizeOf[T]())))
+	per := winogradTiles[T](g, 1)
+	return max(1, min(m, winogradBudget/(winogradPlanes[T](g)*(g.C+out)*per*sizeOf[T]())))
 }
 
 // WinogradBufLen is the scratch a product of m images needs: the
-// transformed weights (16*out*C), and, for each of the workers, a block's
-// transformed input (16*C*tiles) and product (16*out*tiles); or, for the
-// weight gradient, one gradient block's (winogradGradBlock).
+// transformed weights (planes*out*C, planes = 16 or 36), and, for each of
+// the workers, a block's transformed input (planes*C*tiles) and product
+// (planes*out*tiles); or, for the weight gradient, one gradient block's
+// (winogradGradBlock).
 func WinogradBufLen[T Float](g ConvGeom, out, m int) (u, v, prod int) {
-	p := winogradTiles(g, winogradBlock[T](g, out, m))
-	v, prod = 16*winogradVStride[T](g, p), 16*planeStride[T](out*p)
+	n := winogradPlanes[T](g)
+	p := winogradTiles[T](g, winogradBlock[T](g, out, m))
+	v, prod = n*winogradVStride[T](g, p), n*planeStride[T](out*p)
 	w := winogradWorkers(m)
-	pg := winogradTiles(g, winogradGradBlock[T](g, out, m))
-	return 16 * planeStride[T](out*g.C), max(w*v, 16*planeStride[T](g.C*pg)), max(w*prod, 16*planeStride[T](out*pg))
+	pg := winogradTiles[T](g, winogradGradBlock[T](g, out, m))
+	return n * planeStride[T](out*g.C), max(w*v, n*planeStride[T](g.C*pg)), max(w*prod, n*planeStride[T](out*pg))
 }
 
 // winogradGradBudget bounds (bytes) the transformed input and output
@@ -100,8 +137,8 @@ const winogradGradBudget = 8 << 20
 
 // winogradGradBlock is the number of images per weight-gradient block.
 func winogradGradBlock[T Float](g ConvGeom, out, m int) int {
-	per := winogradTiles(g, 1)
-	return max(1, min(m, winogradGradBudget/(16*(g.C+out)*per*sizeOf[T]())))
+	per := winogradTiles[T](g, 1)
+	return max(1, min(m, winogradGradBudget/(winogradPlanes[T](g)*(g.C+out)*per*sizeOf[T]())))
 }
 
 // winogradWorkers is the number of threads WinogradConv runs on.
@@ -130,7 +167,13 @@ func WinogradConv[T Float](g ConvGeom, out, m int, w, x, dst []T, add bool, u, v
 
 // WinogradWeights writes the transformed weights U of w [out, C, 3, 3] to
 // u (WinogradBufLen's u elements), for WinogradConvTransformed.
-func WinogradWeights[T Float](g ConvGeom, out int, w, u []T) { winogradWeights(g.C, out, w, u) }
+func WinogradWeights[T Float](g ConvGeom, out int, w, u []T) {
+	if winogradTile[T](g) == 4 {
+		winogradWeights4(g.C, out, w, u)
+		return
+	}
+	winogradWeights(g.C, out, w, u)
+}
 
 // WinogradConvTransformed is WinogradConv with the weights already
 // transformed into u by WinogradWeights: weights that serve several
@@ -167,8 +210,8 @@ func WinogradConvTangent[T Float](g ConvGeom, out, m int, u, ut, x, xt, y, yt []
 // share of the images with its own part of the scratch v and prod.
 func eachImageBlock[T Float](g ConvGeom, out, m int, v, prod []T, f func(b0, nb int, v, prod []T)) {
 	mb := winogradBlock[T](g, out, m)
-	pb := winogradTiles(g, mb)
-	lv, lp := 16*winogradVStride[T](g, pb), 16*planeStride[T](out*pb)
+	pb, n := winogradTiles[T](g, mb), winogradPlanes[T](g)
+	lv, lp := n*winogradVStride[T](g, pb), n*planeStride[T](out*pb)
 	workers := winogradWorkers(m)
 	var wg sync.WaitGroup
 	for wk := range workers {
@@ -192,7 +235,7 @@ type winogradImages[T Float] struct {
 }
 
 func newWinogradBlock[T Float](g ConvGeom, out, b0, nb int) winogradImages[T] {
-	return winogradImages[T]{g: g, out: out, b0: b0, n: nb, p: winogradTiles(g, nb)}
+	return winogradImages[T]{g: g, out: out, b0: b0, n: nb, p: winogradTiles[T](g, nb)}
 }
 
 // winogradVStride is the distance between the 16 planes of a block's
@@ -206,7 +249,7 @@ func winogradVStride[T Float](g ConvGeom, p int) int {
 // into the packed panels of the products (panels[T]), which then need no
 // packing: on the micro-kernels, where no row of tiles straddles panels.
 func winogradPanels[T Float](g ConvGeom) bool {
-	return winogradVector[T](g) && microCols[T]()%(g.W/2) == 0
+	return winogradVector[T](g) && microCols[T]()%(g.W/winogradTile[T](g)) == 0
 }
 
 // input writes the transforms of the block's images of x to v, as panels
@@ -216,10 +259,11 @@ func (b winogradImages[T]) input(x, v []T) {
 	winogradInputSerial(b.g, 0, b.n*b.g.C, b.n, x[b.b0*in:(b.b0+b.n)*in], v, winogradVStride[T](b.g, b.p), winogradPanels[T](b.g))
 }
 
-// product sets (beta 0) or adds to (beta 1) prod the 16 products U[ξ] V[ξ].
+// product sets (beta 0) or adds to (beta 1) prod the products U[ξ] V[ξ],
+// one for each of the tile's transform's planes ξ.
 func (b winogradImages[T]) product(u, v, prod []T, beta T) {
 	su, sv, sp := planeStride[T](b.out*b.g.C), winogradVStride[T](b.g, b.p), planeStride[T](b.out*b.p)
-	for xi := range 16 {
+	for xi := range winogradPlanes[T](b.g) {
 		if winogradPanels[T](b.g) {
 			pre := panels[T]{v[xi*sv:], b.g.C}
 			packedGemmPanels(false, b.out, b.p, b.g.C, 1, u[xi*su:], b.g.C, nil, &pre, 0, beta, prod[xi*sp:], b.p)
@@ -246,7 +290,7 @@ func WinogradWeightGrad[T Float](g ConvGeom, out, m int, dy, x, dw []T, v, dm, d
 	mb := winogradGradBlock[T](g, out, m)
 	for b0 := 0; b0 < m; b0 += mb {
 		nb := min(mb, m-b0)
-		p := winogradTiles(g, nb)
+		p := winogradTiles[T](g, nb)
 		sv, sp := planeStride[T](g.C*p), planeStride[T](out*p)
 		winogradInput(g, nb, x[b0*in:(b0+nb)*in], v)
 		winogradOutputAdjoint(g, out, nb, dy[b0*ot:(b0+nb)*ot], dm)
@@ -254,26 +298,34 @@ func WinogradWeightGrad[T Float](g ConvGeom, out, m int, dy, x, dw []T, v, dm, d
 		if b0 == 0 {
 			beta = 0
 		}
-		for xi := range 16 {
+		for xi := range winogradPlanes[T](g) {
 			Gemm(false, true, out, g.C, p, 1, dm[xi*sp:], p, v[xi*sv:], p, beta, du[xi*su:], g.C)
 		}
+	}
+	if winogradTile[T](g) == 4 {
+		winogradWeightsAdjoint4(g.C, out, du, dw)
+		return
 	}
 	winogradWeightsAdjoint(g.C, out, du, dw)
 }
 
 // winogradRun is the number of filters whose transforms are gathered
-// before being written out, a run of that many to each of the 16 planes.
+// before being written out, a run of that many to each of the (up to 36)
+// planes.
 const winogradRun = 64
+
+// filterRun is the buffer of a run of filters' transforms, plane by plane.
+type filterRun[T Float] [36][winogradRun]T
 
 // eachFilterRun calls f, on the threads, for every run of winogradRun of
 // n filters (the first f0, nf of them) with a run buffer of the thread's.
-func eachFilterRun[T Float](n int, f func(f0, nf int, run *[16][winogradRun]T)) {
+func eachFilterRun[T Float](n int, f func(f0, nf int, run *filterRun[T])) {
 	ParallelFor((n+winogradRun-1)/winogradRun, 64*winogradRun, func(lo, hi int) {
 		pool := &filterRuns64
 		if is32[T]() {
 			pool = &filterRuns32
 		}
-		run := pool.Get().(*[16][winogradRun]T)
+		run := pool.Get().(*filterRun[T])
 		defer pool.Put(run)
 		for r := lo; r < hi; r++ {
 			f0 := r * winogradRun
@@ -285,8 +337,8 @@ func eachFilterRun[T Float](n int, f func(f0, nf int, run *[16][winogradRun]T)) 
 // The run buffers of eachFilterRun, pooled: a training step transforms
 // weights a few hundred times.
 var (
-	filterRuns32 = sync.Pool{New: func() any { return new([16][winogradRun]float32) }}
-	filterRuns64 = sync.Pool{New: func() any { return new([16][winogradRun]float64) }}
+	filterRuns32 = sync.Pool{New: func() any { return new(filterRun[float32]) }}
+	filterRuns64 = sync.Pool{New: func() any { return new(filterRun[float64]) }}
 )
 
 // winogradWeights writes U = G g Gᵀ of every 3x3 filter of w [out, C, 3, 3]
@@ -294,7 +346,7 @@ var (
 func winogradWeights[T Float](c, out int, w, u []T) {
 	n := out * c
 	sn := planeStride[T](n)
-	eachFilterRun(n, func(f0, nf int, run *[16][winogradRun]T) {
+	eachFilterRun(n, func(f0, nf int, run *filterRun[T]) {
 		var t [12]T
 		for f := range nf {
 			g := w[(f0+f)*9 : (f0+f)*9+9]
@@ -321,7 +373,7 @@ func winogradWeights[T Float](c, out int, w, u []T) {
 func winogradWeightsAdjoint[T Float](c, out int, du, dw []T) {
 	n := out * c
 	sn := planeStride[T](n)
-	eachFilterRun(n, func(f0, nf int, run *[16][winogradRun]T) {
+	eachFilterRun(n, func(f0, nf int, run *filterRun[T]) {
 		var t [12]T
 		for xi := range 16 {
 			copy(run[xi][:nf], du[xi*sn+f0:][:nf])
@@ -342,6 +394,74 @@ func winogradWeightsAdjoint[T Float](c, out int, du, dw []T) {
 	})
 }
 
+// winogradG4 is G f of F(4x4, 3x3) for three values f0, f1, f2 of a filter's
+// column or row: G's rows (1/4, 0, 0), -(1, 1, 1)/6, -(1, -1, 1)/6,
+// (1, 2, 4)/24, (1, -2, 4)/24 and (0, 0, 1). (By reciprocals: divisions
+// took most of a layer's weight transforms.)
+func winogradG4[T Float](f0, f1, f2 T) (T, T, T, T, T, T) {
+	const sixth, twentyFourth = 1.0 / 6, 1.0 / 24
+	even, odd := f0+f2, f1
+	a, b := f0+4*f2, 2*f1
+	return f0 / 4, -(even + odd) * sixth, (odd - even) * sixth, (a + b) * twentyFourth, (a - b) * twentyFourth, f2
+}
+
+// winogradGT4 is Gᵀ d of F(4x4, 3x3) for six values d0..d5 of a
+// transform's column or row.
+func winogradGT4[T Float](d0, d1, d2, d3, d4, d5 T) (T, T, T) {
+	const sixth, twelfth, twentyFourth = 1.0 / 6, 1.0 / 12, 1.0 / 24
+	s12, s34 := d1+d2, d3+d4
+	return d0/4 - s12*sixth + s34*twentyFourth, (d2-d1)*sixth + (d3-d4)*twelfth, (s34-s12)*sixth + d5
+}
+
+// winogradWeights4 writes U = G g Gᵀ of F(4x4, 3x3) of every 3x3 filter of
+// w [out, C, 3, 3] to u [36, out, C].
+func winogradWeights4[T Float](c, out int, w, u []T) {
+	n := out * c
+	sn := planeStride[T](n)
+	eachFilterRun(n, func(f0, nf int, run *filterRun[T]) {
+		for f := range nf {
+			g := w[(f0+f)*9 : (f0+f)*9+9 : (f0+f)*9+9]
+			// G g, column by column: rows i of columns 0..2 in c0[i], c1[i], c2[i].
+			var c0, c1, c2 [6]T
+			c0[0], c0[1], c0[2], c0[3], c0[4], c0[5] = winogradG4(g[0], g[3], g[6])
+			c1[0], c1[1], c1[2], c1[3], c1[4], c1[5] = winogradG4(g[1], g[4], g[7])
+			c2[0], c2[1], c2[2], c2[3], c2[4], c2[5] = winogradG4(g[2], g[5], g[8])
+			for i := range 6 { // (G g) Gᵀ, row by row
+				run[6*i][f], run[6*i+1][f], run[6*i+2][f], run[6*i+3][f], run[6*i+4][f], run[6*i+5][f] = winogradG4(c0[i], c1[i], c2[i])
+			}
+		}
+		for xi := range 36 {
+			copy(u[xi*sn+f0:][:nf], run[xi][:nf])
+		}
+	})
+}
+
+// winogradWeightsAdjoint4 adds Gᵀ dU G of F(4x4, 3x3) of every filter in
+// du [36, out, C] to dw [out, C, 3, 3].
+func winogradWeightsAdjoint4[T Float](c, out int, du, dw []T) {
+	n := out * c
+	sn := planeStride[T](n)
+	eachFilterRun(n, func(f0, nf int, run *filterRun[T]) {
+		for xi := range 36 {
+			copy(run[xi][:nf], du[xi*sn+f0:][:nf])
+		}
+		for f := range nf {
+			// dU G, row by row: columns 0..2 of rows i in r0[i], r1[i], r2[i].
+			var r0, r1, r2 [6]T
+			for i := range 6 {
+				r0[i], r1[i], r2[i] = winogradGT4(run[6*i][f], run[6*i+1][f], run[6*i+2][f], run[6*i+3][f], run[6*i+4][f], run[6*i+5][f])
+			}
+			g := dw[(f0+f)*9 : (f0+f)*9+9 : (f0+f)*9+9]
+			for j, col := range [3]*[6]T{&r0, &r1, &r2} { // Gᵀ (dU G), column by column
+				a, b, c := winogradGT4(col[0], col[1], col[2], col[3], col[4], col[5])
+				g[j] += a
+				g[3+j] += b
+				g[6+j] += c
+			}
+		}
+	})
+}
+
 // winogradVector reports whether the tile transforms of geometry g run on
 // the micro-kernels: a row's tiles fit a vector (16 float32 or 8 float64).
 func winogradVector[T Float](g ConvGeom) bool {
@@ -353,7 +473,7 @@ func winogradVector[T Float](g ConvGeom) bool {
 // numbered image by image, row by row. Bᵀ runs down whole padded rows at
 // once, then B across each tile's four columns.
 func winogradInput[T Float](g ConvGeom, m int, x, v []T) {
-	cp := planeStride[T](g.C * winogradTiles(g, m))
+	cp := planeStride[T](g.C * winogradTiles[T](g, m))
 	ParallelFor(m*g.C, g.H*g.W*4, func(lo, hi int) { winogradInputSerial(g, lo, hi, m, x, v, cp, false) })
 }
 
@@ -363,8 +483,9 @@ func winogradInput[T Float](g ConvGeom, m int, x, v []T) {
 // packed product, panels[T]: tile q of channel c at (q/nr)*C*nr + c*nr +
 // q%nr.
 func winogradInputSerial[T Float](g ConvGeom, lo, hi, m int, x, v []T, cp int, panels bool) {
-	tw := g.W / 2
-	per := (g.H / 2) * tw
+	t := winogradTile[T](g)
+	tw := g.W / t
+	per := (g.H / t) * tw
 	p := m * per
 	if winogradVector[T](g) {
 		nr := microCols[T]()
@@ -376,9 +497,14 @@ func winogradInputSerial[T Float](g ConvGeom, lo, hi, m int, x, v []T, cp int, p
 				base = q/nr*g.C*nr + c*nr + q%nr
 				first, run, jump = (nr-q%nr)/tw, nr/tw, (g.C-1)*nr
 			}
-			if is32[T]() {
+			switch {
+			case is32[T]() && t == 4:
+				micro.WinogradInput4S(f32(v, base), f32(x, src), g.H, g.W, cp, first, run, jump)
+			case is32[T]():
 				micro.WinogradInputS(f32(v, base), f32(x, src), g.H, g.W, cp, first, run, jump)
-			} else {
+			case t == 4:
+				micro.WinogradInput4D(f64(v, base), f64(x, src), g.H, g.W, cp, first, run, jump)
+			default:
 				micro.WinogradInputD(f64(v, base), f64(x, src), g.H, g.W, cp, first, run, jump)
 			}
 		}
@@ -426,8 +552,9 @@ func winogradInputSerial[T Float](g ConvGeom, lo, hi, m int, x, v []T, cp int, p
 // lo..hi-1 (image by image, channel by channel) of prod [16, out, tiles]
 // into the m images dst [out, H, W], on the calling thread.
 func winogradOutputSerial[T Float](g ConvGeom, out, lo, hi, m int, prod, dst []T, add bool) {
-	tw := g.W / 2
-	per := (g.H / 2) * tw
+	t := winogradTile[T](g)
+	tw := g.W / t
+	per := (g.H / t) * tw
 	p := m * per
 	kp := planeStride[T](out * p)
 	if winogradVector[T](g) {
@@ -435,6 +562,14 @@ func winogradOutputSerial[T Float](g ConvGeom, out, lo, hi, m int, prod, dst []T
 			n, k := job/out, job%out
 			y, base := (n*out+k)*g.H*g.W, k*p+n*per
 			switch {
+			case t == 4 && is32[T]() && add:
+				micro.WinogradOutputAdd4S(f32(dst, y), f32(prod, base), g.H, g.W, kp)
+			case t == 4 && is32[T]():
+				micro.WinogradOutput4S(f32(dst, y), f32(prod, base), g.H, g.W, kp)
+			case t == 4 && add:
+				micro.WinogradOutputAdd4D(f64(dst, y), f64(prod, base), g.H, g.W, kp)
+			case t == 4:
+				micro.WinogradOutput4D(f64(dst, y), f64(prod, base), g.H, g.W, kp)
 			case is32[T]() && add:
 				micro.WinogradOutputAddS(f32(dst, y), f32(prod, base), g.H, g.W, kp)
 			case is32[T]():
@@ -489,8 +624,9 @@ func winogradOutputSerial[T Float](g ConvGeom, out, lo, hi, m int, prod, dst []T
 // winogradOutputAdjoint writes dM = A dY Aᵀ of every 2x2 tile of the m
 // images dy [out, H, W] to dm [16, out, tiles].
 func winogradOutputAdjoint[T Float](g ConvGeom, out, m int, dy, dm []T) {
-	tw := g.W / 2
-	per := (g.H / 2) * tw
+	t := winogradTile[T](g)
+	tw := g.W / t
+	per := (g.H / t) * tw
 	p := m * per
 	kp := planeStride[T](out * p)
 	w := g.W
@@ -499,9 +635,14 @@ func winogradOutputAdjoint[T Float](g ConvGeom, out, m int, dy, dm []T) {
 			for job := lo; job < hi; job++ {
 				n, k := job/out, job%out
 				src, base := (n*out+k)*g.H*w, k*p+n*per
-				if is32[T]() {
+				switch {
+				case is32[T]() && t == 4:
+					micro.WinogradOutputAdjoint4S(f32(dm, base), f32(dy, src), g.H, w, kp)
+				case is32[T]():
 					micro.WinogradOutputAdjointS(f32(dm, base), f32(dy, src), g.H, w, kp)
-				} else {
+				case t == 4:
+					micro.WinogradOutputAdjoint4D(f64(dm, base), f64(dy, src), g.H, w, kp)
+				default:
 					micro.WinogradOutputAdjointD(f64(dm, base), f64(dy, src), g.H, w, kp)
 				}
 			}

@@ -117,6 +117,34 @@ func WinogradOutputAddD(dst, src *float64, h, w, stride int) { panic("micro: no 
 // WinogradOutputAdjointD panics: check Available first.
 func WinogradOutputAdjointD(dst, src *float64, h, w, stride int) { panic("micro: no kernels") }
 
+// WinogradInput4S panics: check Available first.
+func WinogradInput4S(dst, src *float32, h, w, stride, first, run, jump int) {
+	panic("micro: no kernels")
+}
+
+// WinogradOutput4S panics: check Available first.
+func WinogradOutput4S(dst, src *float32, h, w, stride int) { panic("micro: no kernels") }
+
+// WinogradOutputAdd4S panics: check Available first.
+func WinogradOutputAdd4S(dst, src *float32, h, w, stride int) { panic("micro: no kernels") }
+
+// WinogradOutputAdjoint4S panics: check Available first.
+func WinogradOutputAdjoint4S(dst, src *float32, h, w, stride int) { panic("micro: no kernels") }
+
+// WinogradInput4D panics: check Available first.
+func WinogradInput4D(dst, src *float64, h, w, stride, first, run, jump int) {
+	panic("micro: no kernels")
+}
+
+// WinogradOutput4D panics: check Available first.
+func WinogradOutput4D(dst, src *float64, h, w, stride int) { panic("micro: no kernels") }
+
+// WinogradOutputAdd4D panics: check Available first.
+func WinogradOutputAdd4D(dst, src *float64, h, w, stride int) { panic("micro: no kernels") }
+
+// WinogradOutputAdjoint4D panics: check Available first.
+func WinogradOutputAdjoint4D(dst, src *float64, h, w, stride int) { panic("micro: no kernels") }
+
 // TransposeS panics: check Available first.
 func TransposeS(dst, src *float32, lddst, ldsrc, n int) { panic("micro: no kernels") }
 

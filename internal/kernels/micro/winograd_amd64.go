@@ -50,3 +50,50 @@ func WinogradOutputAddD(dst, src *float64, h, w, stride int)
 //
 //go:noescape
 func WinogradOutputAdjointD(dst, src *float64, h, w, stride int)
+
+// The transforms of F(4x4, 3x3): the same, for h and w multiples of 4 (w
+// at most 32 float32 or 16 float64 values), a row's w/4 tiles of 6x6 (in)
+// or 4x4 (out) values in a vector, 36 planes stride values apart.
+
+// WinogradInput4S writes V = Bᵀ d B of the 6x6 window (padding 1) of every
+// 4x4 tile of the plane src to the 36 planes at dst, rows of tiles jumping
+// as WinogradInputS's do.
+//
+//go:noescape
+func WinogradInput4S(dst, src *float32, h, w, stride, first, run, jump int)
+
+// WinogradOutput4S sets the plane dst to Y = Aᵀ M A of the 36 planes at src.
+//
+//go:noescape
+func WinogradOutput4S(dst, src *float32, h, w, stride int)
+
+// WinogradOutputAdd4S adds Y = Aᵀ M A of the 36 planes at src to dst.
+//
+//go:noescape
+func WinogradOutputAdd4S(dst, src *float32, h, w, stride int)
+
+// WinogradOutputAdjoint4S writes dM = A dY Aᵀ of every 4x4 tile of the
+// plane src to the 36 planes at dst.
+//
+//go:noescape
+func WinogradOutputAdjoint4S(dst, src *float32, h, w, stride int)
+
+// WinogradInput4D is WinogradInput4S in float64.
+//
+//go:noescape
+func WinogradInput4D(dst, src *float64, h, w, stride, first, run, jump int)
+
+// WinogradOutput4D is WinogradOutput4S in float64.
+//
+//go:noescape
+func WinogradOutput4D(dst, src *float64, h, w, stride int)
+
+// WinogradOutputAdd4D is WinogradOutputAdd4S in float64.
+//
+//go:noescape
+func WinogradOutputAdd4D(dst, src *float64, h, w, stride int)
+
+// WinogradOutputAdjoint4D is WinogradOutputAdjoint4S in float64.
+//
+//go:noescape
+func WinogradOutputAdjoint4D(dst, src *float64, h, w, stride int)

@@ -8,21 +8,37 @@ import (
 )
 
 // The transforms' matrices (Lavin and Gray), for the reference: a tile
-// d (4x4) to Bᵀ d B, a product M (4x4) to Aᵀ M A (2x2), and the adjoint
-// dY (2x2) to A dY Aᵀ.
+// d (a x a, a = m+2) to Bᵀ d B, a product M (a x a) to Aᵀ M A (m x m),
+// and the adjoint dY (m x m) to A dY Aᵀ, for F(2x2, 3x3) and F(4x4, 3x3).
+type winoMatrices struct {
+	m      int
+	bT, aT [][]float64
+}
+
 var (
-	winoBT = [4][4]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
-	winoAT = [2][4]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}
+	wino2 = winoMatrices{m: 2,
+		bT: [][]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}},
+		aT: [][]float64{{1, 1, 1, 0}, {0, 1, -1, -1}},
+	}
+	wino4 = winoMatrices{m: 4,
+		bT: [][]float64{
+			{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+			{0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1},
+		},
+		aT: [][]float64{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}},
+	}
 )
 
-// winoPlanes is the reference layout: plane xi (0..15) of tile (i, j) at
-// xi*stride + i*tw + j.
-// With first > 0, rows of tiles jump on by jump values after the first
-// first rows and every run rows after that.
-type winoPlanes struct{ h, w, stride, first, run, jump int }
+// winoPlanes is the reference layout: plane xi of tile (i, j) at
+// xi*stride + i*(w/m) + j. With first > 0, rows of tiles jump on by jump
+// values after the first first rows and every run rows after that.
+type winoPlanes struct {
+	winoMatrices
+	h, w, stride, first, run, jump int
+}
 
 func (p winoPlanes) at(xi, i, j int) int {
-	at := xi*p.stride + i*(p.w/2) + j
+	at := xi*p.stride + i*(p.w/p.m) + j
 	if p.first > 0 && i >= p.first {
 		at += p.jump * (1 + (i-p.first)/p.run)
 	}
@@ -37,17 +53,18 @@ func refInput(p winoPlanes, src []float64) map[int]float64 {
 		}
 		return src[y*p.w+x]
 	}
-	for i := range p.h / 2 {
-		for j := range p.w / 2 {
-			for a := range 4 {
-				for b := range 4 {
+	n := p.m + 2
+	for i := range p.h / p.m {
+		for j := range p.w / p.m {
+			for a := range n {
+				for b := range n {
 					var s float64
-					for r := range 4 {
-						for c := range 4 {
-							s += winoBT[a][r] * px(2*i-1+r, 2*j-1+c) * winoBT[b][c]
+					for r := range n {
+						for c := range n {
+							s += p.bT[a][r] * px(p.m*i-1+r, p.m*j-1+c) * p.bT[b][c]
 						}
 					}
-					out[p.at(4*a+b, i, j)] = s
+					out[p.at(n*a+b, i, j)] = s
 				}
 			}
 		}
@@ -57,17 +74,18 @@ func refInput(p winoPlanes, src []float64) map[int]float64 {
 
 func refOutput(p winoPlanes, planes []float64) []float64 {
 	y := make([]float64, p.h*p.w)
-	for i := range p.h / 2 {
-		for j := range p.w / 2 {
-			for r := range 2 {
-				for c := range 2 {
+	n := p.m + 2
+	for i := range p.h / p.m {
+		for j := range p.w / p.m {
+			for r := range p.m {
+				for c := range p.m {
 					var s float64
-					for a := range 4 {
-						for b := range 4 {
-							s += winoAT[r][a] * planes[p.at(4*a+b, i, j)] * winoAT[c][b]
+					for a := range n {
+						for b := range n {
+							s += p.aT[r][a] * planes[p.at(n*a+b, i, j)] * p.aT[c][b]
 						}
 					}
-					y[(2*i+r)*p.w+2*j+c] = s
+					y[(p.m*i+r)*p.w+p.m*j+c] = s
 				}
 			}
 		}
@@ -77,17 +95,18 @@ func refOutput(p winoPlanes, planes []float64) []float64 {
 
 func refOutputAdjoint(p winoPlanes, dy []float64) map[int]float64 {
 	out := map[int]float64{}
-	for i := range p.h / 2 {
-		for j := range p.w / 2 {
-			for a := range 4 {
-				for b := range 4 {
+	n := p.m + 2
+	for i := range p.h / p.m {
+		for j := range p.w / p.m {
+			for a := range n {
+				for b := range n {
 					var s float64
-					for r := range 2 {
-						for c := range 2 {
-							s += winoAT[r][a] * dy[(2*i+r)*p.w+2*j+c] * winoAT[c][b]
+					for r := range p.m {
+						for c := range p.m {
+							s += p.aT[r][a] * dy[(p.m*i+r)*p.w+p.m*j+c] * p.aT[c][b]
 						}
 					}
-					out[p.at(4*a+b, i, j)] = s
+					out[p.at(n*a+b, i, j)] = s
 				}
 			}
 		}
@@ -95,110 +114,184 @@ func refOutputAdjoint(p winoPlanes, dy []float64) map[int]float64 {
 	return out
 }
 
-// TestWinogradTransforms checks the transforms of both precisions against
-// the matrices, on every even width up to a vector's worth of tiles and
-// several heights, with sentinels around what each may write.
+// winoKernels are the transforms of one tile size and precision.
+type winoKernels struct {
+	input           func(dst, src []float64, h, w, stride, first, run, jump int)
+	output, adjoint func(dst, src []float64, h, w, stride int)
+	outputAdd       func(dst, src []float64, h, w, stride int)
+}
+
+// on32 runs a float32 kernel on float64 slices, dst's values kept.
+func on32(f func(d, s *float32)) func(dst, src []float64) {
+	return func(dst, src []float64) {
+		d, s := to32(dst), to32(src)
+		f(&d[0], &s[0])
+		for i, v := range d {
+			dst[i] = float64(v)
+		}
+	}
+}
+
+func kernelsOf(m int, f32 bool) winoKernels {
+	type plane = func(d, s *float32, h, w, stride int)
+	type planeD = func(d, s *float64, h, w, stride int)
+	pick := func(s plane, d planeD) func(dst, src []float64, h, w, stride int) {
+		return func(dst, src []float64, h, w, stride int) {
+			if f32 {
+				on32(func(x, y *float32) { s(x, y, h, w, stride) })(dst, src)
+			} else {
+				d(&dst[0], &src[0], h, w, stride)
+			}
+		}
+	}
+	inS, inD := WinogradInputS, WinogradInputD
+	k := winoKernels{
+		output:    pick(WinogradOutputS, WinogradOutputD),
+		outputAdd: pick(WinogradOutputAddS, WinogradOutputAddD),
+		adjoint:   pick(WinogradOutputAdjointS, WinogradOutputAdjointD),
+	}
+	if m == 4 {
+		inS, inD = WinogradInput4S, WinogradInput4D
+		k = winoKernels{
+			output:    pick(WinogradOutput4S, WinogradOutput4D),
+			outputAdd: pick(WinogradOutputAdd4S, WinogradOutputAdd4D),
+			adjoint:   pick(WinogradOutputAdjoint4S, WinogradOutputAdjoint4D),
+		}
+	}
+	k.input = func(dst, src []float64, h, w, stride, first, run, jump int) {
+		if f32 {
+			on32(func(x, y *float32) { inS(x, y, h, w, stride, first, run, jump) })(dst, src)
+		} else {
+			inD(&dst[0], &src[0], h, w, stride, first, run, jump)
+		}
+	}
+	return k
+}
+
+// TestWinogradTransforms checks the transforms of both tile sizes and
+// precisions against the matrices, on every width (a multiple of the
+// tile) up to a vector's worth of tiles and several heights, with
+// sentinels around what each may write.
 func TestWinogradTransforms(t *testing.T) {
 	if !Available {
 		t.Skip("no AVX-512")
 	}
 	rng := rand.New(rand.NewPCG(3, 1))
 	const sentinel = 12345
-	for _, maxW := range []int{32, 16} {
-		f32 := maxW == 32
-		tol := 1e-13
-		if f32 {
-			tol = 1e-5
-		}
-		for w := 2; w <= maxW; w += 2 {
-			for _, h := range []int{2, 4, 6, 8} {
-				p := winoPlanes{h: h, w: w, stride: h*w/4 + 5}
-				name := fmt.Sprintf("f32=%v/%dx%d", f32, h, w)
-				src := make([]float64, h*w)
-				for i := range src {
-					src[i] = rng.NormFloat64()
-				}
-				planesLen := 16 * p.stride
-				// Input and output adjoint: write the planes' tiles, nothing else.
-				for _, kind := range []string{"input", "adjoint", "panels"} {
-					p := p
-					if kind == "panels" {
-						p.first, p.run, p.jump = 1, 2, 3
-						p.stride += 3 * h
+	for _, mats := range []winoMatrices{wino2, wino4} {
+		planeCount := (mats.m + 2) * (mats.m + 2)
+		for _, maxW := range []int{32, 16} {
+			f32 := maxW == 32
+			k := kernelsOf(mats.m, f32)
+			tol := 1e-13
+			if f32 {
+				tol = 1e-5
+			}
+			for w := mats.m; w <= maxW; w += mats.m {
+				for _, th := range []int{1, 2, 3, 4} {
+					h := th * mats.m
+					p := winoPlanes{winoMatrices: mats, h: h, w: w, stride: h*w/(mats.m*mats.m) + 5}
+					name := fmt.Sprintf("F(%d)/f32=%v/%dx%d", mats.m, f32, h, w)
+					src := make([]float64, h*w)
+					for i := range src {
+						src[i] = rng.NormFloat64()
 					}
-					planesLen := 16 * p.stride
-					want := refInput(p, src)
-					if kind == "adjoint" {
-						want = refOutputAdjoint(p, src)
-					}
-					got := make([]float64, planesLen)
-					if f32 {
-						s, d := to32(src), fill32(planesLen, sentinel)
+					// Input and output adjoint: write the planes' tiles, nothing else.
+					for _, kind := range []string{"input", "adjoint", "panels"} {
+						p := p
+						if kind != "adjoint" && mats.m == 4 && th%2 != 0 {
+							continue // F(4x4, 3x3)'s input takes rows of tiles in pairs
+						}
+						if kind == "panels" {
+							p.first, p.run, p.jump = 1, 2, 3
+							if mats.m == 4 {
+								p.first, p.run = 2, 2*th/2
+							}
+							p.stride += 3 * h
+						}
+						want := refInput(p, src)
+						if kind == "adjoint" {
+							want = refOutputAdjoint(p, src)
+						}
+						got := fill64(planeCount*p.stride, sentinel)
 						if kind != "adjoint" {
-							WinogradInputS(&d[0], &s[0], h, w, p.stride, p.first, p.run, p.jump)
+							k.input(got, src, h, w, p.stride, p.first, p.run, p.jump)
 						} else {
-							WinogradOutputAdjointS(&d[0], &s[0], h, w, p.stride)
+							k.adjoint(got, src, h, w, p.stride)
 						}
-						got = to64(d)
-					} else {
-						d := fill64(planesLen, sentinel)
-						if kind != "adjoint" {
-							WinogradInputD(&d[0], &src[0], h, w, p.stride, p.first, p.run, p.jump)
-						} else {
-							WinogradOutputAdjointD(&d[0], &src[0], h, w, p.stride)
-						}
-						got = d
-					}
-					for k, g := range got {
-						wv, ok := want[k]
-						if !ok {
-							wv = sentinel
-						}
-						if math.Abs(g-wv) > tol*(1+math.Abs(wv)) {
-							t.Fatalf("%s %s: element %d = %v, want %v", name, kind, k, g, wv)
-						}
-					}
-				}
-				// Output: set and add, the plane's values only.
-				planes := make([]float64, planesLen)
-				for i := range planes {
-					planes[i] = rng.NormFloat64()
-				}
-				want := refOutput(p, planes)
-				for _, add := range []bool{false, true} {
-					base := rng.NormFloat64()
-					var got []float64
-					if f32 {
-						d := fill32(h*w+1, float32(base))
-						s := to32(planes)
-						if add {
-							WinogradOutputAddS(&d[0], &s[0], h, w, p.stride)
-						} else {
-							WinogradOutputS(&d[0], &s[0], h, w, p.stride)
-						}
-						got = to64(d)
-					} else {
-						got = fill64(h*w+1, base)
-						if add {
-							WinogradOutputAddD(&got[0], &planes[0], h, w, p.stride)
-						} else {
-							WinogradOutputD(&got[0], &planes[0], h, w, p.stride)
-						}
-					}
-					for k, g := range got {
-						wv := base // past the plane: untouched
-						if k < h*w {
-							wv = want[k]
-							if add {
-								wv += base
+						for i, g := range got {
+							wv, ok := want[i]
+							if !ok {
+								wv = sentinel
+							}
+							if math.Abs(g-wv) > tol*(1+math.Abs(wv)) {
+								t.Fatalf("%s %s: element %d = %v, want %v", name, kind, i, g, wv)
 							}
 						}
-						if math.Abs(g-wv) > tol*(1+math.Abs(wv)) {
-							t.Fatalf("%s output add=%v: element %d = %v, want %v", name, add, k, g, wv)
+					}
+					// Output: set and add, the plane's values only.
+					planes := make([]float64, planeCount*p.stride)
+					for i := range planes {
+						planes[i] = rng.NormFloat64()
+					}
+					want := refOutput(p, planes)
+					for _, add := range []bool{false, true} {
+						base := rng.NormFloat64()
+						got := fill64(h*w+1, base)
+						if add {
+							k.outputAdd(got, planes, h, w, p.stride)
+						} else {
+							k.output(got, planes, h, w, p.stride)
+						}
+						for i, g := range got {
+							wv := base // past the plane: untouched
+							if i < h*w {
+								wv = want[i]
+								if add {
+									wv += base
+								}
+							}
+							if math.Abs(g-wv) > tol*(1+math.Abs(wv)) {
+								t.Fatalf("%s output add=%v: element %d = %v, want %v", name, add, i, g, wv)
+							}
 						}
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestWinograd4Identity checks F(4x4, 3x3)'s matrices themselves: in one
+// dimension, Aᵀ [(G g) ⊙ (Bᵀ d)] is the correlation of d with g.
+func TestWinograd4Identity(t *testing.T) {
+	g := [][]float64{{1. / 4, 0, 0}, {-1. / 6, -1. / 6, -1. / 6}, {-1. / 6, 1. / 6, -1. / 6}, {1. / 24, 1. / 12, 1. / 6}, {1. / 24, -1. / 12, 1. / 6}, {0, 0, 1}}
+	rng := rand.New(rand.NewPCG(5, 5))
+	var d [6]float64
+	var w [3]float64
+	for i := range d {
+		d[i] = rng.NormFloat64()
+	}
+	for i := range w {
+		w[i] = rng.NormFloat64()
+	}
+	for r := range 4 {
+		var got, want float64
+		for a := range 6 {
+			var gw, bd float64
+			for k := range 3 {
+				gw += g[a][k] * w[k]
+			}
+			for k := range 6 {
+				bd += wino4.bT[a][k] * d[k]
+			}
+			got += wino4.aT[r][a] * gw * bd
+		}
+		for k := range 3 {
+			want += w[k] * d[r+k]
+		}
+		if math.Abs(got-want) > 1e-13 {
+			t.Errorf("y[%d] = %v, want %v", r, got, want)
 		}
 	}
 }
