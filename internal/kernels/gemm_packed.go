@@ -106,6 +106,13 @@ func packedGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src 
 // packedGemmPanels is packedGemm with op(B) from src or, when pre is not
 // nil, read in place from its panels (jOff then a multiple of nr).
 func packedGemmPanels[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src panelSource[T], pre *panels[T], jOff int, beta T, c []T, ldc int) {
+	// For beta 0, the first block of steps sets C rather than adding to
+	// it: C is not cleared first (a pass over it that cost a Winograd
+	// product as much as a tenth of its time).
+	set := beta == 0 && k > 0 && alpha != 0
+	if set {
+		beta = 1
+	}
 	bufs, pool := startProduct(m, n, k, alpha, beta, c, ldc)
 	if bufs == nil {
 		return
@@ -121,15 +128,16 @@ func packedGemmPanels[T Float](transA bool, m, n, k int, alpha T, a []T, lda int
 				bufs.b = grow(bufs.b, (nb+nr-1)/nr*nr*kb)
 				src.pack(pc, kb, jOff+jc, nb, nr, bufs.b)
 			}
+			first := set && pc == 0
 			for ic := 0; ic < m; ic += blockM {
 				mb := min(blockM, m-ic)
 				left.block(bufs, ic, mb, pc, kb)
-				eachBlock(c, ic*ldc+jc, ldc, mb, nb, bufs.tile, func(ir, jr, rows int, cp *T, l int) {
+				eachBlock(c, ic*ldc+jc, ldc, mb, nb, bufs.tile, first, func(ir, jr, rows int, cp *T, l int) {
 					if pre != nil {
-						left.multiply(bufs, ir, kb, pre.at(jOff+jc+jr, pc), cp, l, rows, alpha)
+						left.multiply(bufs, ir, kb, pre.at(jOff+jc+jr, pc), cp, l, rows, alpha, first)
 						return
 					}
-					left.multiply(bufs, ir, kb, &bufs.b[jr*kb], cp, l, rows, alpha)
+					left.multiply(bufs, ir, kb, &bufs.b[jr*kb], cp, l, rows, alpha, first)
 				})
 			}
 		}
@@ -147,13 +155,20 @@ type leftOperand[T Float] struct {
 	lda    int
 	packed func(k int, a, b, c *T, ldc, rows int, alpha T)
 	rowsK  func(k int, a *[microRows]*T, b, c *T, ldc, rows int, alpha T)
+	// The kernels setting C rather than adding to it.
+	packedSet func(k int, a, b, c *T, ldc, rows int, alpha T)
+	rowsKSet  func(k int, a *[microRows]*T, b, c *T, ldc, rows int, alpha T)
 	rows   [][microRows]*T // the block's panels' row pointers (in place)
 }
 
 // reset makes o the operand op(A) of a, keeping its slice of row
 // pointers: products reuse a pooled operand rather than allocate one.
 func (o *leftOperand[T]) reset(trans bool, a []T, lda int) *leftOperand[T] {
-	*o = leftOperand[T]{trans: trans, a: a, lda: lda, packed: microKernel[T](), rowsK: microKernelARows[T](), rows: o.rows[:0]}
+	*o = leftOperand[T]{trans: trans, a: a, lda: lda, rows: o.rows[:0],
+		packed: microKernel[T](), rowsK: microKernelARows[T](),
+		packedSet: forType[T, func(k int, a, b, c *T, ldc, rows int, alpha T)](micro.Sgemm12x32Set, micro.Dgemm12x16Set),
+		rowsKSet:  forType[T, func(k int, a *[microRows]*T, b, c *T, ldc, rows int, alpha T)](micro.Sgemm12x32ARowsSet, micro.Dgemm12x16ARowsSet),
+	}
 	return o
 }
 
@@ -184,13 +199,18 @@ func (o *leftOperand[T]) block(bufs *packBuffers[T], ic, mb, pc, kb int) {
 }
 
 // multiply adds alpha times panel ir of the block times the B panel b to
-// the rows x nr block of C at c.
-func (o *leftOperand[T]) multiply(bufs *packBuffers[T], ir, kb int, b, c *T, ldc, rows int, alpha T) {
-	if o.trans {
+// the rows x nr block of C at c (with set, writes it there).
+func (o *leftOperand[T]) multiply(bufs *packBuffers[T], ir, kb int, b, c *T, ldc, rows int, alpha T, set bool) {
+	switch {
+	case o.trans && set:
+		o.packedSet(kb, &bufs.a[ir*kb], b, c, ldc, rows, alpha)
+	case o.trans:
 		o.packed(kb, &bufs.a[ir*kb], b, c, ldc, rows, alpha)
-		return
+	case set:
+		o.rowsKSet(kb, &o.rows[ir/microRows], b, c, ldc, rows, alpha)
+	default:
+		o.rowsK(kb, &o.rows[ir/microRows], b, c, ldc, rows, alpha)
 	}
-	o.rowsK(kb, &o.rows[ir/microRows], b, c, ldc, rows, alpha)
 }
 
 // splitPacked runs packedGemm on GOMAXPROCS goroutines, each on a block of
@@ -204,9 +224,9 @@ func splitPacked[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, src
 // eachBlock calls run for every micro-kernel block (mr x nr) of the mb x nb
 // block of c at off: with c's own address and row stride when the block's
 // columns are whole, else with the tile's, adding its valid part to c
-// after. run gets the block's first row and column within the mb x nb
-// block and its number of valid rows.
-func eachBlock[T Float](c []T, off, ldc, mb, nb int, tile []T, run func(ir, jr, rows int, c *T, ldc int)) {
+// after (with set, writing it there). run gets the block's first row and
+// column within the mb x nb block and its number of valid rows.
+func eachBlock[T Float](c []T, off, ldc, mb, nb int, tile []T, set bool, run func(ir, jr, rows int, c *T, ldc int)) {
 	mr, nr := microRows, microCols[T]()
 	for jr := 0; jr < nb; jr += nr {
 		cols := min(nr, nb-jr)
@@ -221,6 +241,10 @@ func eachBlock[T Float](c []T, off, ldc, mb, nb int, tile []T, run func(ir, jr, 
 			run(ir, jr, rows, &tile[0], nr)
 			for i := 0; i < rows; i++ {
 				row := c[o+i*ldc:][:cols]
+				if set {
+					copy(row, tile[i*nr:][:cols])
+					continue
+				}
 				for j, v := range tile[i*nr:][:cols] {
 					row[j] += v
 				}

@@ -227,7 +227,7 @@ func gridGemm[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, b []T,
 	half := microCols[T]() / 2
 	kernel := microKernelRows[T]()
 	eachABlock(bufs, transA, a, lda, m, k, func(pc, kb, ic, mb int) {
-		eachBlock(c, ic*ldc, ldc, mb, n, bufs.tile, func(ir, jr, rows int, cp *T, l int) {
+		eachBlock(c, ic*ldc, ldc, mb, n, bufs.tile, false, func(ir, jr, rows int, cp *T, l int) {
 			kernel(kb, &bufs.a[ir*kb], &b[jr], &offs[pc], half, cp, l, rows, alpha)
 		})
 	})

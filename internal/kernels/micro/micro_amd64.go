@@ -59,6 +59,27 @@ func Sgemm12x32ARows(k int, a *[12]*float32, b, c *float32, ldc, rows int, alpha
 //go:noescape
 func Dgemm12x16ARows(k int, a *[12]*float64, b, c *float64, ldc, rows int, alpha float64)
 
+// Sgemm12x32Set sets the first rows rows of the 12 x 32 block of C at c to
+// alpha * A B (Sgemm12x32 adds it): C need not be cleared first.
+//
+//go:noescape
+func Sgemm12x32Set(k int, a, b, c *float32, ldc, rows int, alpha float32)
+
+// Dgemm12x16Set is Sgemm12x32Set for float64.
+//
+//go:noescape
+func Dgemm12x16Set(k int, a, b, c *float64, ldc, rows int, alpha float64)
+
+// Sgemm12x32ARowsSet is Sgemm12x32ARows setting C (Sgemm12x32Set).
+//
+//go:noescape
+func Sgemm12x32ARowsSet(k int, a *[12]*float32, b, c *float32, ldc, rows int, alpha float32)
+
+// Dgemm12x16ARowsSet is Dgemm12x16ARows setting C (Sgemm12x32Set).
+//
+//go:noescape
+func Dgemm12x16ARowsSet(k int, a *[12]*float64, b, c *float64, ldc, rows int, alpha float64)
+
 // SparseSRow adds to the 128 values at c the n rows of B at b[offs[i]:],
 // each scaled by vals[i]: c[j] += sum_i vals[i] * b[offs[i]+j].
 //

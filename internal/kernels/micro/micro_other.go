@@ -41,6 +41,26 @@ func Sgemm12x32ARows(k int, a *[12]*float32, b, c *float32, ldc, rows int, alpha
 	panic("micro: no kernels on this architecture")
 }
 
+// Sgemm12x32Set panics: check Available first.
+func Sgemm12x32Set(k int, a, b, c *float32, ldc, rows int, alpha float32) {
+	panic("micro: no kernels on this architecture")
+}
+
+// Dgemm12x16Set panics: check Available first.
+func Dgemm12x16Set(k int, a, b, c *float64, ldc, rows int, alpha float64) {
+	panic("micro: no kernels on this architecture")
+}
+
+// Sgemm12x32ARowsSet panics: check Available first.
+func Sgemm12x32ARowsSet(k int, a *[12]*float32, b, c *float32, ldc, rows int, alpha float32) {
+	panic("micro: no kernels on this architecture")
+}
+
+// Dgemm12x16ARowsSet panics: check Available first.
+func Dgemm12x16ARowsSet(k int, a *[12]*float64, b, c *float64, ldc, rows int, alpha float64) {
+	panic("micro: no kernels on this architecture")
+}
+
 // Dgemm12x16ARows panics: check Available first.
 func Dgemm12x16ARows(k int, a *[12]*float64, b, c *float64, ldc, rows int, alpha float64) {
 	panic("micro: no kernels on this architecture")

@@ -86,6 +86,13 @@ func TestKernels(t *testing.T) {
 			w2 := want(k, cols, nrows, packedA, inPlaceB, c, ldc, alpha)
 			w3 := want(k, cols, nrows, inPlaceA, packedB, c, ldc, alpha)
 			w4 := want(k, cols, nrows, packedA, inQuarters, c, ldc, alpha)
+			// The Set kernels: the block's rows replaced, the rest untouched.
+			cleared := append([]float64(nil), c...)
+			for i := range nrows {
+				clear(cleared[i*ldc : i*ldc+cols])
+			}
+			w1Set := want(k, cols, nrows, packedA, packedB, cleared, ldc, alpha)
+			w3Set := want(k, cols, nrows, inPlaceA, packedB, cleared, ldc, alpha)
 			if cols == 16 {
 				c64 := append([]float64(nil), c...)
 				Dgemm12x16(k, ptr(ap), ptr(bp), &c64[0], ldc, nrows, alpha)
@@ -103,6 +110,12 @@ func TestKernels(t *testing.T) {
 				}
 				Dgemm12x16ARows(k, &rp, ptr(bp), &c64[0], ldc, nrows, alpha)
 				check(t, "Dgemm12x16ARows", c64, w3, 1e-12)
+				copy(c64, c)
+				Dgemm12x16Set(k, ptr(ap), ptr(bp), &c64[0], ldc, nrows, alpha)
+				check(t, "Dgemm12x16Set", c64, w1Set, 1e-12)
+				copy(c64, c)
+				Dgemm12x16ARowsSet(k, &rp, ptr(bp), &c64[0], ldc, nrows, alpha)
+				check(t, "Dgemm12x16ARowsSet", c64, w3Set, 1e-12)
 				continue
 			}
 			c32 := to32(c)
@@ -123,6 +136,12 @@ func TestKernels(t *testing.T) {
 			}
 			Sgemm12x32ARows(k, &rp, ptr(to32(bp)), &c32[0], ldc, nrows, float32(alpha))
 			check(t, "Sgemm12x32ARows", to64(c32), w3, 1e-4)
+			c32 = to32(c)
+			Sgemm12x32Set(k, ptr(to32(ap)), ptr(to32(bp)), &c32[0], ldc, nrows, float32(alpha))
+			check(t, "Sgemm12x32Set", to64(c32), w1Set, 1e-4)
+			c32 = to32(c)
+			Sgemm12x32ARowsSet(k, &rp, ptr(to32(bp)), &c32[0], ldc, nrows, float32(alpha))
+			check(t, "Sgemm12x32ARowsSet", to64(c32), w3Set, 1e-4)
 		}
 	}
 }

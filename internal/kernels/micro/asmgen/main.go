@@ -41,10 +41,12 @@ func main() {
 		{name: "Sgemm12x32", size: 4, fma: "VFMADD231PS", bcast: "VBROADCASTSS", mov: "VMOVUPS", mul: "VMULPS"},
 		{name: "Dgemm12x16", size: 8, fma: "VFMADD231PD", bcast: "VBROADCASTSD", mov: "VMOVUPD", mul: "VMULPD"},
 	} {
-		kernel(&b, k, 0)
-		kernel(&b, k, 2)
-		kernel(&b, k, 4)
-		kernelARows(&b, k)
+		kernel(&b, k, 0, false)
+		kernel(&b, k, 0, true)
+		kernel(&b, k, 2, false)
+		kernel(&b, k, 4, false)
+		kernelARows(&b, k, false)
+		kernelARows(&b, k, true)
 		kernelSparseRow(&b, k)
 		kernelSparseDot(&b, k)
 	}
@@ -73,9 +75,14 @@ func main() {
 
 // kernel writes the kernel of kind k. With rows set, B is not a packed
 // panel but rows of a matrix at element offsets: step l reads b[offs[l]:].
-func kernel(b *bytes.Buffer, k kind, parts int) {
+// With set, the kernel (named ...Set) sets C to the product rather than
+// adding it: C need not be cleared first.
+func kernel(b *bytes.Buffer, k kind, parts int, set bool) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
 	name, args, frame := k.name, "k int, a, b, c *"+typ(k)+", ldc, rows int, alpha "+typ(k), 48+k.size
+	if set {
+		name += "Set"
+	}
 	switch parts {
 	case 2:
 		name += "Rows"
@@ -119,7 +126,7 @@ func kernel(b *bytes.Buffer, k kind, parts int) {
 		fmt.Fprintf(b, "%s:\n", label)
 		kernelLoop(b, k, parts, label, cr)
 		p("%s alpha+%d(FP), Z24", k.bcast, alpha)
-		storeRows(b, k, label, cr)
+		storeRows(b, k, label, cr, set)
 	}
 }
 
@@ -195,14 +202,17 @@ func kernelLoop(b *bytes.Buffer, k kind, parts int, label string, cr int) {
 }
 
 // storeRows adds alpha (Z24) times the accumulators of the first DI rows
-// (DI <= cr) to C at DX, row stride SI bytes, and returns.
-func storeRows(b *bytes.Buffer, k kind, name string, cr int) {
+// (DI <= cr) to C at DX (with set, writes them there), row stride SI
+// bytes, and returns.
+func storeRows(b *bytes.Buffer, k kind, name string, cr int, set bool) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
 	for r := 0; r < cr; r++ {
 		p("%s Z24, Z%d, Z%d", k.mul, 2*r, 2*r)
 		p("%s Z24, Z%d, Z%d", k.mul, 2*r+1, 2*r+1)
-		p("%s (DX), Z%d, Z%d", addOf(k), 2*r, 2*r)
-		p("%s 64(DX), Z%d, Z%d", addOf(k), 2*r+1, 2*r+1)
+		if !set {
+			p("%s (DX), Z%d, Z%d", addOf(k), 2*r, 2*r)
+			p("%s 64(DX), Z%d, Z%d", addOf(k), 2*r+1, 2*r+1)
+		}
 		p("%s Z%d, (DX)", k.mov, 2*r)
 		p("%s Z%d, 64(DX)", k.mov, 2*r+1)
 		if r < cr-1 {
@@ -223,9 +233,12 @@ var aRowRegs = [mr]string{"R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15", 
 // 12 rows in place: step l broadcasts a[i][l] from row pointer i. B is a
 // packed panel. The row pointers are advanced to the ends of their rows and
 // indexed by a shared negative count.
-func kernelARows(b *bytes.Buffer, k kind) {
+func kernelARows(b *bytes.Buffer, k kind, set bool) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
 	name := k.name + "ARows"
+	if set {
+		name += "Set"
+	}
 	fmt.Fprintf(b, "\n// func %s(k int, a *[12]*%s, b, c *%s, ldc, rows int, alpha %s)\n", name, typ(k), typ(k), typ(k))
 	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, 48+k.size)
 	dispatchRows(b, name, "rows+40(FP)")
@@ -265,7 +278,7 @@ func kernelARows(b *bytes.Buffer, k kind) {
 		p("SHLQ $%d, SI", shift(k.size))
 		p("MOVQ rows+40(FP), DI")
 		p("%s alpha+48(FP), Z24", k.bcast)
-		storeRows(b, k, label, cr)
+		storeRows(b, k, label, cr, set)
 	}
 }
 
