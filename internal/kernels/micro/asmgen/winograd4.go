@@ -26,8 +26,10 @@ import (
 // tile row i at offset i*tw in each, written or read in order (plane 6a+b:
 // row a, column b of the tile's transform):
 //
-//	WinogradInput4:          V = Bᵀ d B of every 6x6 window (padding 1);
-//	                         rows of tiles jump as WinogradInput's do
+//	WinogradInput4:          V = Bᵀ d B of every 6x6 window (padding 1), two
+//	                         rows of tiles per vector; rows of tiles jump as
+//	                         WinogradInput's do, in pairs (first and run
+//	                         even, or h 4: no jump within the plane)
 //	WinogradOutput4:         Y = Aᵀ M A into the 4x4 tiles of dst (add: +=)
 //	WinogradOutputAdjoint4:  dM = A dY Aᵀ of every 4x4 tile of dy
 func winograd4(b *bytes.Buffer, e elem) {
@@ -160,8 +162,9 @@ func winograd4(b *bytes.Buffer, e elem) {
 		}
 	}
 
-	// WinogradInput4: two rows of tiles at once, i and i+1 (h a multiple
-	// of 8), their 2tw tiles in the lanes of a vector as in the planes.
+	// WinogradInput4: two rows of tiles at once, i and i+1, their 2tw
+	// tiles in the lanes of a vector as in the planes (a last one alone
+	// where h/4 is odd).
 	// Rows 4i-1 .. 4i+8 of the plane in Z0/Z1 .. Z18/Z19 (first and second
 	// vector; the windows' rows d0..d5 are the first six for tile row i,
 	// the last six for i+1). For each row a of Bᵀ: Bᵀ d of both in
@@ -200,11 +203,10 @@ func winograd4(b *bytes.Buffer, e elem) {
 	p("NEGQ R13")
 	p("%s R13, Z31", map[int]string{4: "VPBROADCASTD", 8: "VPBROADCASTQ"}[e.size])
 	// Two rows of tiles per step: R11 gains one more row of tiles; DX
-	// counts pairs.
+	// counts the rows of tiles left.
 	p("MOVQ CX, R13")
 	p("SHLQ $%d, R13", shift(e.size))
 	p("ADDQ R13, R11")
-	p("SHRQ $1, DX")
 	p("LEAQ (R8)(R8*2), R15")
 	p("LEAQ (R8)(R8*4), R14")
 	p("LEAQ (R8)(R8*2), AX")
@@ -222,14 +224,26 @@ func winograd4(b *bytes.Buffer, e elem) {
 	p("VPXORD Z1, Z1, Z1")
 	loadRow("(SI)", 2)
 	p("ADDQ R12, SI")
+	// Rows 4i+1 .. 4i+3 are the plane's; 4i+4 .. 4i+7 where tile row
+	// i+1 is, 4i+8 where i+2 is, else zero. A last row of tiles alone
+	// (h/4 odd) stores its tw lanes only (K7 = K3).
 	label(name + "_row")
 	p("LEAQ (SI)(R12*4), R9")
-	for r, addr := range []string{"(SI)", "(SI)(R12*1)", "(SI)(R12*2)", "(SI)(R10*1)", "(R9)", "(R9)(R12*1)", "(R9)(R12*2)"} {
+	for r, addr := range []string{"(SI)", "(SI)(R12*1)", "(SI)(R12*2)"} {
 		loadRow(addr, 4+2*r)
 	}
-	p("VPXORD Z18, Z18, Z18")
-	p("VPXORD Z19, Z19, Z19")
+	for z := 10; z < 20; z++ {
+		p("VPXORD Z%d, Z%d, Z%d", z, z, z)
+	}
 	p("CMPQ DX, $1")
+	p("JGT %s_pair", name)
+	p("KMOVW K3, K7")
+	p("JMP %s_last", name)
+	label(name + "_pair")
+	for r, addr := range []string{"(SI)(R10*1)", "(R9)", "(R9)(R12*1)", "(R9)(R12*2)"} {
+		loadRow(addr, 10+2*r)
+	}
+	p("CMPQ DX, $2")
 	p("JEQ %s_last", name)
 	loadRow("(R9)(R10*1)", 18)
 	label(name + "_last")
@@ -266,8 +280,8 @@ func winograd4(b *bytes.Buffer, e elem) {
 		p("VMOVAPD Z%d, Z%d", 16+z, z)
 	}
 	p("LEAQ (SI)(R12*8), SI")
-	p("DECQ DX")
-	p("JNZ %s_row", name)
+	p("SUBQ $2, DX")
+	p("JGT %s_row", name)
 	p("VZEROUPPER")
 	p("RET")
 
