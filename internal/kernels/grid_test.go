@@ -214,7 +214,7 @@ func TestSparseWorth(t *testing.T) {
 		return w
 	}
 	// Between the two rules: sparse against the direct products, dense
-	// against Winograd's (32x32: 0.22 and 0.11).
+	// against Winograd's (32x32: 0.22 and, by F(4x4, 3x3), 0.063).
 	if g := NewConvGeom(32, 32, 32, 3, 3, 1, 1, 1, 1); !SparseWorth(g, weights(32*g.Rows(), 0.15), false) || SparseWorth(g, weights(32*g.Rows(), 0.15), true) {
 		t.Errorf("32x32 at density 0.15: want sparse against the direct products only")
 	}
@@ -232,9 +232,15 @@ func TestSparseWorth(t *testing.T) {
 		if got := SparseWorth(g, weights(tc.c*g.Rows(), tc.density), false); got != tc.want {
 			t.Errorf("%dx%d, %d channels, density %v: SparseWorth %v, want %v", tc.hw, tc.hw, tc.c, tc.density, got, tc.want)
 		}
-		w := weights(tc.c*g.Rows(), tc.density/2)
+		// Against Winograd's products: half the density by F(2x2, 3x3), a
+		// 3.5th by F(4x4, 3x3).
+		div := 2.0
+		if winogradTile[float32](g) == 4 {
+			div = 3.5
+		}
+		w := weights(tc.c*g.Rows(), tc.density/div)
 		if got := SparseWorth(g, w, true); got != tc.want {
-			t.Errorf("%dx%d, %d channels, density %v against Winograd: SparseWorth %v, want %v", tc.hw, tc.hw, tc.c, tc.density/2, got, tc.want)
+			t.Errorf("%dx%d, %d channels, density %v against Winograd: SparseWorth %v, want %v", tc.hw, tc.hw, tc.c, tc.density/div, got, tc.want)
 		}
 	}
 }
