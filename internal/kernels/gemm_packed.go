@@ -158,7 +158,7 @@ type leftOperand[T Float] struct {
 	// The kernels setting C rather than adding to it.
 	packedSet func(k int, a, b, c *T, ldc, rows int, alpha T)
 	rowsKSet  func(k int, a *[microRows]*T, b, c *T, ldc, rows int, alpha T)
-	rows   [][microRows]*T // the block's panels' row pointers (in place)
+	rows      [][microRows]*T // the block's panels' row pointers (in place)
 }
 
 // reset makes o the operand op(A) of a, keeping its slice of row

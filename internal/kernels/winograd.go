@@ -87,7 +87,7 @@ const winogradMinTiles = 128
 // (a row of tiles in a vector; width a multiple of 4, height of 8, as the
 // input's transform takes rows of tiles in pairs), else 2.
 func winogradTile[T Float](g ConvGeom) int {
-	if winogradVector[T](g) && g.H%8 == 0 && g.W%4 == 0 {
+	if winogradWide[T](g) || winogradVector[T](g) && g.H%8 == 0 && g.W%4 == 0 {
 		return 4
 	}
 	return 2
@@ -479,9 +479,24 @@ func winogradWeightsAdjoint4[T Float](c, out int, du, dw []T) {
 }
 
 // winogradVector reports whether the tile transforms of geometry g run on
-// the micro-kernels: a row's tiles fit a vector (16 float32 or 8 float64).
+// the micro-kernels: a row's tiles fit a vector (rows of up to 32 float32
+// or 16 float64 values), or, by F(4x4, 3x3) (sides multiples of 4), rows
+// of up to four vectors (winogradWide).
 func winogradVector[T Float](g ConvGeom) bool {
-	return micro.Available && g.W <= 2*64/sizeOf[T]()
+	return micro.Available && (g.W <= 2*64/sizeOf[T]() || winogradWide[T](g))
+}
+
+// winogradWide reports whether geometry g takes F(4x4, 3x3)'s transforms
+// one row of tiles at a time, the rows up to four vectors (64 float32 or
+// 32 float64 values): rows past two vectors, or rows of tiles that do not
+// pair (h/4 odd) but on 4x4 maps (one tile an image: measured faster by
+// F(2x2, 3x3), float64 512 channels 10%, for the weights' transforms).
+func winogradWide[T Float](g ConvGeom) bool {
+	lanes := 64 / sizeOf[T]()
+	if !micro.Available || g.H%4 != 0 || g.W%4 != 0 || g.W > 4*lanes {
+		return false
+	}
+	return g.W > 2*lanes || g.H%8 != 0 && g.H >= 8
 }
 
 // winogradInput writes V = Bᵀ d B of every 4x4 input tile (stride 2, the
@@ -513,7 +528,12 @@ func winogradInputSerial[T Float](g ConvGeom, lo, hi, m int, x, v []T, cp int, p
 				base = q/nr*g.C*nr + c*nr + q%nr
 				first, run, jump = (nr-q%nr)/tw, nr/tw, (g.C-1)*nr
 			}
+			wide := winogradWide[T](g)
 			switch {
+			case is32[T]() && wide:
+				micro.WinogradInput4WS(f32(v, base), f32(x, src), g.H, g.W, cp, first, run, jump)
+			case wide:
+				micro.WinogradInput4WD(f64(v, base), f64(x, src), g.H, g.W, cp, first, run, jump)
 			case is32[T]() && t == 4:
 				micro.WinogradInput4S(f32(v, base), f32(x, src), g.H, g.W, cp, first, run, jump)
 			case is32[T]():
@@ -577,7 +597,16 @@ func winogradOutputSerial[T Float](g ConvGeom, out, lo, hi, m int, prod, dst []T
 		for job := lo; job < hi; job++ {
 			n, k := job/out, job%out
 			y, base := (n*out+k)*g.H*g.W, k*p+n*per
+			wide := winogradWide[T](g)
 			switch {
+			case wide && is32[T]() && add:
+				micro.WinogradOutputAdd4WS(f32(dst, y), f32(prod, base), g.H, g.W, kp)
+			case wide && is32[T]():
+				micro.WinogradOutput4WS(f32(dst, y), f32(prod, base), g.H, g.W, kp)
+			case wide && add:
+				micro.WinogradOutputAdd4WD(f64(dst, y), f64(prod, base), g.H, g.W, kp)
+			case wide:
+				micro.WinogradOutput4WD(f64(dst, y), f64(prod, base), g.H, g.W, kp)
 			case t == 4 && is32[T]() && add:
 				micro.WinogradOutputAdd4S(f32(dst, y), f32(prod, base), g.H, g.W, kp)
 			case t == 4 && is32[T]():
@@ -651,7 +680,12 @@ func winogradOutputAdjoint[T Float](g ConvGeom, out, m int, dy, dm []T) {
 			for job := lo; job < hi; job++ {
 				n, k := job/out, job%out
 				src, base := (n*out+k)*g.H*w, k*p+n*per
+				wide := winogradWide[T](g)
 				switch {
+				case is32[T]() && wide:
+					micro.WinogradOutputAdjoint4WS(f32(dm, base), f32(dy, src), g.H, w, kp)
+				case wide:
+					micro.WinogradOutputAdjoint4WD(f64(dm, base), f64(dy, src), g.H, w, kp)
 				case is32[T]() && t == 4:
 					micro.WinogradOutputAdjoint4S(f32(dm, base), f32(dy, src), g.H, w, kp)
 				case is32[T]():

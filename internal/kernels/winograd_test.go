@@ -70,9 +70,13 @@ func TestWinograd(t *testing.T) {
 		{3, 2, 2, 5, 2}, {7, 4, 6, 9, 3}, {16, 8, 8, 12, 2}, {5, 10, 4, 3, 4},
 		{200, 8, 8, 300, 5}, // blocks of fewer images than a thread's share
 		// Rows wider than a vector of tiles: the transforms in Go (float64
-		// past 16 columns, float32 past 32); narrower ones on the
-		// micro-kernels where there are any.
-		{4, 4, 20, 3, 2}, {3, 6, 34, 2, 2}, {6, 4, 32, 5, 2},
+		// past 16 columns, float32 past 32) but by F(4x4, 3x3) where the
+		// sides are multiples of 4 (rows of up to four vectors); narrower
+		// ones on the micro-kernels where there are any.
+		{4, 4, 20, 3, 2}, {3, 6, 34, 2, 2}, {6, 4, 32, 5, 2}, {3, 6, 20, 4, 2},
+		{3, 8, 64, 4, 2}, {5, 12, 40, 3, 3},
+		// Rows of tiles not in pairs, one at a time.
+		{4, 12, 12, 6, 3}, {3, 20, 16, 5, 2},
 		{64, 32, 32, 192, 2}, // a weight-gradient block per image
 		// F(4x4, 3x3): panels of several images, and rows of 3 tiles
 		// (not dividing a panel).
@@ -154,16 +158,20 @@ func TestWinogradWorth(t *testing.T) {
 		{NewConvGeom(256, 8, 8, 3, 3, 1, 1, 1, 1), 128, true, true},
 		{NewConvGeom(128, 16, 16, 3, 3, 1, 1, 1, 1), 256, true, true},
 		{NewConvGeom(64, 16, 16, 3, 3, 1, 1, 1, 1), 128, true, true},
-		{NewConvGeom(64, 16, 16, 3, 3, 1, 1, 1, 1), 64, true, true},    // by F(4x4, 3x3)
-		{NewConvGeom(64, 12, 12, 3, 3, 1, 1, 1, 1), 64, false, true},   // by F(2x2, 3x3)
-		{NewConvGeom(64, 12, 12, 3, 3, 1, 1, 1, 1), 128, true, true},   // by F(2x2, 3x3)
-		{NewConvGeom(16, 8, 8, 3, 3, 1, 1, 1, 1), 16, false, false},    // too few channels
-		{NewConvGeom(128, 4, 4, 3, 3, 1, 1, 1, 1), 128, false, false},  // too few for 4x4 maps
-		{NewConvGeom(256, 32, 32, 3, 3, 1, 1, 1, 1), 256, false, true}, // rows too wide for float64 vectors
-		{NewConvGeom(64, 34, 34, 3, 3, 1, 1, 1, 1), 64, false, false},  // and for float32
+		{NewConvGeom(64, 16, 16, 3, 3, 1, 1, 1, 1), 64, true, true},   // by F(4x4, 3x3)
+		{NewConvGeom(64, 10, 10, 3, 3, 1, 1, 1, 1), 64, false, true},  // by F(2x2, 3x3)
+		{NewConvGeom(64, 10, 10, 3, 3, 1, 1, 1, 1), 128, true, true},  // by F(2x2, 3x3)
+		{NewConvGeom(64, 12, 12, 3, 3, 1, 1, 1, 1), 64, true, true},   // by F(4x4, 3x3), one row of tiles at a time
+		{NewConvGeom(16, 8, 8, 3, 3, 1, 1, 1, 1), 16, false, false},   // too few channels
+		{NewConvGeom(128, 4, 4, 3, 3, 1, 1, 1, 1), 128, false, false}, // too few for 4x4 maps
+		{NewConvGeom(256, 32, 32, 3, 3, 1, 1, 1, 1), 256, true, true}, // float64 rows of four vectors
+		{NewConvGeom(64, 30, 30, 3, 3, 1, 1, 1, 1), 64, false, true},  // and not of multiples of 4
+		{NewConvGeom(64, 34, 34, 3, 3, 1, 1, 1, 1), 64, false, false}, // and for float32
 		{NewConvGeom(256, 4, 4, 3, 3, 1, 1, 1, 1), 512, true, false},
 		{NewConvGeom(512, 2, 2, 3, 3, 1, 1, 1, 1), 512, false, false}, // one tile per image
-		{NewConvGeom(64, 32, 32, 3, 3, 1, 1, 1, 1), 64, false, true},
+		{NewConvGeom(64, 32, 32, 3, 3, 1, 1, 1, 1), 64, true, true},
+		{NewConvGeom(64, 64, 64, 3, 3, 1, 1, 1, 1), 64, false, true},  // float32 rows of four vectors
+		{NewConvGeom(64, 68, 68, 3, 3, 1, 1, 1, 1), 64, false, false}, // rows of more
 		{NewConvGeom(256, 8, 8, 3, 3, 2, 2, 1, 1), 256, false, false}, // stride 2
 		{NewConvGeom(256, 6, 6, 3, 3, 1, 1, 1, 1), 256, true, false},
 		{NewConvGeom(256, 7, 7, 3, 3, 1, 1, 1, 1), 256, false, false}, // odd map
@@ -191,14 +199,19 @@ func TestWinogradTile(t *testing.T) {
 		h, w     int
 		f64, f32 int
 	}{
-		{32, 32, 2, 4}, // float64 rows past a vector: F(2x2, 3x3) in Go
+		{32, 32, 4, 4}, // float64 rows of four vectors (winogradWide)
+		{12, 32, 4, 4}, // rows of tiles not in pairs: one at a time
+		{12, 30, 2, 2}, // not multiples of 4: F(2x2, 3x3)
+		{10, 36, 2, 2}, // float32 past two vectors, not of multiples of 4: in Go
+		{64, 64, 2, 4},
 		{16, 16, 4, 4},
 		{8, 8, 4, 4},
 		{8, 12, 4, 4},
-		{12, 12, 2, 2}, // rows of tiles not in pairs
+		{12, 12, 4, 4}, // rows of tiles not in pairs: one at a time
 		{4, 4, 2, 2},
 		{8, 6, 2, 2},
-		{8, 20, 2, 4},
+		{8, 20, 4, 4},
+		{6, 20, 2, 2},
 	} {
 		g := NewConvGeom(16, tc.h, tc.w, 3, 3, 1, 1, 1, 1)
 		if !micro.Available {

@@ -97,3 +97,48 @@ func WinogradOutputAdd4D(dst, src *float64, h, w, stride int)
 //
 //go:noescape
 func WinogradOutputAdjoint4D(dst, src *float64, h, w, stride int)
+
+// The transforms of F(4x4, 3x3) for rows of up to four vectors (64 float32
+// or 32 float64 values; h and w multiples of 4), one row of tiles at a
+// time: as WinogradInput4S and its kin otherwise.
+
+// WinogradInput4WS is WinogradInput4S for rows of up to 64 values.
+//
+//go:noescape
+func WinogradInput4WS(dst, src *float32, h, w, stride, first, run, jump int)
+
+// WinogradOutput4WS is WinogradOutput4S for rows of up to 64 values.
+//
+//go:noescape
+func WinogradOutput4WS(dst, src *float32, h, w, stride int)
+
+// WinogradOutputAdd4WS is WinogradOutputAdd4S for rows of up to 64 values.
+//
+//go:noescape
+func WinogradOutputAdd4WS(dst, src *float32, h, w, stride int)
+
+// WinogradOutputAdjoint4WS is WinogradOutputAdjoint4S for rows of up to 64
+// values.
+//
+//go:noescape
+func WinogradOutputAdjoint4WS(dst, src *float32, h, w, stride int)
+
+// WinogradInput4WD is WinogradInput4WS in float64 (rows of up to 32).
+//
+//go:noescape
+func WinogradInput4WD(dst, src *float64, h, w, stride, first, run, jump int)
+
+// WinogradOutput4WD is WinogradOutput4WS in float64.
+//
+//go:noescape
+func WinogradOutput4WD(dst, src *float64, h, w, stride int)
+
+// WinogradOutputAdd4WD is WinogradOutputAdd4WS in float64.
+//
+//go:noescape
+func WinogradOutputAdd4WD(dst, src *float64, h, w, stride int)
+
+// WinogradOutputAdjoint4WD is WinogradOutputAdjoint4WS in float64.
+//
+//go:noescape
+func WinogradOutputAdjoint4WD(dst, src *float64, h, w, stride int)

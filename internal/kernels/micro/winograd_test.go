@@ -132,7 +132,7 @@ func on32(f func(d, s *float32)) func(dst, src []float64) {
 	}
 }
 
-func kernelsOf(m int, f32 bool) winoKernels {
+func kernelsOf(m int, f32, wide bool) winoKernels {
 	type plane = func(d, s *float32, h, w, stride int)
 	type planeD = func(d, s *float64, h, w, stride int)
 	pick := func(s plane, d planeD) func(dst, src []float64, h, w, stride int) {
@@ -150,7 +150,15 @@ func kernelsOf(m int, f32 bool) winoKernels {
 		outputAdd: pick(WinogradOutputAddS, WinogradOutputAddD),
 		adjoint:   pick(WinogradOutputAdjointS, WinogradOutputAdjointD),
 	}
-	if m == 4 {
+	switch {
+	case m == 4 && wide:
+		inS, inD = WinogradInput4WS, WinogradInput4WD
+		k = winoKernels{
+			output:    pick(WinogradOutput4WS, WinogradOutput4WD),
+			outputAdd: pick(WinogradOutputAdd4WS, WinogradOutputAdd4WD),
+			adjoint:   pick(WinogradOutputAdjoint4WS, WinogradOutputAdjoint4WD),
+		}
+	case m == 4:
 		inS, inD = WinogradInput4S, WinogradInput4D
 		k = winoKernels{
 			output:    pick(WinogradOutput4S, WinogradOutput4D),
@@ -170,19 +178,27 @@ func kernelsOf(m int, f32 bool) winoKernels {
 
 // TestWinogradTransforms checks the transforms of both tile sizes and
 // precisions against the matrices, on every width (a multiple of the
-// tile) up to a vector's worth of tiles and several heights, with
-// sentinels around what each may write.
+// tile) up to a vector's worth of tiles (F(4x4, 3x3)'s wide kernels: rows
+// of up to four vectors) and several heights, with sentinels around what
+// each may write.
 func TestWinogradTransforms(t *testing.T) {
 	if !Available {
 		t.Skip("no AVX-512")
 	}
 	rng := rand.New(rand.NewPCG(3, 1))
 	const sentinel = 12345
-	for _, mats := range []winoMatrices{wino2, wino4} {
+	for _, tc := range []struct {
+		mats winoMatrices
+		wide bool
+	}{{wino2, false}, {wino4, false}, {wino4, true}} {
+		mats, wide := tc.mats, tc.wide
 		planeCount := (mats.m + 2) * (mats.m + 2)
 		for _, maxW := range []int{32, 16} {
 			f32 := maxW == 32
-			k := kernelsOf(mats.m, f32)
+			k := kernelsOf(mats.m, f32, wide)
+			if wide {
+				maxW *= 2
+			}
 			tol := 1e-13
 			if f32 {
 				tol = 1e-5
@@ -191,7 +207,7 @@ func TestWinogradTransforms(t *testing.T) {
 				for _, th := range []int{1, 2, 3, 4} {
 					h := th * mats.m
 					p := winoPlanes{winoMatrices: mats, h: h, w: w, stride: h*w/(mats.m*mats.m) + 5}
-					name := fmt.Sprintf("F(%d)/f32=%v/%dx%d", mats.m, f32, h, w)
+					name := fmt.Sprintf("F(%d)/wide=%v/f32=%v/%dx%d", mats.m, wide, f32, h, w)
 					src := make([]float64, h*w)
 					for i := range src {
 						src[i] = rng.NormFloat64()
@@ -199,12 +215,12 @@ func TestWinogradTransforms(t *testing.T) {
 					// Input and output adjoint: write the planes' tiles, nothing else.
 					for _, kind := range []string{"input", "adjoint", "panels"} {
 						p := p
-						if kind == "panels" && mats.m == 4 && th%2 != 0 {
+						if kind == "panels" && mats.m == 4 && !wide && th%2 != 0 {
 							continue // F(4x4, 3x3)'s input jumps between pairs of rows of tiles
 						}
 						if kind == "panels" {
 							p.first, p.run, p.jump = 1, 2, 3
-							if mats.m == 4 {
+							if mats.m == 4 && !wide {
 								p.first, p.run = 2, 2*th/2
 							}
 							p.stride += 3 * h

@@ -66,6 +66,8 @@ func main() {
 	winograd(&b, f64)
 	winograd4(&b, f32)
 	winograd4(&b, f64)
+	winograd4Wide(&b, f32)
+	winograd4Wide(&b, f64)
 	transpose(&b, f32)
 	transpose(&b, f64)
 	if err := os.WriteFile("winograd_amd64.s", b.Bytes(), 0o644); err != nil {
