@@ -171,13 +171,13 @@ func WinogradInput4WS(dst, src *float32, h, w, stride, first, run, jump int) {
 }
 
 // WinogradOutput4WS panics: check Available first.
-func WinogradOutput4WS(dst, src *float32, h, w, stride int) { panic("micro: no kernels") }
+func WinogradOutput4WS(dst, src *float32, h, w, stride, segs int) { panic("micro: no kernels") }
 
 // WinogradOutputAdd4WS panics: check Available first.
-func WinogradOutputAdd4WS(dst, src *float32, h, w, stride int) { panic("micro: no kernels") }
+func WinogradOutputAdd4WS(dst, src *float32, h, w, stride, segs int) { panic("micro: no kernels") }
 
 // WinogradOutputAdjoint4WS panics: check Available first.
-func WinogradOutputAdjoint4WS(dst, src *float32, h, w, stride int) { panic("micro: no kernels") }
+func WinogradOutputAdjoint4WS(dst, src *float32, h, w, stride, segs int) { panic("micro: no kernels") }
 
 // WinogradInput4WD panics: check Available first.
 func WinogradInput4WD(dst, src *float64, h, w, stride, first, run, jump int) {
@@ -185,13 +185,13 @@ func WinogradInput4WD(dst, src *float64, h, w, stride, first, run, jump int) {
 }
 
 // WinogradOutput4WD panics: check Available first.
-func WinogradOutput4WD(dst, src *float64, h, w, stride int) { panic("micro: no kernels") }
+func WinogradOutput4WD(dst, src *float64, h, w, stride, segs int) { panic("micro: no kernels") }
 
 // WinogradOutputAdd4WD panics: check Available first.
-func WinogradOutputAdd4WD(dst, src *float64, h, w, stride int) { panic("micro: no kernels") }
+func WinogradOutputAdd4WD(dst, src *float64, h, w, stride, segs int) { panic("micro: no kernels") }
 
 // WinogradOutputAdjoint4WD panics: check Available first.
-func WinogradOutputAdjoint4WD(dst, src *float64, h, w, stride int) { panic("micro: no kernels") }
+func WinogradOutputAdjoint4WD(dst, src *float64, h, w, stride, segs int) { panic("micro: no kernels") }
 
 // TransposeS panics: check Available first.
 func TransposeS(dst, src *float32, lddst, ldsrc, n int) { panic("micro: no kernels") }

@@ -100,7 +100,11 @@ func WinogradOutputAdjoint4D(dst, src *float64, h, w, stride int)
 
 // The transforms of F(4x4, 3x3) for rows of up to four vectors (64 float32
 // or 32 float64 values; h and w multiples of 4), one row of tiles at a
-// time: as WinogradInput4S and its kin otherwise.
+// time: as WinogradInput4S and its kin otherwise. The output transforms
+// take segs (1, 2 or 4; h/4 a multiple) rows of tiles at a time, their
+// rows side by side as one of four vectors: segs 2 for rows of two
+// vectors (32 float32 or 16 float64 values), 4 for rows of one, 1 for
+// rows of up to four.
 
 // WinogradInput4WS is WinogradInput4S for rows of up to 64 values.
 //
@@ -110,18 +114,18 @@ func WinogradInput4WS(dst, src *float32, h, w, stride, first, run, jump int)
 // WinogradOutput4WS is WinogradOutput4S for rows of up to 64 values.
 //
 //go:noescape
-func WinogradOutput4WS(dst, src *float32, h, w, stride int)
+func WinogradOutput4WS(dst, src *float32, h, w, stride, segs int)
 
 // WinogradOutputAdd4WS is WinogradOutputAdd4S for rows of up to 64 values.
 //
 //go:noescape
-func WinogradOutputAdd4WS(dst, src *float32, h, w, stride int)
+func WinogradOutputAdd4WS(dst, src *float32, h, w, stride, segs int)
 
 // WinogradOutputAdjoint4WS is WinogradOutputAdjoint4S for rows of up to 64
 // values.
 //
 //go:noescape
-func WinogradOutputAdjoint4WS(dst, src *float32, h, w, stride int)
+func WinogradOutputAdjoint4WS(dst, src *float32, h, w, stride, segs int)
 
 // WinogradInput4WD is WinogradInput4WS in float64 (rows of up to 32).
 //
@@ -131,14 +135,14 @@ func WinogradInput4WD(dst, src *float64, h, w, stride, first, run, jump int)
 // WinogradOutput4WD is WinogradOutput4WS in float64.
 //
 //go:noescape
-func WinogradOutput4WD(dst, src *float64, h, w, stride int)
+func WinogradOutput4WD(dst, src *float64, h, w, stride, segs int)
 
 // WinogradOutputAdd4WD is WinogradOutputAdd4WS in float64.
 //
 //go:noescape
-func WinogradOutputAdd4WD(dst, src *float64, h, w, stride int)
+func WinogradOutputAdd4WD(dst, src *float64, h, w, stride, segs int)
 
 // WinogradOutputAdjoint4WD is WinogradOutputAdjoint4WS in float64.
 //
 //go:noescape
-func WinogradOutputAdjoint4WD(dst, src *float64, h, w, stride int)
+func WinogradOutputAdjoint4WD(dst, src *float64, h, w, stride, segs int)

@@ -73,13 +73,23 @@ func winograd4Wide(b *bytes.Buffer, e elem) {
 	// tiles' (tw = w/4), K6 its lanes but the first, K7 but the last; R8
 	// the planes' stride in bytes, R11 a row of tiles' bytes less 36
 	// strides, R12 a row's bytes, R10 three rows', DX rows of tiles.
-	prologue := func(name, sig string, frame int) {
+	//
+	// With segs (the output transforms), segs rows of tiles go at once,
+	// their rows side by side as one row of 4 vectors (w of 2 vectors and
+	// segs 2, or of one and segs 4; 1: as without): vector v of row r of
+	// the step is at row r's address plus 0, BX, R14 or R15; AX is the
+	// step's rows, in bytes, and DX counts steps.
+	prologue := func(name, sig string, frame int, segs bool) {
 		fmt.Fprintf(b, "\n// func %s(%s)\nTEXT ·%s(SB), NOSPLIT, $0-%d\n", name, sig, name, frame)
 		p("MOVQ dst+0(FP), DI")
 		p("MOVQ src+8(FP), SI")
 		p("MOVQ h+16(FP), DX")
 		p("MOVQ w+24(FP), BX")
 		p("MOVQ stride+32(FP), R8")
+		if segs {
+			p("MOVQ segs+40(FP), AX")
+			p("IMULQ AX, BX")
+		}
 		for v := range 4 { // CX = clamp(w - v*lanes, 0, lanes)
 			p("MOVQ BX, CX")
 			p("SUBQ $%d, CX", v*lanes)
@@ -110,16 +120,36 @@ func winograd4Wide(b *bytes.Buffer, e elem) {
 		p("SHLQ $%d, R8", shift(e.size))
 		p("IMUL3Q $36, R8, R13")
 		p("SUBQ R13, R11")
-		p("MOVQ BX, R12")
+		p("MOVQ w+24(FP), R12")
 		p("SHLQ $%d, R12", shift(e.size))
 		p("LEAQ (R12)(R12*2), R10")
 		p("SHRQ $2, DX")
+		if !segs {
+			return
+		}
+		// DX /= segs; R13 = four rows; the vectors' offsets by segs.
+		p("BSFQ AX, CX")
+		p("SHRQ CX, DX")
+		p("LEAQ 0(R12*4), R13")
+		p("MOVQ $64, BX")
+		p("MOVQ $128, R14")
+		p("MOVQ $192, R15")
+		p("CMPQ AX, $2")
+		p("JLT %s_offsets", name)
+		p("MOVQ R13, R14")
+		p("LEAQ 64(R13), R15")
+		p("JEQ %s_offsets", name)
+		p("MOVQ R13, BX")
+		p("LEAQ (R13)(R13*1), R14")
+		p("LEAQ (R13)(R13*2), R15")
+		label(name + "_offsets")
+		p("IMULQ R13, AX")
 	}
-	// split loads the row at addr and writes its phases to Z<dst>..Z<dst+3>,
-	// through Z<tmp>..Z<tmp+7>.
-	split := func(addr string, dst, tmp int) {
+	// split loads the row whose vectors are at addrs and writes its phases
+	// to Z<dst>..Z<dst+3>, through Z<tmp>..Z<tmp+7>.
+	split := func(addrs [4]string, dst, tmp int) {
 		for v := range 4 {
-			p("%s.Z %d%s, K%d, Z%d", mov, 64*v, addr, v+1, tmp+v)
+			p("%s.Z %s, K%d, Z%d", mov, addrs[v], v+1, tmp+v)
 		}
 		for q := range 2 { // round one: phases 2q, 2q+1 of each half row
 			for hh := range 2 {
@@ -175,7 +205,7 @@ func winograd4Wide(b *bytes.Buffer, e elem) {
 	// phase k in Z<4r+k>); Bᵀ d's row a in Z24..Z27 (by phase); a
 	// transformed plane in Z29, Z28 scratch. Splitting a row uses Z24..Z31.
 	name := "WinogradInput4W" + sfx
-	prologue(name, fmt.Sprintf("dst, src *%s, h, w, stride, first, run, jump int", typ), 64)
+	prologue(name, fmt.Sprintf("dst, src *%s, h, w, stride, first, run, jump int", typ), 64, false)
 	p("MOVQ first+40(FP), CX")
 	p("MOVQ run+48(FP), BX")
 	p("MOVQ jump+56(FP), R13")
@@ -183,18 +213,21 @@ func winograd4Wide(b *bytes.Buffer, e elem) {
 	for z := range 4 {
 		p("VPXORD Z%d, Z%d, Z%d", z, z, z)
 	}
-	split("(SI)", 4, 24)
+	at := func(row string) [4]string {
+		return [4]string{row, "64" + row, "128" + row, "192" + row}
+	}
+	split(at("(SI)"), 4, 24)
 	p("ADDQ R12, SI")
 	label(name + "_row")
-	split("(SI)", 8, 24)
-	split("(SI)(R12*1)", 12, 24)
-	split("(SI)(R12*2)", 16, 24)
+	split(at("(SI)"), 8, 24)
+	split(at("(SI)(R12*1)"), 12, 24)
+	split(at("(SI)(R12*2)"), 16, 24)
 	for z := 20; z < 24; z++ {
 		p("VPXORD Z%d, Z%d, Z%d", z, z, z)
 	}
 	p("CMPQ DX, $1")
 	p("JEQ %s_last", name)
-	split("(SI)(R10*1)", 20, 24)
+	split(at("(SI)(R10*1)"), 20, 24)
 	label(name + "_last")
 	for a := range 6 {
 		for k := range 4 {
@@ -237,12 +270,19 @@ func winograd4Wide(b *bytes.Buffer, e elem) {
 	// Z0..Z15; A dy's row a by phase in Z16..Z19 (Z20 scratch); across,
 	// the sums e, f, g, h (as winograd4's) in Z21..Z24, a plane in Z25.
 	name = "WinogradOutputAdjoint4W" + sfx
-	prologue(name, fmt.Sprintf("dst, src *%s, h, w, stride int", typ), 40)
+	prologue(name, fmt.Sprintf("dst, src *%s, h, w, stride, segs int", typ), 48, true)
+	// segAt is the vectors of the step's row at base register r.
+	segAt := func(r string) [4]string {
+		return [4]string{"(" + r + ")", "(" + r + ")(BX*1)", "(" + r + ")(R14*1)", "(" + r + ")(R15*1)"}
+	}
 	label(name + "_row")
-	split("(SI)", 0, 16)
-	split("(SI)(R12*1)", 4, 16)
-	split("(SI)(R12*2)", 8, 16)
-	split("(SI)(R10*1)", 12, 16)
+	split(segAt("SI"), 0, 16)
+	p("LEAQ (SI)(R12*1), R9")
+	split(segAt("R9"), 4, 16)
+	p("LEAQ (SI)(R12*2), R9")
+	split(segAt("R9"), 8, 16)
+	p("LEAQ (SI)(R10*1), R9")
+	split(segAt("R9"), 12, 16)
 	// sums writes e = x0+x2, f = x1+x3, g = x0+4x2, h = 2x1+8x3 to s..s+3.
 	sums := func(x [4]int, s int) {
 		p("%s Z%d, Z%d, Z%d", op("VADD"), x[2], x[0], s)
@@ -289,7 +329,7 @@ func winograd4Wide(b *bytes.Buffer, e elem) {
 		}
 	}
 	p("ADDQ R11, DI")
-	p("LEAQ (SI)(R12*4), SI")
+	p("ADDQ AX, SI")
 	p("DECQ DX")
 	p("JNZ %s_row", name)
 	p("VZEROUPPER")
@@ -305,7 +345,7 @@ func winograd4Wide(b *bytes.Buffer, e elem) {
 		if add {
 			name = "WinogradOutputAdd4W" + sfx
 		}
-		prologue(name, fmt.Sprintf("dst, src *%s, h, w, stride int", typ), 40)
+		prologue(name, fmt.Sprintf("dst, src *%s, h, w, stride, segs int", typ), 48, true)
 		label(name + "_row")
 		var set [4]bool
 		for a := range 6 {
@@ -367,17 +407,21 @@ func winograd4Wide(b *bytes.Buffer, e elem) {
 				p("%s %s(SB), Z%d", mov, tab, 20+v)
 				p("%s Z%d, Z%d, Z%d", permI, 18+hh, 16+hh, 20+v)
 			}
-			row := []string{"(DI)", "(DI)(R12*1)", "(DI)(R12*2)", "(DI)(R10*1)"}[r]
-			for v := range 4 {
+			base := "DI"
+			if r > 0 {
+				p("LEAQ %s, R9", []string{"", "(DI)(R12*1)", "(DI)(R12*2)", "(DI)(R10*1)"}[r])
+				base = "R9"
+			}
+			for v, addr := range segAt(base) {
 				if add {
-					p("%s.Z %d%s, K%d, Z24", mov, 64*v, row, v+1)
+					p("%s.Z %s, K%d, Z24", mov, addr, v+1)
 					p("%s Z24, Z%d, Z%d", op("VADD"), 20+v, 20+v)
 				}
-				p("%s Z%d, K%d, %d%s", mov, 20+v, v+1, 64*v, row)
+				p("%s Z%d, K%d, %s", mov, 20+v, v+1, addr)
 			}
 		}
 		p("ADDQ R11, SI")
-		p("LEAQ (DI)(R12*4), DI")
+		p("ADDQ AX, DI")
 		p("DECQ DX")
 		p("JNZ %s_row", name)
 		p("VZEROUPPER")
