@@ -495,45 +495,48 @@ func TestConvChunks(t *testing.T) {
 	}
 }
 
-// TestConvWinograd checks a convolution that runs by Winograd's F(2x2, 3x3)
-// (kernels.WinogradWorth: 8 images of 256 channels on 8x8 float64 maps;
-// forward, dx and dW): too many weights for differences element by
-// element, so the gradient is checked along random directions, and H v as
-// in checkDerivatives.
+// TestConvWinograd checks convolutions that run by Winograd's transforms
+// (kernels.WinogradWorth): 8 images of 256 channels on 8x8 float64 maps
+// (by F(4x4, 3x3)) and 6 images of 64 to 128 channels on 10x10 maps (by
+// F(2x2, 3x3)); forward, dx and dW. Too many weights for differences
+// element by element, so the gradient is checked along random directions,
+// and H v as in checkDerivatives.
 func TestConvWinograd(t *testing.T) {
-	rng := rand.New(rand.NewPCG(41, 7))
-	leaves := []leaf{randLeaf(rng, "x", 1, 8, 256, 8, 8), randLeaf(rng, "w", 0.03, 256, 256, 3, 3), randLeaf(rng, "b", 0.3, 256)}
 	if !kernels.DirectLowering() {
 		t.Skip("no micro-kernels: no convolution runs by Winograd")
 	}
-	if !kernels.WinogradWorth[float64](kernels.NewConvGeom(256, 8, 8, 3, 3, 1, 1, 1, 1), 256, 8) {
-		t.Fatal("the geometry no longer runs by Winograd: choose one that does")
-	}
-	h := head(rng)
-	f := func(tp *Tape[float64], v []*Var[float64]) *Var[float64] {
-		return h(tp, Conv2d(tp, v[0], v[1], v[2], [2]int{1, 1}, [2]int{1, 1}))
-	}
-	n := 0
-	for _, l := range leaves {
-		n += len(l.value)
-	}
-	_, g, _ := evaluate(f, leaves, nil)
-	for range 3 {
-		u := make([]float64, n)
-		for i := range u {
-			u[i] = rng.NormFloat64()
+	for _, tc := range []struct{ n, c, hw, out int }{{8, 256, 8, 256}, {6, 64, 10, 128}} {
+		rng := rand.New(rand.NewPCG(41, 7))
+		leaves := []leaf{randLeaf(rng, "x", 1, tc.n, tc.c, tc.hw, tc.hw), randLeaf(rng, "w", 0.03, tc.out, tc.c, 3, 3), randLeaf(rng, "b", 0.3, tc.out)}
+		if !kernels.WinogradWorth[float64](kernels.NewConvGeom(tc.c, tc.hw, tc.hw, 3, 3, 1, 1, 1, 1), tc.out, tc.n) {
+			t.Fatalf("%+v no longer runs by Winograd: choose a geometry that does", tc)
 		}
-		lp, _, _ := evaluate(f, perturbed(leaves, u, 1e-6), nil)
-		lm, _, _ := evaluate(f, perturbed(leaves, u, -1e-6), nil)
-		var want float64
-		for i := range u {
-			want += g[i] * u[i]
+		h := head(rng)
+		f := func(tp *Tape[float64], v []*Var[float64]) *Var[float64] {
+			return h(tp, Conv2d(tp, v[0], v[1], v[2], [2]int{1, 1}, [2]int{1, 1}))
 		}
-		if got := (lp - lm) / 2e-6; math.Abs(got-want) > 1e-6*(1+math.Abs(want)) {
-			t.Errorf("directional derivative %v, central difference %v", want, got)
+		n := 0
+		for _, l := range leaves {
+			n += len(l.value)
 		}
+		_, g, _ := evaluate(f, leaves, nil)
+		for range 3 {
+			u := make([]float64, n)
+			for i := range u {
+				u[i] = rng.NormFloat64()
+			}
+			lp, _, _ := evaluate(f, perturbed(leaves, u, 1e-6), nil)
+			lm, _, _ := evaluate(f, perturbed(leaves, u, -1e-6), nil)
+			var want float64
+			for i := range u {
+				want += g[i] * u[i]
+			}
+			if got := (lp - lm) / 2e-6; math.Abs(got-want) > 1e-6*(1+math.Abs(want)) {
+				t.Errorf("%+v: directional derivative %v, central difference %v", tc, want, got)
+			}
+		}
+		checkHessianVector(t, f, leaves, g, rng, 1e-5)
 	}
-	checkHessianVector(t, f, leaves, g, rng, 1e-5)
 }
 
 // TestWinogradWeightsNotStale checks that a tape reused after the weights

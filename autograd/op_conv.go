@@ -28,7 +28,7 @@ const convChunk = 1 << 22
 // itself such a convolution, of dy with the flipped weights, and is computed
 // as one. How each product runs (from the images in place on a grid of
 // padded images, packed from them, or through an explicit column matrix;
-// by Winograd's F(2x2, 3x3) for 3x3 stride-1 layers where
+// by Winograd's F(4x4, 3x3) or F(2x2, 3x3) for 3x3 stride-1 layers where
 // kernels.WinogradWorth finds it faster; with weights that are mostly zero,
 // over their nonzeros only) is chosen by convolution; the results agree to
 // rounding. When w.Support marks pruned weights, their gradients may be
@@ -195,7 +195,7 @@ type convPlan[T Float] struct {
 	direct  bool            // pack panels from the images (no column matrix)
 	gridded bool            // multiply on the grid of padded images in place
 	imaged  bool            // forward on the grid, output pixels only (kernels.GemmGridImages)
-	wino    bool            // by Winograd's F(2x2, 3x3) (kernels.WinogradConv)
+	wino    bool            // by Winograd's transforms (kernels.WinogradConv)
 	sparse  *kernels.CSR[T] // the weights' nonzeros, when few enough to pay
 	support *kernels.CSR[T] // the weights whose gradients are wanted, when few
 	id      *byte           // the plan's identity, shared by its dense copy (convPlan.transformed)

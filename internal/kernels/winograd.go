@@ -33,32 +33,38 @@ import (
 // rounding (float32 errors about 3e-5 of the sum's scale, sqrt(C*9) for
 // unit values, against 1.3e-6 by F(2x2, 3x3); float64 7e-14 against 6e-15).
 //
-// The tile transforms run on the micro-kernels (micro.WinogradInputS and
-// its kin: a row of tiles per vector, F(4x4, 3x3)'s input two) where the
-// rows fit a vector, else, F(2x2, 3x3) only, in the Go below; a block's
-// input transforms write V straight into the packed panels of its
-// products.
+// The tile transforms run on the micro-kernels where the rows fit: F(2x2,
+// 3x3)'s (micro.WinogradInputS and kin) a row of tiles per vector, rows of
+// up to two vectors; F(4x4, 3x3)'s input two rows of tiles per vector
+// (micro.WinogradInput4S) or, for rows of up to four vectors and rows of
+// tiles that do not pair, one (micro.WinogradInput4WS), its output and
+// adjoint one to four rows of tiles side by side (winogradSegs). F(2x2,
+// 3x3) falls back on the Go below elsewhere (tests; Winograd is not
+// chosen there). A block's input transforms write V straight into the
+// packed panels of its products.
 
 // WinogradWorth reports whether a convolution of geometry g to out channels
 // over a batch of images runs faster by Winograd's transforms: a 3x3
-// stride-1 "same" convolution of even maps whose rows of tiles fit the
-// micro-kernels' vectors, by F(4x4, 3x3) where the sides are multiples of
-// 8 and 4 (winogradTile), else by F(2x2, 3x3). Measured (go test -bench
-// 'Conv(64)?' ./autograd/: forward, dx and dW of 64 float32 or 100 float64
-// images against the direct products, the transforms on AVX-512):
-// float32 maps of 8x8 to 32x32 with 32 or more channels each side (by
+// stride-1 "same" convolution of even maps whose rows of tiles the
+// micro-kernels' transforms take (winogradVector), by F(4x4, 3x3) where
+// the sides allow (winogradTile), else by F(2x2, 3x3). Measured (go test
+// -bench 'Conv(64)?' ./autograd/: forward, dx and dW of 64 float32 or 100
+// float64 images against the direct products, the transforms on
+// AVX-512): float32 maps from 8x8 with 32 or more channels each side (by
 // F(4x4, 3x3) against F(2x2, 3x3): 32x32 32->32 15-25% faster, 32x32
 // 64->64 16%, 16x16 64->64 15%, 16x16 128->128 5-10%, 8x8 128 and 256
-// even; F(2x2, 3x3) against the direct products: 8x8 128->128 and 256->256
+// even; 48x48 and 64x64 64->64 12-20% faster than the direct products;
+// F(2x2, 3x3) against the direct products: 8x8 128->128 and 256->256
 // about 25% faster, 16x16 128->128 20%, 16x16 64->64 10%; 4x4 512->512
-// even or slower); float64 maps of 8x8 and 16x16 with 64 or more
-// channels (16x16 64->64 25-35% faster than the direct products, 64->128
-// and 128->128 17-22% faster than by F(2x2, 3x3), itself 18-25% faster;
-// 8x8 as by F(2x2, 3x3), 128->256 25% and 256->256 30% faster), other
-// maps up to 16x16 by F(2x2, 3x3) with 64 and 128 (12x12), and 4x4 with
-// 128 and 256 (4x4 512->512 25% faster, 256->512 15%); and at least 128
-// 2x2 tiles in the batch, as the weights' transforms cost as much as a few
-// images' products. Never on 2x2 maps (one tile per image: 2x slower).
+// even or slower); float64 maps of 8x8 to 32x32 with 64 or more channels
+// by F(4x4, 3x3) (32x32 64->64 123 -> 78 ms, 16x16 64->64 25-35% faster
+// than the direct products, 64->128 and 128->128 17-22% faster than by
+// F(2x2, 3x3), itself 18-25% faster; 8x8 as by F(2x2, 3x3), 128->256 25%
+// and 256->256 30% faster), other maps up to 16x16 by F(2x2, 3x3) with 64
+// and 128 (10x10), and 4x4 with 128 and 256 (4x4 512->512 25% faster,
+// 256->512 15%); and at least 128 2x2 tiles in the batch, as the weights'
+// transforms cost as much as a few images' products. Never on 2x2 maps
+// (one tile per image: 2x slower).
 func WinogradWorth[T Float](g ConvGeom, out, images int) bool {
 	if g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.PH != 1 || g.PW != 1 || g.H%2 != 0 || g.W%2 != 0 {
 		return false
