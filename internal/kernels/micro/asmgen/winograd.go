@@ -22,24 +22,13 @@ import (
 //	WinogradOutput:         Y = Aᵀ M A into the 2x2 tiles of dst (add: +=)
 //	WinogradOutputAdjoint:  dM = A dY Aᵀ of every 2x2 tile of dy
 func winograd(b *bytes.Buffer, e elem) {
-	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
-	label := func(l string) { fmt.Fprintf(b, "%s:\n", l) }
-	lanes := 64 / e.size
+	m := newEmitter(b, e)
+	p, label, op, mov, align, lanes := m.p, m.label, m.op, m.mov, m.align, m.lanes
 	sfx, typ := e.sfx, e.typ
-	op := func(o string) string { return o + e.p } // VADDPS / VADDPD
-	mov := "VMOVUP" + e.p[1:]                      // VMOVUPS / VMOVUPD
-	perm := "VPERMT2" + e.p                        // VPERMT2PS / VPERMT2PD
-	align := map[int]string{4: "VALIGND", 8: "VALIGNQ"}[e.size]
+	perm := "VPERMT2" + e.p // VPERMT2PS / VPERMT2PD
 	// The permutations: even and odd lanes of two vectors, and the
 	// interleaving of two vectors' lanes (low and high halves).
-	idx := func(name string, f func(j int) int) string {
-		sym := fmt.Sprintf("wino%s%s<>", name, sfx)
-		for j := range lanes {
-			fmt.Fprintf(b, "DATA %s+%d(SB)/%d, $%d\n", sym, j*e.size, e.size, f(j))
-		}
-		fmt.Fprintf(b, "GLOBL %s(SB), RODATA|NOPTR, $64\n", sym)
-		return sym
-	}
+	idx := func(name string, f func(j int) int) string { return m.table("wino", name, f) }
 	even := idx("Even", func(j int) int { return 2 * j })
 	odd := idx("Odd", func(j int) int { return 2*j + 1 })
 	lo := idx("Lo", func(j int) int { return j/2 + (j%2)*lanes })
@@ -57,12 +46,7 @@ func winograd(b *bytes.Buffer, e elem) {
 		p("MOVQ h+16(FP), DX")
 		p("MOVQ w+24(FP), BX")
 		p("MOVQ stride+32(FP), R8")
-		mask := func(k string) { // K = (1 << CX) - 1
-			p("MOVQ $1, R13")
-			p("SHLQ CX, R13")
-			p("DECQ R13")
-			p("KMOVW R13, %s", k)
-		}
+		mask := m.maskCX
 		p("MOVQ BX, CX")
 		p("MOVQ $%d, R13", lanes)
 		p("CMPQ CX, R13")

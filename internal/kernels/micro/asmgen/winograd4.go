@@ -33,23 +33,12 @@ import (
 //	WinogradOutput4:         Y = Aᵀ M A into the 4x4 tiles of dst (add: +=)
 //	WinogradOutputAdjoint4:  dM = A dY Aᵀ of every 4x4 tile of dy
 func winograd4(b *bytes.Buffer, e elem) {
-	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
-	label := func(l string) { fmt.Fprintf(b, "%s:\n", l) }
-	lanes := 64 / e.size
+	m := newEmitter(b, e)
+	p, label, op, mov, align, lanes := m.p, m.label, m.op, m.mov, m.align, m.lanes
 	sfx, typ := e.sfx, e.typ
-	op := func(o string) string { return o + e.p } // VADDPS / VADDPD
-	mov := "VMOVUP" + e.p[1:]                      // VMOVUPS / VMOVUPD
-	perm := "VPERMT2" + e.p                        // VPERMT2PS / VPERMT2PD
-	align := map[int]string{4: "VALIGND", 8: "VALIGNQ"}[e.size]
+	perm := "VPERMT2" + e.p // VPERMT2PS / VPERMT2PD
 	fma, fnma := op("VFMADD231"), op("VFNMADD231")
-	table := func(name string, f func(j int) int) string {
-		sym := fmt.Sprintf("wino4%s%s<>", name, sfx)
-		for j := range lanes {
-			fmt.Fprintf(b, "DATA %s+%d(SB)/%d, $%d\n", sym, j*e.size, e.size, f(j)%(2*lanes))
-		}
-		fmt.Fprintf(b, "GLOBL %s(SB), RODATA|NOPTR, $64\n", sym)
-		return sym
-	}
+	table := func(name string, f func(j int) int) string { return m.table("wino4", name, f) }
 	// Phase k of a row in two vectors: lane j = column 4j+k.
 	var phase [4]string
 	for k := range phase {
@@ -92,12 +81,7 @@ func winograd4(b *bytes.Buffer, e elem) {
 		p("MOVQ h+16(FP), DX")
 		p("MOVQ w+24(FP), BX")
 		p("MOVQ stride+32(FP), R8")
-		mask := func(k string) { // K = (1 << CX) - 1
-			p("MOVQ $1, R13")
-			p("SHLQ CX, R13")
-			p("DECQ R13")
-			p("KMOVW R13, %s", k)
-		}
+		mask := m.maskCX
 		p("MOVQ BX, CX")
 		p("MOVQ $%d, R13", lanes)
 		p("CMPQ CX, R13")

@@ -20,23 +20,12 @@ import (
 // The constants 2, 4, 5 and 8 are broadcast from memory; the tables and
 // constants are winograd4's.
 func winograd4Wide(b *bytes.Buffer, e elem) {
-	p := func(format string, args ...any) { fmt.Fprintf(b, "\t"+format+"\n", args...) }
-	label := func(l string) { fmt.Fprintf(b, "%s:\n", l) }
-	lanes := 64 / e.size
+	m := newEmitter(b, e)
+	p, label, op, mov, align, lanes := m.p, m.label, m.op, m.mov, m.align, m.lanes
 	sfx, typ := e.sfx, e.typ
-	op := func(o string) string { return o + e.p }
-	mov := "VMOVUP" + e.p[1:]
 	permI := "VPERMI2" + e.p
-	align := map[int]string{4: "VALIGND", 8: "VALIGNQ"}[e.size]
 	bcst := func(o string) string { return op(o) + ".BCST" }
-	table := func(name string, f func(j int) int) string {
-		sym := fmt.Sprintf("wino4%s%s<>", name, sfx)
-		for j := range lanes {
-			fmt.Fprintf(b, "DATA %s+%d(SB)/%d, $%d\n", sym, j*e.size, e.size, f(j)%(2*lanes))
-		}
-		fmt.Fprintf(b, "GLOBL %s(SB), RODATA|NOPTR, $64\n", sym)
-		return sym
-	}
+	table := func(name string, f func(j int) int) string { return m.table("wino4", name, f) }
 	half := lanes / 2
 	// Round one: from two vectors of a row (2*lanes columns), phases k
 	// and k+1 of their lanes/2 tiles side by side.
