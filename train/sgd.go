@@ -34,8 +34,16 @@ func (o *SGD) Step() {
 			buf, first = make([]float32, p.Len()), true
 			o.buf[p] = buf
 		}
+		mask := p.Mask
 		kernels.ParallelFor(p.Len(), 4, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
+				if mask != nil && mask[i] == 0 { // pruned: stays zero, as its momentum
+					p.Data[i] = 0
+					if buf != nil {
+						buf[i] = 0
+					}
+					continue
+				}
 				d := p.Grad[i] + wd*p.Data[i]
 				if mom != 0 {
 					if first {
@@ -52,14 +60,6 @@ func (o *SGD) Step() {
 				p.Data[i] -= lr * d
 			}
 		})
-		for i, m := range p.Mask {
-			if m == 0 {
-				p.Data[i] = 0
-				if buf != nil {
-					buf[i] = 0
-				}
-			}
-		}
 	}
 }
 

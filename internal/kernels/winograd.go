@@ -549,6 +549,7 @@ func winogradInputSerial[T Float](g ConvGeom, lo, hi, m int, x, v []T, cp int, p
 	p := m * per
 	if winogradVector[T](g) {
 		nr := microCols[T]()
+		wide := winogradWide[T](g)
 		for job := lo; job < hi; job++ {
 			n, c := job/g.C, job%g.C
 			src, base := (n*g.C+c)*g.H*g.W, c*p+n*per
@@ -557,7 +558,6 @@ func winogradInputSerial[T Float](g ConvGeom, lo, hi, m int, x, v []T, cp int, p
 				base = q/nr*g.C*nr + c*nr + q%nr
 				first, run, jump = (nr-q%nr)/tw, nr/tw, (g.C-1)*nr
 			}
-			wide := winogradWide[T](g)
 			switch {
 			case is32[T]() && wide:
 				micro.WinogradInput4WS(f32(v, base), f32(x, src), g.H, g.W, cp, first, run, jump)
@@ -623,10 +623,10 @@ func winogradOutputSerial[T Float](g ConvGeom, out, lo, hi, m int, prod, dst []T
 	p := m * per
 	kp := planeStride[T](out * p)
 	if winogradVector[T](g) {
+		segs := winogradSegs[T](g)
 		for job := lo; job < hi; job++ {
 			n, k := job/out, job%out
 			y, base := (n*out+k)*g.H*g.W, k*p+n*per
-			segs := winogradSegs[T](g)
 			switch {
 			case segs > 0 && is32[T]() && add:
 				micro.WinogradOutputAdd4WS(f32(dst, y), f32(prod, base), g.H, g.W, kp, segs)
@@ -706,10 +706,10 @@ func winogradOutputAdjoint[T Float](g ConvGeom, out, m int, dy, dm []T) {
 	w := g.W
 	ParallelFor(m*out, g.H*g.W*4, func(lo, hi int) {
 		if winogradVector[T](g) {
+			segs := winogradSegs[T](g)
 			for job := lo; job < hi; job++ {
 				n, k := job/out, job%out
 				src, base := (n*out+k)*g.H*w, k*p+n*per
-				segs := winogradSegs[T](g)
 				switch {
 				case is32[T]() && segs > 0:
 					micro.WinogradOutputAdjoint4WS(f32(dm, base), f32(dy, src), g.H, w, kp, segs)
