@@ -48,3 +48,33 @@ func (m emitter) maskCX(k string) {
 	m.p("DECQ R13")
 	m.p("KMOVW R13, %s", k)
 }
+
+// header writes the TEXT line of the function name (frame bytes of
+// arguments) and loads the transforms' first five arguments: DI = dst,
+// SI = src, DX = h, BX = w, R8 = stride.
+func (m emitter) header(name, sig string, frame int) {
+	fmt.Fprintf(m.b, "\n// func %s(%s)\nTEXT ·%s(SB), NOSPLIT, $0-%d\n", name, sig, name, frame)
+	m.p("MOVQ dst+0(FP), DI")
+	m.p("MOVQ src+8(FP), SI")
+	m.p("MOVQ h+16(FP), DX")
+	m.p("MOVQ w+24(FP), BX")
+	m.p("MOVQ stride+32(FP), R8")
+}
+
+// rowMasks sets K1 .. K<n> to the lanes a row of BX values takes in each of
+// its n vectors, BX - v*lanes clamped to 0 .. lanes (CX, R13 scratch).
+func (m emitter) rowMasks(n int) {
+	for v := range n {
+		m.p("MOVQ BX, CX")
+		if v > 0 {
+			m.p("SUBQ $%d, CX", v*m.lanes)
+			m.p("XORQ R13, R13")
+			m.p("CMPQ CX, R13")
+			m.p("CMOVQLT R13, CX")
+		}
+		m.p("MOVQ $%d, R13", m.lanes)
+		m.p("CMPQ CX, R13")
+		m.p("CMOVQGT R13, CX")
+		m.maskCX(fmt.Sprintf("K%d", v+1))
+	}
+}

@@ -69,30 +69,12 @@ func winograd4Wide(b *bytes.Buffer, e elem) {
 	// the step is at row r's address plus 0, BX, R14 or R15; AX is the
 	// step's rows, in bytes, and DX counts steps.
 	prologue := func(name, sig string, frame int, segs bool) {
-		fmt.Fprintf(b, "\n// func %s(%s)\nTEXT ·%s(SB), NOSPLIT, $0-%d\n", name, sig, name, frame)
-		p("MOVQ dst+0(FP), DI")
-		p("MOVQ src+8(FP), SI")
-		p("MOVQ h+16(FP), DX")
-		p("MOVQ w+24(FP), BX")
-		p("MOVQ stride+32(FP), R8")
+		m.header(name, sig, frame)
 		if segs {
 			p("MOVQ segs+40(FP), AX")
 			p("IMULQ AX, BX")
 		}
-		for v := range 4 { // CX = clamp(w - v*lanes, 0, lanes)
-			p("MOVQ BX, CX")
-			p("SUBQ $%d, CX", v*lanes)
-			p("XORQ R13, R13")
-			p("CMPQ CX, R13")
-			p("CMOVQLT R13, CX")
-			p("MOVQ $%d, R13", lanes)
-			p("CMPQ CX, R13")
-			p("CMOVQGT R13, CX")
-			p("MOVQ $1, R13")
-			p("SHLQ CX, R13")
-			p("DECQ R13")
-			p("KMOVQ R13, K%d", v+1)
-		}
+		m.rowMasks(4)
 		p("MOVQ BX, CX")
 		p("SHRQ $2, CX")
 		p("MOVQ $1, R13")
