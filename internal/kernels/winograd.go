@@ -90,8 +90,9 @@ const winogradMinTiles = 128
 
 // winogradTile is the side of the output tiles geometry g's transforms
 // take: 4, F(4x4, 3x3), where the micro-kernels' transforms take its maps
-// (a row of tiles in a vector; width a multiple of 4, height of 8, as the
-// input's transform takes rows of tiles in pairs), else 2.
+// (rows of up to two vectors, width a multiple of 4 and height of 8, the
+// input's transform taking rows of tiles in pairs; or winogradWide's),
+// else 2.
 func winogradTile[T Float](g ConvGeom) int {
 	if winogradWide[T](g) || winogradVector[T](g) && g.H%8 == 0 && g.W%4 == 0 {
 		return 4
