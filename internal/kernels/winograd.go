@@ -551,6 +551,9 @@ func winogradInputSerial[T Float](g ConvGeom, lo, hi, m int, x, v []T, cp int, p
 	if winogradVector[T](g) {
 		nr := microCols[T]()
 		wide := winogradWide[T](g)
+		// 16x16 float32 planes, a vector's worth of tiles: 0.245 -> 0.16 ns
+		// a value against two rows of tiles per vector.
+		whole16 := t == 4 && g.H == 16 && g.W == 16
 		for job := lo; job < hi; job++ {
 			n, c := job/g.C, job%g.C
 			src, base := (n*g.C+c)*g.H*g.W, c*p+n*per
@@ -560,6 +563,8 @@ func winogradInputSerial[T Float](g ConvGeom, lo, hi, m int, x, v []T, cp int, p
 				first, run, jump = (nr-q%nr)/tw, nr/tw, (g.C-1)*nr
 			}
 			switch {
+			case is32[T]() && whole16: // a plane's 16 tiles in one vector (a panel holds two)
+				micro.WinogradInput16S(f32(v, base), f32(x, src), cp)
 			case is32[T]() && wide:
 				micro.WinogradInput4WS(f32(v, base), f32(x, src), g.H, g.W, cp, first, run, jump)
 			case wide:

@@ -193,6 +193,9 @@ func WinogradOutputAdd4WD(dst, src *float64, h, w, stride, segs int) { panic("mi
 // WinogradOutputAdjoint4WD panics: check Available first.
 func WinogradOutputAdjoint4WD(dst, src *float64, h, w, stride, segs int) { panic("micro: no kernels") }
 
+// WinogradInput16S panics: check Available first.
+func WinogradInput16S(dst, src *float32, stride int) { panic("micro: no kernels") }
+
 // TransposeS panics: check Available first.
 func TransposeS(dst, src *float32, lddst, ldsrc, n int) { panic("micro: no kernels") }
 

@@ -146,3 +146,10 @@ func WinogradOutputAdd4WD(dst, src *float64, h, w, stride, segs int)
 //
 //go:noescape
 func WinogradOutputAdjoint4WD(dst, src *float64, h, w, stride, segs int)
+
+// WinogradInput16S is WinogradInput4S for a whole 16x16 plane, its 16
+// tiles (four rows of four) in one vector: the 36 planes at dst, stride
+// values apart, get 16 values each.
+//
+//go:noescape
+func WinogradInput16S(dst, src *float32, stride int)

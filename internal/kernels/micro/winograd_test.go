@@ -298,6 +298,34 @@ func TestWinogradTransforms(t *testing.T) {
 	}
 }
 
+// TestWinogradInput16 checks the whole-plane input transform of 16x16
+// float32 planes against the matrices, with sentinels past each plane's 16
+// values.
+func TestWinogradInput16(t *testing.T) {
+	if !Available {
+		t.Skip("no AVX-512")
+	}
+	rng := rand.New(rand.NewPCG(9, 2))
+	const sentinel = 12345
+	p := winoPlanes{winoMatrices: wino4, h: 16, w: 16, stride: 16 + 7}
+	src := make([]float64, 256)
+	for i := range src {
+		src[i] = rng.NormFloat64()
+	}
+	want := refInput(p, src)
+	got := fill64(36*p.stride, sentinel)
+	on32(func(d, s *float32) { WinogradInput16S(d, s, p.stride) })(got, src)
+	for i, g := range got {
+		wv, ok := want[i]
+		if !ok {
+			wv = sentinel
+		}
+		if math.Abs(g-wv) > 1e-4*(1+math.Abs(wv)) {
+			t.Fatalf("element %d = %v, want %v", i, g, wv)
+		}
+	}
+}
+
 // TestWinograd4Identity checks F(4x4, 3x3)'s matrices themselves: in one
 // dimension, Aᵀ [(G g) ⊙ (Bᵀ d)] is the correlation of d with g.
 func TestWinograd4Identity(t *testing.T) {

@@ -116,10 +116,14 @@ func winograd4Wide(b *bytes.Buffer, e elem) {
 		label(name + "_offsets")
 		p("IMULQ R13, AX")
 	}
-	// split loads the row whose vectors are at addrs and writes its phases
-	// to Z<dst>..Z<dst+3>, through Z<tmp>..Z<tmp+7>.
+	// split loads the row whose vectors are at addrs ("": zero) and writes
+	// its phases to Z<dst>..Z<dst+3>, through Z<tmp>..Z<tmp+7>.
 	split := func(addrs [4]string, dst, tmp int) {
 		for v := range 4 {
+			if addrs[v] == "" { // outside the plane
+				p("VPXORD Z%d, Z%d, Z%d", tmp+v, tmp+v, tmp+v)
+				continue
+			}
 			p("%s.Z %s, K%d, Z%d", mov, addrs[v], v+1, tmp+v)
 		}
 		for q := range 2 { // round one: phases 2q, 2q+1 of each half row
@@ -172,6 +176,36 @@ func winograd4Wide(b *bytes.Buffer, e elem) {
 		p("ADDQ R8, DI")
 	}
 
+	// transformRows writes the 36 planes of a row of tiles from the phases
+	// of its window's rows in Z0..Z23 (row r phase k in Z<4r+k>): Bᵀ d's
+	// row a in Z24..Z27 (by phase); a plane in Z29, Z28 scratch; K6 and
+	// K7 the lanes of tiles with a left and a right neighbour.
+	transformRows := func() {
+		for a := range 6 {
+			for k := range 4 {
+				combine6(a, [6]int{k, 4 + k, 8 + k, 12 + k, 16 + k, 20 + k}, 24+k, 28)
+			}
+			// Across: columns c0 = phase 3 shifted up, c1..c4 = phases
+			// 0..3, c5 = phase 0 shifted down; c0 and c5 built in the
+			// output.
+			for cc := range 6 {
+				switch cc {
+				case 0: // 4 c0 - 5 c2 + c4
+					p("%s.Z $%d, Z27, Z27, K6, Z29", align, lanes-1)
+					p("%s %s, Z27, Z29", bcst("VFMADD132"), c(4))
+					p("%s %s, Z25, Z29", bcst("VFNMADD231"), c(5))
+				case 5: // 4 c1 - 5 c3 + c5
+					p("%s.Z $1, Z24, Z24, K7, Z29", align)
+					p("%s %s, Z24, Z29", bcst("VFMADD231"), c(4))
+					p("%s %s, Z26, Z29", bcst("VFNMADD231"), c(5))
+				default:
+					combine6(cc, [6]int{-1, 24, 25, 26, 27, -1}, 29, 28)
+				}
+				store(29)
+			}
+		}
+	}
+
 	// WinogradInput4W: the phases of rows 4i-1 .. 4i+4 in Z0..Z23 (row r
 	// phase k in Z<4r+k>); Bᵀ d's row a in Z24..Z27 (by phase); a
 	// transformed plane in Z29, Z28 scratch. Splitting a row uses Z24..Z31.
@@ -200,28 +234,7 @@ func winograd4Wide(b *bytes.Buffer, e elem) {
 	p("JEQ %s_last", name)
 	split(at("(SI)(R10*1)"), 20, 24)
 	label(name + "_last")
-	for a := range 6 {
-		for k := range 4 {
-			combine6(a, [6]int{k, 4 + k, 8 + k, 12 + k, 16 + k, 20 + k}, 24+k, 28)
-		}
-		// Across: columns c0 = phase 3 shifted up, c1..c4 = phases 0..3,
-		// c5 = phase 0 shifted down; c0 and c5 built in the output.
-		for cc := range 6 {
-			switch cc {
-			case 0: // 4 c0 - 5 c2 + c4
-				p("%s.Z $%d, Z27, Z27, K6, Z29", align, lanes-1)
-				p("%s %s, Z27, Z29", bcst("VFMADD132"), c(4))
-				p("%s %s, Z25, Z29", bcst("VFNMADD231"), c(5))
-			case 5: // 4 c1 - 5 c3 + c5
-				p("%s.Z $1, Z24, Z24, K7, Z29", align)
-				p("%s %s, Z24, Z29", bcst("VFMADD231"), c(4))
-				p("%s %s, Z26, Z29", bcst("VFNMADD231"), c(5))
-			default:
-				combine6(cc, [6]int{-1, 24, 25, 26, 27, -1}, 29, 28)
-			}
-			store(29)
-		}
-	}
+	transformRows()
 	p("ADDQ R11, DI")
 	p("DECQ CX")
 	p("JNZ %s_same", name)
@@ -395,6 +408,34 @@ func winograd4Wide(b *bytes.Buffer, e elem) {
 		p("ADDQ AX, DI")
 		p("DECQ DX")
 		p("JNZ %s_row", name)
+		p("VZEROUPPER")
+		p("RET")
+	}
+	// WinogradInput16S: a whole 16x16 float32 plane, its 4x4 tiles in one
+	// vector (the four rows of tiles side by side, as the planes hold
+	// them): window row r of the vector's four rows of tiles is the plane's
+	// rows 4v-1+r for v = 0..3, one vector each (row -1 and row 16 zero).
+	if e.size == 4 {
+		name := "WinogradInput16S"
+		fmt.Fprintf(b, "\n// func %s(dst, src *float32, stride int)\nTEXT ·%s(SB), NOSPLIT, $0-24\n", name, name)
+		p("MOVQ dst+0(FP), DI")
+		p("MOVQ src+8(FP), SI")
+		p("MOVQ stride+16(FP), R8")
+		p("SHLQ $2, R8")
+		for k, bits := range []int{0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xeeee, 0x7777} {
+			p("MOVQ $0x%x, R13", bits)
+			p("KMOVW R13, K%d", k+1)
+		}
+		for r := range 6 {
+			var addrs [4]string
+			for v := range addrs {
+				if row := 4*v - 1 + r; row >= 0 && row < 16 {
+					addrs[v] = fmt.Sprintf("%d(SI)", 64*row)
+				}
+			}
+			split(addrs, 4*r, 24)
+		}
+		transformRows()
 		p("VZEROUPPER")
 		p("RET")
 	}
