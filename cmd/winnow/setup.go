@@ -253,9 +253,15 @@ func (s *setup) checkScoringMemory(o *netOptions, c prune.Config) error {
 			images = (images + 1) / 2
 		}
 	}
-	// x3: scratch, BatchNorm's buffers and the garbage collector's headroom
-	// (vgg19 on 2 x 50 images: 1.5 GB estimated here, 5.3 GB peak RSS measured).
-	need := 3 * images * nn.Summarize(s.model, s.inputCHW()...).Activations * 8 * copies
+	// Three quarters of the copies, for the buffers shared and recomputed
+	// (autograd.Recompute), with the float64 network's data, gradient,
+	// tangent and Hv and their scratch: measured peaks of winnow prune on
+	// CIFAR-10, GraSP on 2 x 50 images, vgg19 1.6 GB (estimated here 2.4),
+	// resnet32 1.3 GB (2.7); Tiny-ImageNet, vgg19 on 2 x 100 images at
+	// 64x64, 4.5 GB (10.3). (The rule before, three times the copies and no
+	// parameters, estimated 4.5, 10.3 and 36 GB, refusing the last here.)
+	summary := nn.Summarize(s.model, s.inputCHW()...)
+	need := images*summary.Activations*8*copies*3/4 + 8*8*int64(summary.Params)
 	avail := availableMemory()
 	if avail > 0 && need > avail {
 		return fmt.Errorf("%s scoring of %s on batches of %d images needs about %.1f GB, more than the %.1f GB available: "+
