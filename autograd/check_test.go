@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"winnow/internal/kernels"
+	"github.com/winnow-ml/winnow/internal/kernels"
 )
 
 // leaf is a differentiable input of a test function.

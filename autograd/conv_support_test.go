@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"winnow/internal/kernels"
+	"github.com/winnow-ml/winnow/internal/kernels"
 )
 
 // TestConvSupport checks that a convolution whose weights carry a sparse

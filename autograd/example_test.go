@@ -3,7 +3,7 @@ package autograd_test
 import (
 	"fmt"
 
-	"winnow/autograd"
+	"github.com/winnow-ml/winnow/autograd"
 )
 
 // One gradient of a softmax cross-entropy through a linear layer: the leaf's

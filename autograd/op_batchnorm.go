@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"winnow/internal/kernels"
+	"github.com/winnow-ml/winnow/internal/kernels"
 )
 
 // BatchNormStats are the running statistics of a batch normalisation layer,

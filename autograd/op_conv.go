@@ -5,7 +5,7 @@ import (
 	"runtime"
 	"sync"
 
-	"winnow/internal/kernels"
+	"github.com/winnow-ml/winnow/internal/kernels"
 )
 
 // convChunk bounds the buffers of one chunk of images (elements): images

@@ -3,7 +3,7 @@ package autograd
 import (
 	"fmt"
 
-	"winnow/internal/kernels"
+	"github.com/winnow-ml/winnow/internal/kernels"
 )
 
 // ReLU returns max(x, 0). Its derivative is the mask m = [x > 0]: at x = 0

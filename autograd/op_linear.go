@@ -3,7 +3,7 @@ package autograd
 import (
 	"fmt"
 
-	"winnow/internal/kernels"
+	"github.com/winnow-ml/winnow/internal/kernels"
 )
 
 // Linear returns y = x W^T + b for x [N, in], w [out, in] (PyTorch's layout)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"winnow/internal/kernels"
+	"github.com/winnow-ml/winnow/internal/kernels"
 )
 
 // MaxPool2d takes the maximum over k x k windows of x [N, C, H, W] with the

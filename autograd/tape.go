@@ -3,7 +3,7 @@ package autograd
 import (
 	"fmt"
 
-	"winnow/internal/mem"
+	"github.com/winnow-ml/winnow/internal/mem"
 )
 
 // Option configures a Tape.

@@ -8,8 +8,8 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"winnow/autograd"
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // Laplace is a Kronecker-factored Laplace posterior around the MAP network

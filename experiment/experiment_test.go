@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"winnow/train"
+	"github.com/winnow-ml/winnow/train"
 )
 
 func TestPlan(t *testing.T) {

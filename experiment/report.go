@@ -11,8 +11,8 @@ import (
 	"sort"
 	"strconv"
 
-	"winnow/prune"
-	"winnow/train"
+	"github.com/winnow-ml/winnow/prune"
+	"github.com/winnow-ml/winnow/train"
 )
 
 // Run is a finished training run read back from its folder.

@@ -3,7 +3,7 @@ package nn
 import (
 	"math/rand/v2"
 
-	"winnow/autograd"
+	"github.com/winnow-ml/winnow/autograd"
 )
 
 // BasicBlock is the residual block of ResNet-18/34 and the CIFAR ResNets:

@@ -3,8 +3,8 @@ package nn
 import (
 	"fmt"
 
-	"winnow/autograd"
-	"winnow/internal/safetensors"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/safetensors"
 )
 
 // Container is a module made of named children.

@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"winnow/autograd"
-	"winnow/internal/safetensors"
-	"winnow/nn"
-	"winnow/nn/models"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/nn/models"
+	"github.com/winnow-ml/winnow/safetensors"
 )
 
 func forwardEval(m nn.Module[float64], x []float64, shape ...int) []float64 {

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"winnow/autograd"
-	"winnow/internal/safetensors"
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/safetensors"
 )
 
 // TestAgainstPyTorch recomputes the loss, gradient g and Hessian-gradient

@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"winnow/autograd"
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // smallVGG is conv-BN-ReLU-maxpool-conv-BN-ReLU-avgpool-linear.

@@ -4,7 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"winnow/autograd"
+	"github.com/winnow-ml/winnow/autograd"
 )
 
 // Conv2d is a 2-D convolution with an OIHW weight and an optional bias.

@@ -3,7 +3,7 @@ package nn
 import (
 	"fmt"
 
-	"winnow/internal/safetensors"
+	"github.com/winnow-ml/winnow/safetensors"
 )
 
 // MaskTensors returns the masks of m's parameters as U8 tensors (1 kept,

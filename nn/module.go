@@ -3,7 +3,7 @@ package nn
 import (
 	"fmt"
 
-	"winnow/autograd"
+	"github.com/winnow-ml/winnow/autograd"
 )
 
 // Module is a layer or a network.

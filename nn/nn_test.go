@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"winnow/autograd"
-	"winnow/internal/safetensors"
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/safetensors"
 )
 
 // TestBatchNormRunningStats checks PyTorch's update rule (momentum 0.1,

@@ -5,8 +5,8 @@ import (
 
 	"gorgonia.org/tensor"
 
-	"winnow/autograd"
-	"winnow/internal/mem"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/internal/mem"
 )
 
 // Float is the set of element types networks compute in.

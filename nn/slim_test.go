@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"winnow/nn"
-	"winnow/nn/models"
+	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/nn/models"
 )
 
 // TestSlim removes every other output unit of every chain. The slimmed

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"winnow/autograd"
-	"winnow/internal/safetensors"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/safetensors"
 )
 
 // StateTensors returns m's state as safetensors tensors under PyTorch's

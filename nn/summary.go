@@ -3,7 +3,7 @@ package nn
 import (
 	"strings"
 
-	"winnow/autograd"
+	"github.com/winnow-ml/winnow/autograd"
 )
 
 // LayerStats describes one convolution or linear layer for an input size.

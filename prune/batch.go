@@ -3,8 +3,8 @@ package prune
 import (
 	"fmt"
 
-	"winnow/autograd"
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // Batch is a scoring batch: NCHW inputs (after the training transforms) and

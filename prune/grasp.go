@@ -5,8 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"winnow/autograd"
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // GraSPOptions are the settings of GraSP scoring.

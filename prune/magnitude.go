@@ -4,7 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // Magnitude scores S = |θ|. Higher = kept.

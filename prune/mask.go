@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // Scope says whether the threshold is global or per layer.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // Methods lists the pruning methods.

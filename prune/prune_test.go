@@ -7,8 +7,8 @@ import (
 	"slices"
 	"testing"
 
-	"winnow/autograd"
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 func TestRemovesExactlyFloorPN(t *testing.T) {

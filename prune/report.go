@@ -6,7 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // LayerReport describes the mask of one layer.

@@ -2,10 +2,10 @@ package prune
 
 import (
 	"context"
+	"github.com/winnow-ml/winnow/autograd"
 	"math"
-	"winnow/autograd"
 
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // SNIP scores by connection sensitivity (Lee, Ajanthan and Torr, "SNIP:

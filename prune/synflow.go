@@ -4,8 +4,8 @@ import (
 	"context"
 	"math"
 
-	"winnow/autograd"
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // SynFlowOptions are the settings of SynFlow.

@@ -4,9 +4,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"winnow/autograd"
-	"winnow/nn"
-	"winnow/nn/models"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/nn/models"
 )
 
 // benchStep measures a training step (forward, backward, SGD) of a model at

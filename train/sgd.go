@@ -1,8 +1,8 @@
 package train
 
 import (
-	"winnow/internal/kernels"
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/internal/kernels"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // SGD is stochastic gradient descent with momentum and weight decay, as

@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"winnow/data"
-	"winnow/nn"
-	"winnow/nn/models"
+	"github.com/winnow-ml/winnow/data"
+	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/nn/models"
 )
 
 func TestSGDMatchesPyTorch(t *testing.T) {

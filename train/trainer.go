@@ -11,10 +11,10 @@ import (
 	"strconv"
 	"time"
 
-	"winnow/autograd"
-	"winnow/data"
-	"winnow/internal/safetensors"
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/data"
+	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/safetensors"
 )
 
 // Config holds the optimisation settings of a run.

@@ -14,12 +14,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"winnow/autograd"
-	"winnow/internal/kernels"
-	"winnow/nn"
-	"winnow/nn/models"
-	"winnow/prune"
-	"winnow/train"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/internal/kernels"
+	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/nn/models"
+	"github.com/winnow-ml/winnow/prune"
+	"github.com/winnow-ml/winnow/train"
 )
 
 type benchOptions struct {

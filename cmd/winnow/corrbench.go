@@ -14,8 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"winnow/corrbench"
-	"winnow/train"
+	"github.com/winnow-ml/winnow/corrbench"
+	"github.com/winnow-ml/winnow/train"
 )
 
 type corrOptions struct {

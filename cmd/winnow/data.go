@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"winnow/data"
+	"github.com/winnow-ml/winnow/data"
 )
 
 type dataOptions struct {

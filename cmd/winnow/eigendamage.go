@@ -15,12 +15,12 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"winnow/autograd"
-	"winnow/data"
-	"winnow/internal/safetensors"
-	"winnow/nn"
-	"winnow/prune/eigendamage"
-	"winnow/train"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/data"
+	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/prune/eigendamage"
+	"github.com/winnow-ml/winnow/safetensors"
+	"github.com/winnow-ml/winnow/train"
 )
 
 type eigenOptions struct {

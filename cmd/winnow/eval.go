@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"winnow/data"
+	"github.com/winnow-ml/winnow/data"
 )
 
 func newEvalCommand() *cobra.Command {

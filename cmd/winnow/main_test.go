@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"winnow/internal/safetensors"
+	"github.com/winnow-ml/winnow/safetensors"
 )
 
 func run(t *testing.T, args ...string) (string, int) {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"winnow/nn"
-	"winnow/nn/models"
+	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/nn/models"
 )
 
 type modelsOptions struct {

@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"winnow/internal/safetensors"
-	"winnow/nn"
-	"winnow/prune"
+	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/prune"
+	"github.com/winnow-ml/winnow/safetensors"
 )
 
 type pruneOptions struct {

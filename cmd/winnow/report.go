@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"winnow/experiment"
+	"github.com/winnow-ml/winnow/experiment"
 )
 
 type reportOptions struct {

@@ -10,11 +10,11 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"winnow/data"
-	"winnow/internal/kernels"
-	"winnow/nn"
-	"winnow/nn/models"
-	"winnow/prune"
+	"github.com/winnow-ml/winnow/data"
+	"github.com/winnow-ml/winnow/internal/kernels"
+	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/nn/models"
+	"github.com/winnow-ml/winnow/prune"
 )
 
 // netOptions choose a model, its data and its pruning: shared by train,

@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"winnow/experiment"
-	"winnow/prune"
+	"github.com/winnow-ml/winnow/experiment"
+	"github.com/winnow-ml/winnow/prune"
 )
 
 type sweepOptions struct {

@@ -17,9 +17,9 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
-	"winnow/data"
-	"winnow/nn"
-	"winnow/train"
+	"github.com/winnow-ml/winnow/data"
+	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/train"
 )
 
 type trainOptions struct {

@@ -3,7 +3,7 @@ package kernels
 import (
 	"math"
 
-	"winnow/internal/kernels/micro"
+	"github.com/winnow-ml/winnow/internal/kernels/micro"
 )
 
 // The loops of batch normalisation over one run of a channel's values. With

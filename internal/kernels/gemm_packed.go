@@ -3,7 +3,7 @@ package kernels
 import (
 	"sync"
 
-	"winnow/internal/kernels/micro"
+	"github.com/winnow-ml/winnow/internal/kernels/micro"
 )
 
 // The packed matrix product follows Goto and van de Geijn ("Anatomy of

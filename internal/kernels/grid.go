@@ -5,7 +5,7 @@ import (
 	"sync"
 	"unsafe"
 
-	"winnow/internal/kernels/micro"
+	"github.com/winnow-ml/winnow/internal/kernels/micro"
 )
 
 // Grid is a chunk of images laid out for stride-1 convolutions as products

@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"winnow/internal/kernels/micro"
+	"github.com/winnow-ml/winnow/internal/kernels/micro"
 )
 
 // TestGemmGrid checks products on the grid, unpadded, against the same

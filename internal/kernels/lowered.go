@@ -3,7 +3,7 @@ package kernels
 import (
 	"sync"
 
-	"winnow/internal/kernels/micro"
+	"github.com/winnow-ml/winnow/internal/kernels/micro"
 )
 
 // Lowered is the column matrix of a run of images side by side,

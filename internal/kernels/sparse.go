@@ -3,7 +3,7 @@ package kernels
 import (
 	"math"
 
-	"winnow/internal/kernels/micro"
+	"github.com/winnow-ml/winnow/internal/kernels/micro"
 )
 
 // CSR is a sparse row-major matrix in compressed sparse row form: the

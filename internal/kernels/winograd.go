@@ -4,7 +4,7 @@ import (
 	"runtime"
 	"sync"
 
-	"winnow/internal/kernels/micro"
+	"github.com/winnow-ml/winnow/internal/kernels/micro"
 )
 
 // Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray, "Fast

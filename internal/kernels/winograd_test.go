@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"winnow/internal/kernels/micro"
+	"github.com/winnow-ml/winnow/internal/kernels/micro"
 )
 
 // naiveConv3x3 is the 3x3 stride-1 "same" cross-correlation of m images x

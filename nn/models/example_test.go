@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"winnow/autograd"
-	"winnow/nn"
-	"winnow/nn/models"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/nn/models"
 )
 
 // Build vgg19 for CIFAR-10, take one gradient of the cross-entropy on a

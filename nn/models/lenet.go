@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // LeNet300 builds LeNet-300-100: flatten, fc1 (in, 300), ReLU, fc2 (300,

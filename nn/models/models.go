@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"sort"
 
-	"winnow/autograd"
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // Input describes what a network is built for: image channels, height,

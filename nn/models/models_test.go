@@ -3,7 +3,7 @@ package models
 import (
 	"testing"
 
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // Counts of prunable (conv + linear) weights, checked against the PyTorch

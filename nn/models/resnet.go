@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // CIFARResNet builds the CIFAR ResNet of depth 6n+2 with channel widths

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // vggConfigs are the GraSP code's plans: channel counts, 0 for a max-pool.

@@ -8,7 +8,7 @@ import (
 	"math/rand/v2"
 	"text/tabwriter"
 
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // Config sets one round of pruning.

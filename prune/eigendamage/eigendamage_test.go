@@ -7,8 +7,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"winnow/autograd"
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // tinyNet: conv (bias, padding) -> relu -> conv (stride 2) -> flatten ->

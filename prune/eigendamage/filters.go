@@ -10,9 +10,9 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"winnow/autograd"
-	"winnow/internal/kernels"
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/internal/kernels"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // Filter-pruning baselines of the EigenDamage paper: whole output units

@@ -7,9 +7,9 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"winnow/autograd"
-	"winnow/internal/kernels"
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/internal/kernels"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // Fisher selects the labels of the curvature pass.

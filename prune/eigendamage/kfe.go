@@ -8,7 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"winnow/nn"
+	"github.com/winnow-ml/winnow/nn"
 )
 
 // eigenFloor: eigenvalues below it are taken as zero, as the official code.
