@@ -6,6 +6,17 @@ import (
 	"sync"
 )
 
+// sizeError reports an image of another size than the others'.
+type sizeError struct {
+	index     int
+	got, want [3]int
+}
+
+func (e *sizeError) Error() string {
+	return fmt.Sprintf("data: example %d is %dx%dx%d, not %dx%dx%d like the others (give --image-size)",
+		e.index, e.got[0], e.got[1], e.got[2], e.want[0], e.want[1], e.want[2])
+}
+
 // MaxCacheBytes bounds the decoded images a dataset caches in memory.
 const MaxCacheBytes = 4 << 30
 
@@ -37,7 +48,7 @@ func Cached(ds Dataset, c, h, w int) (Dataset, error) {
 					return
 				}
 				if ex.C != c || ex.H != h || ex.W != w {
-					errs[k] = fmt.Errorf("data: example %d is %dx%dx%d, not %dx%dx%d like the others (give --image-size)", i, ex.C, ex.H, ex.W, c, h, w)
+					errs[k] = &sizeError{i, [3]int{ex.C, ex.H, ex.W}, [3]int{c, h, w}}
 					return
 				}
 				dst := out.pixels[i*per : (i+1)*per]

@@ -52,6 +52,9 @@ func DecodeCIFAR(r io.Reader, size int64, name string, kind CIFARKind) (*byteIma
 	if size > MaxCIFARFile {
 		return nil, formatErr(name, -1, -1, "%d bytes: more than %d", size, MaxCIFARFile)
 	}
+	if size == 0 {
+		return nil, formatErr(name, -1, 0, "empty file: no records")
+	}
 	if size%rec != 0 {
 		n := size / rec
 		return nil, formatErr(name, int(n), n*rec, "truncated record: the file has %d bytes, not a multiple of the %d-byte record", size, rec)

@@ -327,7 +327,7 @@ func TestImageBomb(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bomb.png")
 	write(t, path, b)
 	var ex Example
-	err := decodeImageFile(path, &ex)
+	err := decodeImageFile(path, &ex, 0)
 	if err == nil || !strings.Contains(err.Error(), "refused") || !strings.Contains(err.Error(), "bomb.png") {
 		t.Errorf("err = %v", err)
 	}
@@ -685,7 +685,7 @@ func TestFolderDataset(t *testing.T) {
 	if err != nil || te.Len() != 2 {
 		t.Fatalf("val split: %v", err)
 	}
-	in, err := Describe("folder", tr, 0)
+	in, err := Describe("folder", tr, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,15 +16,32 @@ import (
 // larger images are refused from their header, before decoding.
 const MaxPixels = 89478485
 
+// bytesPerPixel is about what decoding takes a pixel: the decoded image (up
+// to 4 bytes) and its three float32 planes.
+const bytesPerPixel = 16
+
+// PixelBudget bounds the pixels of one image when the network's input is
+// h x w (0: unknown): 256 times the input's pixels, at least 4 megapixels,
+// at most MaxPixels. A 9000x9000 PNG of a few hundred kilobytes would
+// otherwise decode to 1.3 GB per loader worker; at 224x224 the budget is
+// 12.8 megapixels (about 200 MB decoded).
+func PixelBudget(h, w int) int64 {
+	if h <= 0 || w <= 0 {
+		return MaxPixels
+	}
+	return min(MaxPixels, max(4<<20, 256*int64(h)*int64(w)))
+}
+
 // decodeImageFile decodes a JPEG or PNG file into ex as RGB (grey images are
 // replicated over three channels, as PIL's convert("RGB")), values in [0, 1].
-func decodeImageFile(path string, ex *Example) error {
+// Images of more than limit pixels are refused from their header.
+func decodeImageFile(path string, ex *Example, limit int64) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	return decodeImage(bufio.NewReader(f), path, ex)
+	return decodeImage(bufio.NewReader(f), path, ex, limit)
 }
 
 type peekReader interface {
@@ -32,15 +49,48 @@ type peekReader interface {
 	Peek(int) ([]byte, error)
 }
 
-func decodeImage(r peekReader, name string, ex *Example) error {
+// imageHeader reads an image's header: its size and format.
+func imageHeader(r io.Reader, name string) (image.Config, error) {
+	cfg, _, err := image.DecodeConfig(r)
+	if err != nil {
+		return cfg, formatErr(name, -1, -1, "unreadable image: %v", err)
+	}
+	if cfg.Width < 1 || cfg.Height < 1 {
+		return cfg, formatErr(name, -1, -1, "image of %dx%d pixels", cfg.Width, cfg.Height)
+	}
+	return cfg, nil
+}
+
+// headerOf reads the header of an image file.
+func headerOf(path string) (image.Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return image.Config{}, fmt.Errorf("data: %w", err)
+	}
+	defer f.Close()
+	return imageHeader(bufio.NewReader(f), path)
+}
+
+func checkPixels(cfg image.Config, name string, limit int64) error {
+	if limit <= 0 {
+		limit = MaxPixels
+	}
+	if n := int64(cfg.Width) * int64(cfg.Height); n > limit {
+		return formatErr(name, -1, -1, "image of %dx%d pixels refused: it would take %.1f GB to decode, and images for this input may have at most %.1f megapixels (resize the file)",
+			cfg.Width, cfg.Height, float64(n*bytesPerPixel)/1e9, float64(limit)/1e6)
+	}
+	return nil
+}
+
+func decodeImage(r peekReader, name string, ex *Example, limit int64) error {
 	// Read the header first: refuse image bombs before allocating pixels.
 	head, _ := r.Peek(64 << 10)
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(head))
+	cfg, err := imageHeader(bytes.NewReader(head), name)
 	if err != nil {
-		return formatErr(name, -1, -1, "unreadable image: %v", err)
+		return err
 	}
-	if cfg.Width < 1 || cfg.Height < 1 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
-		return formatErr(name, -1, -1, "image of %dx%d pixels refused (limit %d pixels)", cfg.Width, cfg.Height, MaxPixels)
+	if err := checkPixels(cfg, name, limit); err != nil {
+		return err
 	}
 	img, _, err := image.Decode(r)
 	if err != nil {
@@ -106,10 +156,11 @@ func toCHW(img image.Image, ex *Example) {
 
 // imageList is a dataset of image files with labels.
 type imageList struct {
-	paths   []string
-	labels  []int
-	classes int
-	names   []string // class names
+	paths     []string
+	labels    []int
+	classes   int
+	names     []string // class names
+	maxPixels int64    // images larger are refused (0: MaxPixels)
 }
 
 func (l *imageList) Len() int        { return len(l.paths) }
@@ -117,7 +168,7 @@ func (l *imageList) Classes() int    { return l.classes }
 func (l *imageList) Label(i int) int { return l.labels[i] }
 
 func (l *imageList) Get(i int, ex *Example) error {
-	if err := decodeImageFile(l.paths[i], ex); err != nil {
+	if err := decodeImageFile(l.paths[i], ex, l.maxPixels); err != nil {
 		return fmt.Errorf("example %d: %w", i, err)
 	}
 	ex.Label = l.labels[i]

@@ -69,6 +69,13 @@ type result struct {
 // Batches yields the batches of an epoch in order. It stops at the first
 // error (which names the example) or when ctx is done.
 func (l *Loader) Batches(ctx context.Context, epoch int) iter.Seq2[*Batch, error] {
+	return l.BatchesFrom(ctx, epoch, 0)
+}
+
+// BatchesFrom yields the batches of an epoch from batch first (0-based) on:
+// the same batches Batches yields after its first ones, as a run resumed
+// within an epoch needs.
+func (l *Loader) BatchesFrom(ctx context.Context, epoch, first int) iter.Seq2[*Batch, error] {
 	return func(yield func(*Batch, error) bool) {
 		if l.BatchSize < 1 {
 			yield(nil, fmt.Errorf("data: batch size %d", l.BatchSize))
@@ -76,11 +83,15 @@ func (l *Loader) Batches(ctx context.Context, epoch int) iter.Seq2[*Batch, error
 		}
 		order := l.Order(epoch)
 		nb := l.NumBatches()
+		if first < 0 || first > nb {
+			yield(nil, fmt.Errorf("data: batch %d of an epoch of %d", first, nb))
+			return
+		}
 		workers := l.Workers
 		if workers <= 0 {
 			workers = runtime.GOMAXPROCS(0)
 		}
-		workers = max(1, min(workers, nb))
+		workers = max(1, min(workers, nb-first))
 		prefetch := l.Prefetch
 		if prefetch <= 0 {
 			prefetch = 2
@@ -102,7 +113,7 @@ func (l *Loader) Batches(ctx context.Context, epoch int) iter.Seq2[*Batch, error
 				src := rand.NewPCG(0, 0)
 				rng := rand.New(src)
 				var ex Example
-				for b := w; b < nb; b += workers {
+				for b := first + w; b < nb; b += workers {
 					select {
 					case tokens[w] <- struct{}{}:
 					case <-ctx.Done():
@@ -117,7 +128,7 @@ func (l *Loader) Batches(ctx context.Context, epoch int) iter.Seq2[*Batch, error
 				}
 			}(w)
 		}
-		for b := 0; b < nb; b++ {
+		for b := first; b < nb; b++ {
 			var r result
 			select {
 			case r = <-slots[b]:
@@ -125,7 +136,7 @@ func (l *Loader) Batches(ctx context.Context, epoch int) iter.Seq2[*Batch, error
 				yield(nil, ctx.Err())
 				return
 			}
-			<-tokens[b%workers]
+			<-tokens[(b-first)%workers]
 			if r.err != nil {
 				yield(nil, r.err)
 				return

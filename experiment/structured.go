@@ -14,16 +14,6 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// Stage is a structurally pruned network's size, speed and accuracy at
-// one stage (as winnow eigendamage writes them).
-type Stage struct {
-	Params        int     `json:"params"`
-	Weights       int     `json:"conv_linear_weights"`
-	FLOPs         int64   `json:"flops"`
-	InferMsPerImg float64 `json:"inference_ms_per_image"`
-	TestAcc       float64 `json:"test_acc"`
-}
-
 // StructuredRun is a finished structured-pruning run (winnow eigendamage).
 type StructuredRun struct {
 	Dir            string

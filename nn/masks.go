@@ -33,8 +33,9 @@ func SaveMasks[T Float](path string, m Module[T], meta map[string]string) error 
 	return nil
 }
 
-// SetMasks puts masks on m's parameters by name (any numeric dtype; nonzero
-// is kept) and zeroes the pruned weights. Parameters not named keep no mask.
+// SetMasks puts masks on m's parameters by name (any numeric dtype, values
+// 0 for pruned and 1 for kept) and zeroes the pruned weights. Parameters
+// not named keep no mask.
 func SetMasks[T Float](m Module[T], tensors []safetensors.Tensor) error {
 	byName := map[string]*Param[T]{}
 	for _, p := range AllParams(m) {
@@ -57,8 +58,8 @@ func SetMasks[T Float](m Module[T], tensors []safetensors.Tensor) error {
 			return err
 		}
 		for i, v := range mask {
-			if v != 0 {
-				mask[i] = 1
+			if v != 0 && v != 1 {
+				return fmt.Errorf("mask %q holds %v at index %d: a mask is 0 (pruned) or 1 (kept)", t.Name, v, i)
 			}
 		}
 		p.Mask = mask

@@ -63,6 +63,13 @@ func SetState[T Float](m Module[T], tensors []safetensors.Tensor) error {
 		if !sameShape(t.Shape, p.Shape) {
 			return fmt.Errorf("tensor %q has shape %v, the model wants %v", p.Name, t.Shape, p.Shape)
 		}
+		if p.Kind == Counter {
+			if t.DType != safetensors.I64 && t.DType != safetensors.I32 {
+				return fmt.Errorf("tensor %q is %s, the model wants an integer (I64)", p.Name, t.DType)
+			}
+		} else if !t.IsFloat() {
+			return fmt.Errorf("tensor %q is %s, the model wants floating-point values (F32 or F64)", p.Name, t.DType)
+		}
 		if err := safetensors.ToFloats(t, p.Data); err != nil {
 			return err
 		}

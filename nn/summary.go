@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/winnow-ml/winnow/autograd"
@@ -71,4 +72,22 @@ func Summarize[T Float](m Module[T], input ...int) Summary {
 		s.Layers = append(s.Layers, l)
 	}
 	return s
+}
+
+// CheckInput reports whether m takes inputs of the given shape (without
+// the batch dimension) and gives outputs of the given number of classes,
+// by a shapes-only pass that computes no values: the error names the op
+// that cannot take the shapes it is given.
+func CheckInput[T Float](m Module[T], classes int, input ...int) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	t := autograd.NewTape[T](autograd.ShapesOnly())
+	y := m.Forward(t, &autograd.Var[T]{Shape: append([]int{1}, input...)})
+	if len(y.Shape) != 2 || y.Shape[1] != classes {
+		return fmt.Errorf("the network's output is %v for one input, want [1 %d]", y.Shape, classes)
+	}
+	return nil
 }

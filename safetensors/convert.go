@@ -1,14 +1,10 @@
 package safetensors
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"math"
 )
-
-func bufioWriter(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 1<<20) }
 
 // Float is the set of float types tensors convert to and from.
 type Float interface{ float32 | float64 }
@@ -56,6 +52,9 @@ func (t Tensor) Numel() int {
 	return n
 }
 
+// IsFloat reports whether the tensor holds floating-point values.
+func (t Tensor) IsFloat() bool { return t.DType == F32 || t.DType == F64 }
+
 // ToFloats decodes a numeric tensor into dst (len(dst) must be Numel).
 func ToFloats[T Float](t Tensor, dst []T) error {
 	if len(dst) != t.Numel() {
@@ -72,6 +71,11 @@ func ToFloats[T Float](t Tensor, dst []T) error {
 		case I32:
 			dst[i] = T(int32(binary.LittleEndian.Uint32(t.Data[4*i:])))
 		case U8:
+			dst[i] = T(t.Data[i])
+		case BOOL:
+			if t.Data[i] > 1 {
+				return fmt.Errorf("safetensors: tensor %q: BOOL element %d is %d, not 0 or 1", t.Name, i, t.Data[i])
+			}
 			dst[i] = T(t.Data[i])
 		default:
 			return fmt.Errorf("%w: %q is %s", ErrDType, t.Name, t.DType)

@@ -18,8 +18,11 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/winnow-ml/winnow/internal/fsutil"
 )
 
 // MaxHeader bounds the JSON header (100 MiB, as the reference implementation).
@@ -35,6 +38,8 @@ const (
 	I64 DType = "I64"
 	I32 DType = "I32"
 	U8  DType = "U8"
+	// BOOL is one byte an element, 0 or 1 (PyTorch's torch.bool).
+	BOOL DType = "BOOL"
 )
 
 // Size is the number of bytes of one element, or 0 for an unknown dtype.
@@ -44,7 +49,7 @@ func (d DType) Size() int {
 		return 4
 	case F64, I64:
 		return 8
-	case U8:
+	case U8, BOOL:
 		return 1
 	}
 	return 0
@@ -142,34 +147,12 @@ func Encode(w io.Writer, tensors []Tensor, meta map[string]string) error {
 	return nil
 }
 
-// WriteFile writes the file atomically: to a temporary file in the same
-// folder, synced, then renamed over path. A crash leaves the old file or the
-// new one, never a torn one.
+// WriteFile writes the file atomically and durably: to a temporary file in
+// the same folder, synced, then renamed over path (mode 0644). A crash leaves
+// the old file or the new one, never a torn one.
 func WriteFile(path string, tensors []Tensor, meta map[string]string) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	err := fsutil.WriteAtomic(path, func(w io.Writer) error { return Encode(w, tensors, meta) })
 	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename this fails harmlessly
-	w := bufioWriter(f)
-	if err := Encode(w, tensors, meta); err != nil {
-		f.Close()
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("safetensors: writing %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("safetensors: writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("safetensors: writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("safetensors: writing %s: %w", path, err)
 	}
 	return nil
@@ -189,10 +172,67 @@ func ReadFile(path string) (*File, error) {
 	return Decode(f, st.Size(), path)
 }
 
+// ReadMetadata reads the metadata of a file from its header alone.
+func ReadMetadata(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	h, err := decodeHeader(f, st.Size(), path)
+	if err != nil {
+		return nil, err
+	}
+	return h.meta, nil
+}
+
 // Decode reads a file of the given size from r; name labels errors.
 // Nothing is allocated for a tensor before its header entry is validated
 // against size.
+//
+// The format's rules are followed strictly: the header is one JSON object
+// beginning with '{', padded with spaces only; no key twice; each entry
+// has exactly "dtype", "shape" and "data_offsets" (case matters); names
+// are not empty; the tensors' bytes tile the data exactly, without holes,
+// overlaps or trailing bytes. Whatever decodes encodes back to the same
+// file content.
 func Decode(r io.ReaderAt, size int64, name string) (*File, error) {
+	h, err := decodeHeader(r, size, name)
+	if err != nil {
+		return nil, err
+	}
+	out := &File{Metadata: h.meta}
+	for _, s := range h.spans {
+		data := make([]byte, s.end-s.begin)
+		if len(data) > 0 {
+			if _, err := r.ReadAt(data, h.dataStart+s.begin); err != nil {
+				return nil, &FormatError{File: name, Tensor: s.name, Msg: fmt.Sprintf("reading data: %v", err)}
+			}
+		}
+		out.Tensors = append(out.Tensors, Tensor{Name: s.name, DType: s.dtype, Shape: s.shape, Data: data})
+	}
+	return out, nil
+}
+
+type span struct {
+	name       string
+	dtype      DType
+	shape      []int
+	begin, end int64
+}
+
+type header struct {
+	meta      map[string]string
+	spans     []span // in data order
+	dataStart int64
+}
+
+// decodeHeader reads and validates the header of a file of the given size.
+func decodeHeader(r io.ReaderAt, size int64, name string) (*header, error) {
 	bad := func(tensor, format string, a ...any) error {
 		return &FormatError{File: name, Tensor: tensor, Msg: fmt.Sprintf(format, a...)}
 	}
@@ -214,71 +254,198 @@ func Decode(r io.ReaderAt, size int64, name string) (*File, error) {
 	if _, err := r.ReadAt(hdr, 8); err != nil {
 		return nil, bad("", "reading header: %v", err)
 	}
-	var raw map[string]json.RawMessage
+	if len(hdr) == 0 || hdr[0] != '{' {
+		return nil, bad("", "header is not a JSON object beginning with '{'")
+	}
+	if !utf8.Valid(hdr) {
+		return nil, bad("", "header is not UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(hdr))
-	if err := dec.Decode(&raw); err != nil {
-		return nil, bad("", "header is not a JSON object: %v", err)
-	}
-	dataSize := size - 8 - int64(hlen)
-	out := &File{}
-	type span struct {
-		name       string
-		begin, end int64
-	}
-	var spans []span
-	entries := map[string]entry{}
-	for k, v := range raw {
-		if k == "__metadata__" {
-			if err := json.Unmarshal(v, &out.Metadata); err != nil {
-				return nil, bad("", "metadata is not a map of strings: %v", err)
+	dec.UseNumber()
+	h := &header{dataStart: 8 + int64(hlen)}
+	dataSize := size - h.dataStart
+	seen := map[string]bool{}
+	err := readObject(dec, func(key string, raw json.RawMessage) error {
+		if seen[key] {
+			return bad(key, "appears twice in the header")
+		}
+		seen[key] = true
+		if key == "__metadata__" {
+			meta := map[string]string{}
+			err := readObject(json.NewDecoder(bytes.NewReader(raw)), func(k string, v json.RawMessage) error {
+				if _, dup := meta[k]; dup {
+					return bad("", "metadata key %q appears twice", k)
+				}
+				var s string
+				if err := json.Unmarshal(v, &s); err != nil {
+					return bad("", "metadata %q is not a string", k)
+				}
+				meta[k] = s
+				return nil
+			})
+			if err != nil {
+				return asFormat(err, name, "", "metadata")
 			}
-			continue
+			h.meta = meta
+			return nil
 		}
-		var e entry
-		d := json.NewDecoder(bytes.NewReader(v))
-		d.DisallowUnknownFields()
-		if err := d.Decode(&e); err != nil {
-			return nil, bad(k, "bad header entry: %v", err)
+		if key == "" {
+			return bad("", "a tensor without a name")
 		}
-		if e.DType.Size() == 0 {
-			return nil, bad(k, "unsupported dtype %q", e.DType)
+		sp, err := readEntry(raw)
+		if err != nil {
+			return bad(key, "bad header entry: %v", err)
 		}
-		n, ok := byteSize(e.DType, e.Shape)
+		sp.name = key
+		if sp.dtype.Size() == 0 {
+			return bad(key, "unsupported dtype %q", sp.dtype)
+		}
+		n, ok := byteSize(sp.dtype, sp.shape)
 		if !ok {
-			return nil, bad(k, "shape %v is invalid or too large", e.Shape)
+			return bad(key, "shape %v is invalid or too large", sp.shape)
 		}
-		b, en := e.Offsets[0], e.Offsets[1]
-		if b < 0 || en < b || en > dataSize {
-			return nil, bad(k, "byte range [%d, %d) outside the %d data bytes", b, en, dataSize)
+		if sp.begin < 0 || sp.end < sp.begin || sp.end > dataSize {
+			return bad(key, "byte range [%d, %d) outside the %d data bytes", sp.begin, sp.end, dataSize)
 		}
-		if en-b != n {
-			return nil, bad(k, "byte range [%d, %d) holds %d bytes, but %s%v needs %d", b, en, en-b, e.DType, e.Shape, n)
+		if sp.end-sp.begin != n {
+			return bad(key, "byte range [%d, %d) holds %d bytes, but %s%v needs %d", sp.begin, sp.end, sp.end-sp.begin, sp.dtype, sp.shape, n)
 		}
-		entries[k] = e
-		spans = append(spans, span{k, b, en})
-	}
-	sort.Slice(spans, func(i, j int) bool {
-		if spans[i].begin != spans[j].begin {
-			return spans[i].begin < spans[j].begin
-		}
-		return spans[i].name < spans[j].name
+		h.spans = append(h.spans, sp)
+		return nil
 	})
-	for i := 1; i < len(spans); i++ {
-		if spans[i].begin < spans[i-1].end {
-			return nil, bad(spans[i].name, "bytes overlap tensor %q", spans[i-1].name)
+	if err != nil {
+		return nil, asFormat(err, name, "", "header")
+	}
+	if rest := hdr[dec.InputOffset():]; len(bytes.Trim(rest, " ")) > 0 {
+		return nil, bad("", "header has %d bytes after its JSON object that are not space padding", len(rest))
+	}
+	sort.Slice(h.spans, func(i, j int) bool {
+		if h.spans[i].begin != h.spans[j].begin {
+			return h.spans[i].begin < h.spans[j].begin
+		}
+		return h.spans[i].end < h.spans[j].end
+	})
+	var at int64
+	for i, s := range h.spans {
+		if s.begin < at {
+			return nil, bad(s.name, "bytes overlap tensor %q", h.spans[i-1].name)
+		}
+		if s.begin > at {
+			return nil, bad(s.name, "a hole of %d bytes before its data at offset %d: the data must be tiled by the tensors", s.begin-at, s.begin)
+		}
+		at = s.end
+	}
+	if at != dataSize {
+		return nil, bad("", "%d trailing bytes after the tensors' data", dataSize-at)
+	}
+	return h, nil
+}
+
+// asFormat turns a JSON syntax error into a FormatError of the file.
+func asFormat(err error, file, tensor, what string) error {
+	var fe *FormatError
+	if errors.As(err, &fe) {
+		return err
+	}
+	return &FormatError{File: file, Tensor: tensor, Msg: fmt.Sprintf("%s is not a valid JSON object: %v", what, err)}
+}
+
+// readObject reads one JSON object from dec, handing each key and its raw
+// value to f in order (keys may repeat: f decides).
+func readObject(dec *json.Decoder, f func(key string, raw json.RawMessage) error) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return fmt.Errorf("want an object, got %v", tok)
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return fmt.Errorf("want a key, got %v", tok)
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return err
+		}
+		if err := f(key, raw); err != nil {
+			return err
 		}
 	}
-	for _, s := range spans {
-		e := entries[s.name]
-		data := make([]byte, s.end-s.begin)
-		if len(data) == 0 {
-			// Nothing to read; ReadAt at the end of the file reports EOF.
-		} else if _, err := r.ReadAt(data, 8+int64(hlen)+s.begin); err != nil {
-			return nil, bad(s.name, "reading data: %v", err)
-		}
-		out.Tensors = append(out.Tensors, Tensor{Name: s.name, DType: e.DType, Shape: e.Shape, Data: data})
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return err
 	}
-	return out, nil
+	return nil
+}
+
+// readEntry reads a tensor's entry: exactly the keys "dtype", "shape" and
+// "data_offsets", each once.
+func readEntry(raw json.RawMessage) (span, error) {
+	var sp span
+	got := map[string]bool{}
+	err := readObject(json.NewDecoder(bytes.NewReader(raw)), func(key string, v json.RawMessage) error {
+		if got[key] {
+			return fmt.Errorf("key %q twice", key)
+		}
+		got[key] = true
+		switch key {
+		case "dtype":
+			var d string
+			if err := json.Unmarshal(v, &d); err != nil {
+				return fmt.Errorf("dtype is not a string")
+			}
+			sp.dtype = DType(d)
+		case "shape":
+			var shape []int
+			if err := strictInts(v, &shape); err != nil || shape == nil {
+				return fmt.Errorf("shape is not a list of integers")
+			}
+			sp.shape = shape
+		case "data_offsets":
+			var off []int64
+			if err := strictInts(v, &off); err != nil || len(off) != 2 {
+				return fmt.Errorf("data_offsets is not two integers")
+			}
+			sp.begin, sp.end = off[0], off[1]
+		default:
+			return fmt.Errorf("unknown key %q (keys are dtype, shape, data_offsets)", key)
+		}
+		return nil
+	})
+	if err != nil {
+		return sp, err
+	}
+	for _, k := range []string{"dtype", "shape", "data_offsets"} {
+		if !got[k] {
+			return sp, fmt.Errorf("no %q", k)
+		}
+	}
+	return sp, nil
+}
+
+// strictInts decodes a JSON list of integers (no fractions, no exponents).
+func strictInts[T int | int64](raw json.RawMessage, dst *[]T) error {
+	var nums []json.Number
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&nums); err != nil {
+		return err
+	}
+	out := make([]T, 0, len(nums))
+	for _, n := range nums {
+		v, err := strconv.ParseInt(n.String(), 10, 64)
+		if err != nil {
+			return err
+		}
+		out = append(out, T(v))
+	}
+	*dst = out
+	return nil
 }
 
 // byteSize is the byte length of a tensor, with overflow checks.

@@ -82,6 +82,20 @@ func TestHostileFiles(t *testing.T) {
 		{"overlap", withHeader(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, make([]byte, 8)), "overlap"},
 		{"bad dtype", withHeader(`{"a":{"dtype":"Q7","shape":[1],"data_offsets":[0,1]}}`, make([]byte, 1)), "dtype"},
 		{"negative offset", withHeader(`{"a":{"dtype":"U8","shape":[1],"data_offsets":[-1,0]}}`, make([]byte, 1)), "outside"},
+		// The format's rules, strictly: case matters, no key twice, no
+		// holes or trailing bytes, no unknown keys, names not empty.
+		{"case-mixed keys", withHeader(`{"a":{"dtype":"F32","DTYPE":"I32","shape":[1],"data_offsets":[0,4]}}`, make([]byte, 4)), "unknown key"},
+		{"entry key twice", withHeader(`{"a":{"dtype":"F32","dtype":"I32","shape":[1],"data_offsets":[0,4]}}`, make([]byte, 4)), "twice"},
+		{"tensor twice", withHeader(`{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}`, make([]byte, 2)), "twice"},
+		{"hole", withHeader(`{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"b":{"dtype":"U8","shape":[1],"data_offsets":[2,3]}}`, make([]byte, 3)), "hole"},
+		{"trailing bytes", withHeader(`{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}`, make([]byte, 5)), "trailing"},
+		{"missing key", withHeader(`{"a":{"dtype":"U8","data_offsets":[0,1]}}`, make([]byte, 1)), "shape"},
+		{"empty name", withHeader(`{"":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}`, make([]byte, 1)), "without a name"},
+		{"fractional dim", withHeader(`{"a":{"dtype":"U8","shape":[1.5],"data_offsets":[0,1]}}`, make([]byte, 1)), "integers"},
+		{"metadata key twice", withHeader(`{"__metadata__":{"k":"a","k":"b"}}`, nil), "twice"},
+		{"metadata not strings", withHeader(`{"__metadata__":{"k":1}}`, nil), "not a string"},
+		{"garbage after object", withHeader(`{}xx`, nil), "padding"},
+		{"not an object", withHeader(`[1]`, nil), "beginning with"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -123,4 +137,37 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestReadMetadataReadsTheHeaderOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.safetensors")
+	if err := WriteFile(path, []Tensor{FromBytes("m", []int{4}, []byte{1, 0, 1, 1})}, map[string]string{"epoch": "3"}); err != nil {
+		t.Fatal(err)
+	}
+	meta, err := ReadMetadata(path)
+	if err != nil || meta["epoch"] != "3" {
+		t.Fatalf("%v, %v", meta, err)
+	}
+	// A file whose data are cut off still fails, from its header's claims.
+	raw, _ := os.ReadFile(path)
+	os.WriteFile(path, raw[:len(raw)-2], 0o644)
+	if _, err := ReadMetadata(path); err == nil {
+		t.Error("truncated data: no error")
+	}
+}
+
+func TestBool(t *testing.T) {
+	b := withHeader(`{"m":{"dtype":"BOOL","shape":[3],"data_offsets":[0,3]}}`+"   ", []byte{1, 0, 1})
+	f, err := Decode(bytes.NewReader(b), int64(len(b)), "bool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, 3)
+	if err := ToFloats(f.Tensors[0], got); err != nil || got[0] != 1 || got[1] != 0 {
+		t.Errorf("%v %v", got, err)
+	}
+	f.Tensors[0].Data[1] = 7
+	if err := ToFloats(f.Tensors[0], got); err == nil {
+		t.Error("BOOL 7: no error")
+	}
 }

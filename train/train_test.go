@@ -106,8 +106,8 @@ type stopAfter struct {
 	cancel context.CancelFunc
 }
 
-func (s *stopAfter) StartEpoch(int, int, int) {}
-func (s *stopAfter) EndEpoch(EpochResult)     {}
+func (s *stopAfter) StartEpoch(int, int, int, int) {}
+func (s *stopAfter) EndEpoch(EpochResult)          {}
 func (s *stopAfter) Step(int, float64, float64, float64) {
 	if s.steps--; s.steps == 0 {
 		s.cancel()

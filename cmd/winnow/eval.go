@@ -2,17 +2,24 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
-	"github.com/winnow-ml/winnow/data"
+	"github.com/winnow-ml/winnow/experiment"
 )
 
+type evalOptions struct {
+	checkpoint, predictions string
+	json                    bool
+	workers                 int
+}
+
 func newEvalCommand() *cobra.Command {
-	var o netOptions
-	var checkpoint string
+	s := experiment.DefaultSettings()
+	var o evalOptions
 	cmd := &cobra.Command{
 		Use:   "eval",
 		Short: "Test a saved network: accuracy, weights, FLOPs and inference time",
@@ -20,38 +27,39 @@ func newEvalCommand() *cobra.Command {
 final.safetensors, or eigendamage's pruned.safetensors, whose factored
 layers are rebuilt from the file) and report its test accuracy, weights,
 FLOPs (a multiply-add counts 2; BN, ReLU and pooling included) and inference
-time per image.`,
+time per image (median of repeated passes). The data are normalised as
+training normalised them: the dataset's values, a folder's own statistics,
+or --mean/--std (config.json of the run records them).
+
+--predictions FILE writes each test example's prediction: a .csv of index,
+label, predicted class and class probabilities, or a .safetensors file of
+logits, labels and indices.`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runEval(cmd.Context(), cmd.OutOrStdout(), &o, checkpoint)
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runEval(cmd.Context(), cmd.OutOrStdout(), s, o) },
 	}
-	addModelDataFlags(cmd.Flags(), &o)
-	cmd.Flags().StringVar(&checkpoint, "checkpoint", "", "the saved network (required)")
+	f := cmd.Flags()
+	addDataFlags(f, &s)
+	f.IntVar(&s.BatchSize, "batch-size", 128, "batch size of the evaluation")
+	f.StringVar(&o.checkpoint, "checkpoint", "", "the saved network (required)")
+	f.StringVar(&o.predictions, "predictions", "", "write per-example predictions to this .csv or .safetensors file")
+	f.BoolVar(&o.json, "json", false, "print the result as JSON")
+	f.IntVar(&o.workers, "workers", 2, "data loading goroutines")
 	return cmd
 }
 
-func runEval(ctx context.Context, w io.Writer, o *netOptions, checkpoint string) error {
-	o.Prune, o.SamplesPerClass, o.ScoringIters = "none", 1, 1
-	if err := o.validate(); err != nil {
-		return err
-	}
-	if checkpoint == "" {
-		return usageError{fmt.Errorf("--checkpoint is required")}
-	}
-	s, err := newSetup(o)
+func runEval(ctx context.Context, w io.Writer, s experiment.Settings, o evalOptions) error {
+	ev, err := experiment.Evaluate(ctx, s, o.checkpoint, o.predictions, o.workers)
 	if err != nil {
 		return err
 	}
-	if err := loadNetwork(checkpoint, s.model); err != nil {
-		return fmt.Errorf("loading --checkpoint: %w", err)
+	if o.json {
+		return json.NewEncoder(w).Encode(ev)
 	}
-	test := &data.Loader{Dataset: s.test, Transform: data.PipelineFor(s.info, false), BatchSize: 500, Workers: o.Workers}
-	st, err := measure(ctx, s.model, s, test)
-	if err != nil {
-		return err
+	st := ev.Stage
+	fmt.Fprintf(w, "%s on %s (%d test examples): accuracy %.4f, loss %.4f; %d parameters (%d conv/linear weights, %.2f%% kept), %.4g MFLOPs, %.3f ms per image\n",
+		s.Model, s.Dataset, st.TestExamples, st.TestAcc, st.TestLoss, st.Params, st.Weights, 100*ev.Density, float64(st.FLOPs)/1e6, st.InferMsPerImg)
+	if o.predictions != "" {
+		fmt.Fprintf(w, "predictions written to %s\n", o.predictions)
 	}
-	fmt.Fprintf(w, "%s on %s (%d test examples): accuracy %.4f, loss %.4f; %d parameters (%d conv/linear weights), %.4g MFLOPs, %.3f ms per image\n",
-		o.Model, o.Dataset, st.TestExamples, st.TestAcc, st.TestLoss, st.Params, st.Weights, float64(st.FLOPs)/1e6, st.InferMsPerImg)
 	return nil
 }

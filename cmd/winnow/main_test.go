@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/winnow-ml/winnow/experiment"
 	"github.com/winnow-ml/winnow/safetensors"
 )
 
@@ -138,14 +139,30 @@ func TestTrainResumeAndRefuseOverwrite(t *testing.T) {
 	if out, code := run(t, args...); code != 2 || !strings.Contains(out, "--resume") {
 		t.Errorf("second run into the same folder: exit %d: %s", code, out)
 	}
-	// Resuming a finished run with more epochs continues it.
+	// More epochs under the step schedule would change the rates of the
+	// epochs done: refused, naming the schedule.
 	more := append(append([]string{}, args...), "--resume", "--epochs", "3")
+	if out, code := run(t, more...); code != 2 || !strings.Contains(out, "schedule step") {
+		t.Errorf("resume with more epochs of a step schedule: exit %d: %s", code, out)
+	}
+	// Under a schedule of fixed epochs, a finished run continues.
+	fixed := filepath.Join(t.TempDir(), "fixed")
+	args = append(args[:len(args)-3], "--schedule", "epochs:1", "--out", fixed, "--quiet")
+	if out, code := run(t, args...); code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	more = append(append([]string{}, args...), "--resume", "--epochs", "3")
 	if out, code := run(t, more...); code != 0 || !strings.Contains(out, "final test accuracy") {
 		t.Errorf("resume: exit %d: %s", code, out)
 	}
-	csv, _ := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+	csv, _ := os.ReadFile(filepath.Join(fixed, "metrics.csv"))
 	if n := strings.Count(string(csv), "\n"); n != 4 {
 		t.Errorf("metrics.csv has %d lines, want a header and 3 epochs:\n%s", n, csv)
+	}
+	var rec experiment.Record
+	b, _ = os.ReadFile(filepath.Join(fixed, "config.json"))
+	if err := json.Unmarshal(b, &rec); err != nil || len(rec.Resumes) != 1 || rec.Resumes[0].Changes[0] != "epochs: 2 -> 3" || rec.Settings.Epochs != 3 {
+		t.Errorf("config.json records the resume as %+v (%v)", rec.Resumes, err)
 	}
 }
 
@@ -192,19 +209,20 @@ func TestSweepAndReport(t *testing.T) {
 }
 
 func TestPresets(t *testing.T) {
-	cmd := newTrainCommand()
-	if err := cmd.ParseFlags([]string{"--preset", "cifar100-resnet32-95", "--epochs", "7"}); err != nil {
-		t.Fatal(err)
+	out, code := run(t, "train", "--preset", "cifar100-resnet32-95", "--epochs", "7", "--dry-run")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
 	}
-	if err := applyPreset(cmd, "cifar100-resnet32-95"); err != nil {
-		t.Fatal(err)
+	var s experiment.Settings
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("%v: %s", err, out)
 	}
-	f := cmd.Flags()
-	for name, want := range map[string]string{"model": "resnet32", "dataset": "cifar100", "sparsity": "0.95", "weight-decay": "0.0001",
-		"samples-per-class": "5", "scoring-iters": "2", "lr": "0.1", "batch-size": "128", "epochs": "7"} {
-		if got := f.Lookup(name).Value.String(); got != want {
-			t.Errorf("--%s = %s, want %s", name, got, want)
-		}
+	want := experiment.Settings{Model: "resnet32", Dataset: "cifar100", Sparsity: 0.95, WeightDecay: 1e-4, SamplesPerClass: 5, ScoringIters: 2,
+		LR: 0.1, BatchSize: 128, Epochs: 7, Momentum: 0.9, Prune: "grasp", Schedule: "step", Preset: "cifar100-resnet32-95"}
+	got := experiment.Settings{Model: s.Model, Dataset: s.Dataset, Sparsity: s.Sparsity, WeightDecay: s.WeightDecay, SamplesPerClass: s.SamplesPerClass,
+		ScoringIters: s.ScoringIters, LR: s.LR, BatchSize: s.BatchSize, Epochs: s.Epochs, Momentum: s.Momentum, Prune: s.Prune, Schedule: s.Schedule, Preset: s.Preset}
+	if d := experiment.Diff(want, got); len(d) > 0 || got.Preset != want.Preset || got.Epochs != 7 {
+		t.Errorf("preset applied: %v (epochs %d)", d, got.Epochs)
 	}
 	if out, code := run(t, "train", "--preset", "cifar10-vgg7"); code != 2 {
 		t.Errorf("unknown preset: exit %d: %s", code, out)

@@ -8,16 +8,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/winnow-ml/winnow/nn"
 	"github.com/winnow-ml/winnow/nn/models"
 )
 
-type modelsOptions struct {
-	json bool
-}
-
 func newModelsCommand() *cobra.Command {
-	var o modelsOptions
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "models",
 		Short: "List the models with their prunable weights, parameters and forward FLOPs",
@@ -25,37 +20,18 @@ func newModelsCommand() *cobra.Command {
 trainable parameters and forward FLOPs for one image of its default dataset
 (a multiply-add counts 2 FLOPs).`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runModels(cmd.OutOrStdout(), o) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runModels(cmd.OutOrStdout(), asJSON) },
 	}
-	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON lines instead of a table")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON lines instead of a table")
 	return cmd
 }
 
-type modelRow struct {
-	Name            string `json:"name"`
-	Dataset         string `json:"dataset"`
-	Input           []int  `json:"input"`
-	PrunableWeights int    `json:"prunable_weights"`
-	Params          int    `json:"params"`
-	FLOPs           int64  `json:"flops"`
-	Description     string `json:"description"`
-}
-
-func runModels(w io.Writer, o modelsOptions) error {
-	var rows []modelRow
-	for _, name := range models.Names() {
-		doc, dataset, in, err := models.Describe(name)
-		if err != nil {
-			return err
-		}
-		m, err := models.New[float32](name, in, models.Options{}, 0)
-		if err != nil {
-			return err
-		}
-		s := nn.Summarize(m, in.Channels, in.Height, in.Width)
-		rows = append(rows, modelRow{name, dataset, []int{in.Channels, in.Height, in.Width}, s.PrunableWeights, s.Params, s.FLOPs, doc})
+func runModels(w io.Writer, asJSON bool) error {
+	rows, err := models.Catalog()
+	if err != nil {
+		return err
 	}
-	if o.json {
+	if asJSON {
 		enc := json.NewEncoder(w)
 		for _, r := range rows {
 			if err := enc.Encode(r); err != nil {

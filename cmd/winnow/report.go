@@ -1,32 +1,33 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/winnow-ml/winnow/corrbench"
 	"github.com/winnow-ml/winnow/experiment"
 )
 
-type reportOptions struct {
-	at float64
-}
-
 func newReportCommand() *cobra.Command {
-	var o reportOptions
+	var at float64
 	cmd := &cobra.Command{
 		Use:   "report DIR",
-		Short: "Tabulate and plot the runs of a sweep folder (or of eigendamage runs)",
+		Short: "Tabulate and plot the runs of a sweep folder (or of eigendamage runs, or a corrbench study)",
 		Long: `Read every finished run under DIR and write DIR/report.md and DIR/report.csv:
-final-epoch test accuracy, mean ± std over seeds, for each method x sparsity,
-with the best-epoch accuracy in its own labelled column (it selects an epoch on
-the test set), weights and FLOPs kept. Plots (PNG): accuracy vs sparsity per
-method with error bars, per-layer density of each method at one sparsity (--at,
-default the highest) and test-accuracy curves at that sparsity.
+final-epoch test accuracy, mean ± std over seeds, for each group of runs
+whose settings differ only in their seed (a column for each setting that
+differs between groups), with the best-epoch accuracy in its own labelled
+column (it selects an epoch on the test set), weights and FLOPs kept, and
+flags for accuracy at chance level and for layers that keep no weight;
+DIR/runs.csv has one row per run. Plots (PNG and SVG): accuracy against the
+fraction of weights remaining (log scale) per method with error bars,
+per-layer density of each method at one sparsity (--at, default the
+highest) and test-accuracy curves at that sparsity. A sweep may be reported
+while it runs: unfinished runs are counted and left out.
 
 A folder of winnow eigendamage runs gets a table of weights and FLOPs kept,
 accuracy before pruning, right after it and after fine-tuning, inference
@@ -38,79 +39,43 @@ winnow corrbench folder gets its tables and active-learning plots again.`,
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error { return runReport(cmd.OutOrStdout(), args[0], o) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runReport(cmd.OutOrStdout(), args[0], at) },
 	}
-	cmd.Flags().Float64Var(&o.at, "at", -1, "sparsity of the per-layer density and curve plots (default: the highest)")
+	cmd.Flags().Float64Var(&at, "at", -1, "sparsity of the per-layer density and curve plots (default: the highest)")
 	return cmd
 }
 
-func runReport(w io.Writer, dir string, o reportOptions) error {
-	if rep, ok, err := loadCorrReport(dir); err != nil {
+func runReport(w io.Writer, dir string, at float64) error {
+	if rep, ok, err := corrbench.LoadReport(dir); err != nil {
 		return err
 	} else if ok {
-		return writeCorrReport(w, dir, rep)
-	}
-	if structured, err := experiment.LoadStructured(dir); err != nil {
-		return err
-	} else if len(structured) > 0 {
-		return structuredReport(w, dir, structured)
-	}
-	runs, unfinished, err := experiment.Load(dir)
-	if err != nil {
-		return err
-	}
-	if len(runs) == 0 {
-		return fmt.Errorf("%s holds no finished runs (%d unfinished)", dir, unfinished)
-	}
-	rows := experiment.Aggregate(runs)
-	var md bytes.Buffer
-	if err := experiment.WriteMarkdown(&md, rows); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "report.md"), md.Bytes(), 0o644); err != nil {
-		return err
-	}
-	var csv bytes.Buffer
-	if err := experiment.WriteCSV(&csv, rows); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "report.csv"), csv.Bytes(), 0o644); err != nil {
-		return err
-	}
-	at := o.at
-	if at < 0 {
-		for _, r := range rows {
-			at = max(at, r.Sparsity)
+		files, err := rep.WriteFiles(dir)
+		if err != nil {
+			return err
 		}
+		return printReport(w, rep.Markdown(), "", files)
 	}
-	files, err := experiment.Plots(dir, runs, rows, at)
+	if r, err := experiment.WriteStructuredReport(dir); err != nil {
+		return err
+	} else if r != nil {
+		return printReport(w, r.Markdown, fmt.Sprintf("%d structured-pruning runs", r.Runs), r.Files)
+	}
+	r, err := experiment.WriteReport(dir, at)
 	if err != nil {
 		return err
 	}
-	w.Write(md.Bytes())
-	fmt.Fprintf(w, "\n%d runs (%d unfinished left out); written: report.md, report.csv", len(runs), unfinished)
-	for _, f := range files {
-		fmt.Fprintf(w, ", %s", filepath.Base(f))
-	}
-	fmt.Fprintln(w)
-	return nil
+	return printReport(w, r.Markdown, fmt.Sprintf("%d runs (%d unfinished left out)", r.Runs, r.Unfinished), r.Files)
 }
 
-// structuredReport writes DIR/report.md and acc_vs_flops.png for a folder
-// of structured-pruning runs (winnow eigendamage).
-func structuredReport(w io.Writer, dir string, runs []experiment.StructuredRun) error {
-	var md bytes.Buffer
-	if err := experiment.WriteStructuredMarkdown(&md, runs); err != nil {
-		return err
+func printReport(w io.Writer, md []byte, what string, files []string) error {
+	w.Write(md)
+	var names []string
+	for _, f := range files {
+		names = append(names, filepath.Base(f))
 	}
-	if err := os.WriteFile(filepath.Join(dir, "report.md"), md.Bytes(), 0o644); err != nil {
-		return err
+	if what != "" {
+		what += "; "
 	}
-	f, err := experiment.StructuredPlot(dir, runs)
-	if err != nil {
-		return err
-	}
-	w.Write(md.Bytes())
-	fmt.Fprintf(w, "\n%d structured-pruning runs; written: report.md, %s\n", len(runs), filepath.Base(f))
-	return nil
+	_, err := fmt.Fprintf(w, "\n%swritten: %s\n", what, strings.Join(names, ", "))
+	return err
 }

@@ -6,11 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/winnow-ml/winnow/experiment"
 	"github.com/winnow-ml/winnow/prune"
@@ -20,55 +20,67 @@ type sweepOptions struct {
 	methods, sparsities, seeds string
 	out                        string
 	jobs, threads              int
+	force, inProcess           bool
 }
 
-// sweepOwn are the flags sweep sets per run itself.
-var sweepOwn = map[string]bool{"methods": true, "sparsity": true, "seeds": true, "out": true, "jobs": true, "threads": true,
-	"prune": true, "seed": true, "resume": true, "force": true, "quiet": true}
-
 func newSweepCommand() *cobra.Command {
+	s := experiment.DefaultSettings()
 	var o sweepOptions
-	var t trainOptions
 	cmd := &cobra.Command{
 		Use:   "sweep",
 		Short: "Train every combination of methods, sparsities and seeds, each in its own folder",
 		Long: `Run a training run for every method x sparsity x seed in DIR/<method>-<sparsity>-s<seed>
-("dense" trains without pruning, once per seed). Any train flag applies to every
-run. Running the sweep again skips finished runs and resumes interrupted ones.
---jobs runs several at once, each with threads/jobs threads. A progress line tells
-how many runs are done, running and left, with an estimate of the time left.`,
+("dense" trains without pruning, once per seed). Every train flag applies to
+every run. The plan, each run with its full settings, is written to
+DIR/sweep.json.
+
+Running the sweep again skips runs finished with the same settings and
+resumes interrupted ones; a folder holding a run of other settings is an
+error naming the differences (--force starts every run over). Runs in use
+by another process (another sweep, a cluster job) are left to it.
+--jobs runs several at once, each with threads/jobs threads, each as its own
+process (winnow sweep run DIR --index I) that ends with the sweep. A progress
+line tells how many runs are done, running and left, with an estimate of the
+time left.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runSweep(cmd.Context(), cmd.OutOrStdout(), cmd.Flags(), &o)
+			if err := applyPreset(cmd, &s); err != nil {
+				return err
+			}
+			return runSweep(cmd.Context(), cmd.OutOrStdout(), s, o)
 		},
 	}
 	f := cmd.Flags()
-	t.netOptions.addFlags(f, "", 0, false)
-	addTrainFlags(f, &t)
+	addDataFlags(f, &s)
+	addPruneFlags(f, &s, false)
+	addTrainFlags(f, &s)
 	f.StringVar(&o.methods, "methods", "grasp,snip,synflow,magnitude,random,dense", "methods, comma-separated ("+strings.Join(prune.Methods, ", ")+", dense)")
 	f.StringVar(&o.sparsities, "sparsity", "0.9,0.95,0.98,0.99", "sparsities, comma-separated")
 	f.StringVar(&o.seeds, "seeds", "1,2", "seeds, comma-separated")
+	f.StringVar(&o.out, "out", "", "the sweep folder (required)")
 	f.IntVar(&o.jobs, "jobs", 1, "runs at once")
-	f.Lookup("out").Usage = "the sweep folder"
+	f.IntVar(&o.threads, "threads", runtime.GOMAXPROCS(0), "threads in all (each run gets threads/jobs)")
+	f.BoolVar(&o.force, "force", false, "start every run of the sweep over")
+	f.BoolVar(&o.inProcess, "in-process", false, "run the runs in this process, one at a time, instead of as child processes")
+	cmd.AddCommand(newSweepRunCommand())
 	return cmd
 }
 
-func runSweep(ctx context.Context, w io.Writer, flags *pflag.FlagSet, o *sweepOptions) error {
-	out, _ := flags.GetString("out")
-	if out == "" {
-		return usageError{fmt.Errorf("--out is required: the sweep's folder")}
-	}
-	methods := strings.Split(o.methods, ",")
-	for _, m := range methods {
+// parseLists reads the sweep's comma-separated lists.
+func parseLists(o sweepOptions) ([]string, []float64, []uint64, error) {
+	var methods []string
+	for _, m := range strings.Split(o.methods, ",") {
+		m = strings.TrimSpace(m)
 		if m != "dense" && prune.DefaultConfig(m, 0.5).Validate() != nil {
-			return usageError{fmt.Errorf("unknown method %q", m)}
+			return nil, nil, nil, usageError{fmt.Errorf("--methods: unknown method %q", m)}
 		}
+		methods = append(methods, m)
 	}
 	var sparsities []float64
 	for _, s := range strings.Split(o.sparsities, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil || !(v >= 0 && v < 1) {
-			return usageError{fmt.Errorf("sparsity %q: want a fraction in [0, 1)", s)}
+			return nil, nil, nil, usageError{fmt.Errorf("--sparsity %q: want fractions in [0, 1)", s)}
 		}
 		sparsities = append(sparsities, v)
 	}
@@ -76,29 +88,94 @@ func runSweep(ctx context.Context, w io.Writer, flags *pflag.FlagSet, o *sweepOp
 	for _, s := range strings.Split(o.seeds, ",") {
 		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
 		if err != nil {
-			return usageError{fmt.Errorf("seed %q is not a number", s)}
+			return nil, nil, nil, usageError{fmt.Errorf("--seeds: %q is not a seed", s)}
 		}
 		seeds = append(seeds, v)
 	}
-	threads, _ := flags.GetInt("threads")
-	if o.jobs < 1 {
-		return usageError{fmt.Errorf("--jobs must be at least 1")}
+	return methods, sparsities, seeds, nil
+}
+
+// sweepPlan builds the plan of the flags.
+func sweepPlan(s experiment.Settings, o sweepOptions) (*experiment.Plan, error) {
+	if o.out == "" {
+		return nil, usageError{fmt.Errorf("--out is required: the sweep's folder")}
 	}
-	var args []string
-	flags.Visit(func(f *pflag.Flag) {
-		if !sweepOwn[f.Name] {
-			args = append(args, "--"+f.Name+"="+f.Value.String())
-		}
-	})
-	args = append(args, "--quiet")
-	bin, err := os.Executable()
+	if o.jobs < 1 || o.threads < 1 {
+		return nil, usageError{fmt.Errorf("--jobs and --threads must be at least 1")}
+	}
+	methods, sparsities, seeds, err := parseLists(o)
+	if err != nil {
+		return nil, err
+	}
+	return experiment.NewPlan(s, methods, sparsities, seeds)
+}
+
+func runSweep(ctx context.Context, w io.Writer, s experiment.Settings, o sweepOptions) error {
+	plan, err := sweepPlan(s, o)
 	if err != nil {
 		return err
 	}
-	s := &experiment.Sweep{Binary: bin, Out: out, Args: args, Jobs: o.jobs, Threads: max(1, threads/o.jobs), Log: w}
-	if err := s.Run(ctx, experiment.Plan(methods, sparsities, seeds)); err != nil {
+	sw := &experiment.Sweep{Dir: o.out, Plan: plan, Jobs: o.jobs, Threads: max(1, o.threads/o.jobs), Force: o.force, Log: w}
+	if !o.inProcess {
+		bin, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		sw.Runner = experiment.Subprocess{Binary: bin}
+	}
+	if err := sw.Run(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "sweep done: winnow report %s\n", filepath.Clean(out))
+	fmt.Fprintf(w, "sweep done: winnow report %s\n", filepath.Clean(o.out))
 	return nil
+}
+
+func newSweepRunCommand() *cobra.Command {
+	var index int
+	var o runtimeOptions
+	cmd := &cobra.Command{
+		Use:   "run DIR --index I",
+		Short: "Run one run of a sweep's plan (DIR/sweep.json) by its index, resuming it if it was interrupted",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError{fmt.Errorf("winnow sweep run takes the sweep folder, got %d arguments", len(args))}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSweepRun(cmd, args[0], index, o)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&index, "index", -1, "the run's index in the plan (0-based; a Slurm array's task id)")
+	f.BoolVar(&o.force, "force", false, "start the run over")
+	o.addComputeFlags(f)
+	f.BoolVar(&o.quiet, "quiet", false, "print only the summary")
+	f.IntVar(&o.logEvery, "log-every", 0, "a progress line every N steps (0: by --log-interval)")
+	f.DurationVar(&o.logInterval, "log-interval", 0, "a progress line at least this often within an epoch (0: none)")
+	f.StringVar(&o.checkpointEvery, "checkpoint-every", "", "also checkpoint within epochs: every N steps, or a duration such as 10m")
+	return cmd
+}
+
+func runSweepRun(cmd *cobra.Command, dir string, index int, o runtimeOptions) error {
+	plan, err := experiment.ReadPlan(dir)
+	if err != nil {
+		return err
+	}
+	if index < 0 || index >= len(plan.Jobs) {
+		return usageError{fmt.Errorf("--index %d: the plan in %s has runs 0 to %d", index, dir, len(plan.Jobs)-1)}
+	}
+	j := plan.Jobs[index]
+	st := experiment.Inspect(dir, j)
+	o.out = filepath.Join(dir, j.Name)
+	o.resume = !o.force && st.State == experiment.Interrupted
+	if !o.force && st.State == experiment.Finished && len(st.Conflict) == 0 {
+		fmt.Fprintf(cmd.OutOrStdout(), "%s is done already\n", o.out)
+		return nil
+	}
+	rt, err := o.runtime(cmd)
+	if err != nil {
+		return err
+	}
+	return runTrain(cmd.Context(), cmd.OutOrStdout(), j.Settings, rt)
 }

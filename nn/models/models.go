@@ -137,3 +137,31 @@ func New[T autograd.Float](name string, in Input, o Options, seed uint64) (nn.Mo
 	}
 	return m.(nn.Module[T]), nil
 }
+
+// Entry describes a model of the catalogue at its default dataset's input.
+type Entry struct {
+	Name            string `json:"name"`
+	Dataset         string `json:"dataset"`
+	Input           []int  `json:"input"`
+	PrunableWeights int    `json:"prunable_weights"`
+	Params          int    `json:"params"`
+	FLOPs           int64  `json:"flops"`
+	Description     string `json:"description"`
+}
+
+// Catalog describes every model: weights, parameters and forward FLOPs
+// for one input of its default dataset.
+func Catalog() ([]Entry, error) {
+	var out []Entry
+	for _, name := range Names() {
+		b := builders[name]
+		m, err := New[float32](name, b.input, Options{}, 0)
+		if err != nil {
+			return nil, err
+		}
+		in := b.input
+		s := nn.Summarize(m, in.Channels, in.Height, in.Width)
+		out = append(out, Entry{name, b.dataset, []int{in.Channels, in.Height, in.Width}, s.PrunableWeights, s.Params, s.FLOPs, b.doc})
+	}
+	return out, nil
+}

@@ -1,0 +1,287 @@
+package experiment
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/winnow-ml/winnow/data"
+	"github.com/winnow-ml/winnow/internal/fsutil"
+	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/prune/eigendamage"
+	"github.com/winnow-ml/winnow/train"
+)
+
+// StructuredSettings define a structured-pruning run of a trained network
+// (winnow eigendamage): its data (Data: Model, Width, Dataset, DataDir,
+// ImageSize, Limit*, Seed are read), the method, the rounds and their
+// fine-tuning.
+type StructuredSettings struct {
+	Data           Settings `json:"data"`
+	Method         string   `json:"method"`
+	Checkpoint     string   `json:"checkpoint"`
+	Ratio          float64  `json:"ratio"`
+	Rounds         int      `json:"rounds"`
+	Limit          float64  `json:"limit"`
+	Fisher         string   `json:"fisher"`
+	FinetuneEpochs int      `json:"finetune_epochs"`
+	BatchSize      int      `json:"batch_size"`
+	LR             float64  `json:"lr"`
+	WeightDecay    float64  `json:"weight_decay"`
+}
+
+// Validate checks the settings, filling in the default per-layer cap
+// (0.95 one-shot, 0.5 a round).
+func (s *StructuredSettings) Validate() error {
+	d := &s.Data
+	d.Prune, d.Sparsity = "none", 0
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	if s.Checkpoint == "" {
+		return bad("checkpoint", nil, "required: the trained network to prune")
+	}
+	if !slices.Contains(eigendamage.Methods, s.Method) {
+		return bad("method", s.Method, "want one of %s", strings.Join(eigendamage.Methods, ", "))
+	}
+	if !finite(s.Ratio) || !(s.Ratio > 0 && s.Ratio < 1) {
+		return bad("ratio", s.Ratio, "want 0 < ratio < 1")
+	}
+	if s.Rounds < 0 {
+		return bad("iterative", s.Rounds, "must not be negative")
+	}
+	if s.FinetuneEpochs < 0 {
+		return bad("finetune-epochs", s.FinetuneEpochs, "must not be negative")
+	}
+	if s.BatchSize < 1 {
+		return bad("batch-size", s.BatchSize, "must be at least 1")
+	}
+	if s.Limit == 0 {
+		s.Limit = eigendamage.OneShotLimit
+		if s.Rounds > 0 {
+			s.Limit = eigendamage.RoundLimit
+		}
+	}
+	if !finite(s.Limit) || !(s.Limit > 0 && s.Limit < 1) {
+		return bad("limit", s.Limit, "want 0 < limit < 1")
+	}
+	if _, err := eigendamage.ParseFisher(s.Fisher); err != nil {
+		return bad("fisher", s.Fisher, "%v", err)
+	}
+	if !finite(s.LR) || !(s.LR > 0) {
+		return bad("lr", s.LR, "must be positive and finite")
+	}
+	if !finite(s.WeightDecay) || s.WeightDecay < 0 {
+		return bad("weight-decay", s.WeightDecay, "must be finite and not negative")
+	}
+	return nil
+}
+
+// Stage is a structurally pruned network's size, speed and accuracy at
+// one stage.
+type Stage struct {
+	Params         int          `json:"params"`
+	Weights        int          `json:"conv_linear_weights"`
+	FLOPs          int64        `json:"flops"`
+	InferMsPerImg  float64      `json:"inference_ms_per_image"`
+	Inference      train.Timing `json:"inference"`
+	TestAcc        float64      `json:"test_acc"`
+	TestLoss       float64      `json:"test_loss"`
+	TestExamples   int          `json:"test_examples"`
+	AfterBNReestim bool         `json:"after_bn_reestimation,omitempty"`
+}
+
+// Measure evaluates m on the loader's data and times its inference (batches
+// of 100, at least five timed passes within two seconds).
+func Measure(ctx context.Context, m nn.Module[float32], chw []int, test *data.Loader) (Stage, error) {
+	sum := nn.Summarize(m, chw...)
+	ev, err := train.Evaluate(ctx, m, test)
+	if err != nil {
+		return Stage{}, err
+	}
+	tm, err := train.TimeInference(ctx, m, chw, 100, 30, 2*time.Second)
+	if err != nil {
+		return Stage{}, err
+	}
+	return Stage{Params: sum.Params, Weights: sum.PrunableWeights, FLOPs: sum.FLOPs, InferMsPerImg: tm.MedianMs, Inference: tm,
+		TestAcc: ev.Top1, TestLoss: ev.Loss, TestExamples: ev.Examples}, nil
+}
+
+// StructuredSummary is summary.json of a structured-pruning run.
+type StructuredSummary struct {
+	Method         string  `json:"method"`
+	Model          string  `json:"model"`
+	Dataset        string  `json:"dataset"`
+	Ratio          float64 `json:"ratio"`
+	Rounds         int     `json:"rounds"`
+	Fisher         string  `json:"fisher"`
+	FinetuneEpochs int     `json:"finetune_epochs"`
+	Before         Stage   `json:"before"`
+	Pruned         Stage   `json:"pruned"`
+	Final          Stage   `json:"final"`
+	WeightsKept    float64 `json:"weights_kept"`
+	FLOPsKept      float64 `json:"flops_kept"`
+	FinalTestAcc   float64 `json:"final_test_acc"`
+	// InferenceSpeedup is the ratio of the median inference times before
+	// and after, 0 when either timing was too noisy to tell (Noisy).
+	InferenceSpeedup float64 `json:"inference_speedup"`
+	SpeedupNote      string  `json:"inference_speedup_note,omitempty"`
+}
+
+// EigenDamage prunes the trained network of s.Checkpoint structurally, in
+// s.Rounds rounds (one when 0), each followed by s.FinetuneEpochs of
+// fine-tuning, then re-estimates BatchNorm statistics. Files in rt.Out:
+// config.json, layers.txt (kept directions per layer and round), round-N/
+// (fine-tuning metrics and checkpoint), pruned.safetensors and
+// summary.json. rt.Log receives the tables and progress.
+func EigenDamage(ctx context.Context, s StructuredSettings, rt Runtime) (*StructuredSummary, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	d := s.Data
+	if rt.Out == "" {
+		rt.Out = filepath.Join("runs", fmt.Sprintf("%s-%s-%s-%g", s.Method, d.Model, d.Dataset, s.Ratio))
+	}
+	if rt.Workers <= 0 {
+		rt.Workers = 2
+	}
+	if rt.Threads > 0 {
+		runtime.GOMAXPROCS(rt.Threads)
+	}
+	result := filepath.Join(rt.Out, "summary.json")
+	if _, err := os.Stat(result); err == nil && !rt.Force {
+		return nil, usage("%s holds a result already: --force to start over", rt.Out)
+	}
+	if err := os.MkdirAll(rt.Out, 0o755); err != nil {
+		return nil, err
+	}
+	lock, err := LockDir(rt.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	fsutil.CleanTemp(rt.Out)
+	st, err := Open(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range st.Notes {
+		rt.logf("note: %s", n)
+	}
+	if _, err := train.LoadNetwork(s.Checkpoint, st.Model); err != nil {
+		return nil, fmt.Errorf("--checkpoint: %w (is --model %s the network the file holds?)", err, d.Model)
+	}
+	fisher, _ := eigendamage.ParseFisher(s.Fisher)
+	trainTF, testTF := data.PipelineFor(st.Info, true), data.PipelineFor(st.Info, false)
+	test := &data.Loader{Dataset: st.Test, Transform: testTF, BatchSize: s.BatchSize, Workers: rt.Workers}
+	statsLoader := &data.Loader{Dataset: st.Train, Transform: trainTF, BatchSize: s.BatchSize, Shuffle: true, Seed: d.Seed, Workers: rt.Workers}
+	rec := map[string]any{"settings": s, "runtime": rt.record(), "provenance": NewProvenance(rt.Command), "input": st.Input, "notes": st.Notes}
+	if err := train.WriteJSON(filepath.Join(rt.Out, ConfigFile), rec); err != nil {
+		return nil, err
+	}
+	chw := st.InputCHW()
+	before, err := Measure(ctx, st.Model, chw, test)
+	if err != nil {
+		return nil, err
+	}
+	rt.logf("before pruning: %d weights, %.4g MFLOPs, test accuracy %.4f", before.Weights, float64(before.FLOPs)/1e6, before.TestAcc)
+	rounds := max(1, s.Rounds)
+	var table strings.Builder
+	var pruned Stage
+	for r := 1; r <= rounds; r++ {
+		start := time.Now()
+		cfg := eigendamage.Config{Ratio: s.Ratio, Limit: s.Limit, Fisher: fisher, Seed: d.Seed + uint64(r)}
+		var res *eigendamage.Result
+		if s.Method == "eigendamage" {
+			res, err = eigendamage.Prune(ctx, st.Model, curvatureBatches(ctx, statsLoader), cfg)
+		} else {
+			res, err = eigendamage.PruneFilters(ctx, st.Model, curvatureBatches(ctx, statsLoader), s.Method, cfg)
+		}
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&table, "round %d of %d: %s, ratio %g, limit %g, %s Fisher\n", r, rounds, s.Method, s.Ratio, s.Limit, s.Fisher)
+		res.WriteTable(&table)
+		fmt.Fprintln(&table)
+		if err := fsutil.WriteFile(filepath.Join(rt.Out, "layers.txt"), []byte(table.String())); err != nil {
+			return nil, err
+		}
+		if rt.Log != nil {
+			rt.logf("round %d: statistics, eigenbases and rewrite in %.1f s", r, time.Since(start).Seconds())
+			res.WriteTable(rt.Log)
+		}
+		if pruned, err = Measure(ctx, st.Model, chw, test); err != nil {
+			return nil, err
+		}
+		rt.logf("round %d pruned: %d weights, %.4g MFLOPs, test accuracy %.4f before fine-tuning", r, pruned.Weights, float64(pruned.FLOPs)/1e6, pruned.TestAcc)
+		if s.FinetuneEpochs == 0 {
+			continue
+		}
+		t := &train.Trainer{
+			Model:  st.Model,
+			Train:  &data.Loader{Dataset: st.Train, Transform: trainTF, BatchSize: s.BatchSize, Shuffle: true, Seed: d.Seed + uint64(r), Workers: rt.Workers},
+			Test:   test,
+			Config: train.Config{Epochs: s.FinetuneEpochs, LR: s.LR, Momentum: 0.9, WeightDecay: s.WeightDecay, Schedule: train.StepAtFractions{Fractions: []float64{0.5, 0.75}, Gamma: 0.1}},
+			Out:    filepath.Join(rt.Out, fmt.Sprintf("round-%d", r)),
+			Meta:   map[string]string{"model": d.Model, "dataset": d.Dataset, "eigendamage_round": strconv.Itoa(r)},
+		}
+		if err := os.MkdirAll(t.Out, 0o755); err != nil {
+			return nil, err
+		}
+		switch {
+		case rt.Progress != nil:
+			t.Progress = rt.Progress
+		case rt.Log != nil:
+			t.Progress = &train.LineProgress{W: rt.Log, Every: rt.LogEvery, Interval: rt.LogInterval}
+		}
+		if err := t.Run(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := train.ReestimateBN(ctx, st.Model, &data.Loader{Dataset: st.Train, Transform: trainTF, BatchSize: s.BatchSize, Shuffle: true, Seed: d.Seed, Workers: rt.Workers}); err != nil {
+		return nil, err
+	}
+	final, err := Measure(ctx, st.Model, chw, test)
+	if err != nil {
+		return nil, err
+	}
+	final.AfterBNReestim = true
+	meta := map[string]string{"model": d.Model, "dataset": d.Dataset, "method": s.Method, "ratio": strconv.FormatFloat(s.Ratio, 'g', -1, 64), "rounds": strconv.Itoa(rounds)}
+	if err := nn.SaveState(filepath.Join(rt.Out, "pruned.safetensors"), st.Model, meta); err != nil {
+		return nil, err
+	}
+	sum := &StructuredSummary{Method: s.Method, Model: d.Model, Dataset: d.Dataset, Ratio: s.Ratio, Rounds: rounds, Fisher: s.Fisher,
+		FinetuneEpochs: s.FinetuneEpochs, Before: before, Pruned: pruned, Final: final,
+		WeightsKept: float64(final.Weights) / float64(before.Weights), FLOPsKept: float64(final.FLOPs) / float64(before.FLOPs),
+		FinalTestAcc: final.TestAcc}
+	if before.Inference.Noisy() || final.Inference.Noisy() {
+		sum.SpeedupNote = fmt.Sprintf("too noisy to tell: the timed passes spread %.0f%% and %.0f%% about their medians", 100*before.Inference.Spread, 100*final.Inference.Spread)
+	} else {
+		sum.InferenceSpeedup = before.InferMsPerImg / final.InferMsPerImg
+	}
+	if err := train.WriteJSON(result, sum); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+func curvatureBatches(ctx context.Context, l *data.Loader) iter.Seq2[eigendamage.Batch[float32], error] {
+	return func(yield func(eigendamage.Batch[float32], error) bool) {
+		for b, err := range l.Batches(ctx, 0) {
+			if err != nil {
+				yield(eigendamage.Batch[float32]{}, err)
+				return
+			}
+			if !yield(eigendamage.Batch[float32]{X: b.X, Shape: b.Shape(), Labels: b.Labels}, nil) {
+				return
+			}
+		}
+	}
+}

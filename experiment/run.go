@@ -1,0 +1,431 @@
+package experiment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/winnow-ml/winnow/internal/fsutil"
+	"github.com/winnow-ml/winnow/internal/mem"
+	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/nn/models"
+	"github.com/winnow-ml/winnow/prune"
+	"github.com/winnow-ml/winnow/safetensors"
+	"github.com/winnow-ml/winnow/train"
+)
+
+// The files of a run folder.
+const (
+	ConfigFile      = "config.json"
+	PruneReportFile = "prune-report.json"
+	MaskFile        = "mask.safetensors"
+	SummaryFile     = "summary.json"
+)
+
+// runFiles are the files a run writes, removed when it starts over.
+var runFiles = []string{ConfigFile, PruneReportFile, MaskFile, train.CheckpointFile, train.MetricsFile, train.FinalFile, SummaryFile}
+
+// Runtime are the settings of a run that do not change its result: they
+// may differ on resume, and are recorded.
+type Runtime struct {
+	Out     string // the run folder (default runs/<Settings.RunName>)
+	Resume  bool   // continue the run in Out from its checkpoint
+	Force   bool   // start the run in Out over
+	Threads int    // compute threads (0: as GOMAXPROCS is)
+	Workers int    // data-loading goroutines (0: 2)
+
+	// Log receives the pruning report, notes and progress lines (nil:
+	// none); Progress, when set, receives the trainer's events instead of
+	// the line progress LogEvery and LogInterval configure.
+	Log         io.Writer
+	Progress    train.Progress
+	LogEvery    int
+	LogInterval time.Duration
+
+	CheckpointEvery    int           // steps between checkpoints within an epoch (0: none)
+	CheckpointInterval time.Duration // time between them (0: none)
+
+	Command []string // the command line, recorded in config.json
+}
+
+func (rt *Runtime) record() RuntimeRecord {
+	r := RuntimeRecord{Threads: rt.Threads, Workers: rt.Workers, CheckpointEvery: rt.CheckpointEvery}
+	if rt.CheckpointInterval > 0 {
+		r.CheckpointInterval = rt.CheckpointInterval.String()
+	}
+	return r
+}
+
+func (rt *Runtime) logf(format string, a ...any) {
+	if rt.Log != nil {
+		fmt.Fprintf(rt.Log, format+"\n", a...)
+	}
+}
+
+// Record is a run's config.json: its settings, and what ran it where.
+type Record struct {
+	Settings   Settings      `json:"settings"`
+	Runtime    RuntimeRecord `json:"runtime"`
+	Provenance Provenance    `json:"provenance"`
+	Input      models.Input  `json:"input"`
+	Data       DataRecord    `json:"data"`
+	Notes      []string      `json:"notes,omitempty"`
+	Resumes    []Resumed     `json:"resumes,omitempty"`
+}
+
+// RuntimeRecord is what config.json keeps of a Runtime.
+type RuntimeRecord struct {
+	Threads            int    `json:"threads"`
+	Workers            int    `json:"workers"`
+	CheckpointEvery    int    `json:"checkpoint_every,omitempty"`
+	CheckpointInterval string `json:"checkpoint_interval,omitempty"`
+}
+
+// DataRecord describes the data a run read: enough to check a resume
+// against, and for PyTorch to normalise as the run did.
+type DataRecord struct {
+	Dir       string    `json:"dir"`
+	Classes   int       `json:"classes"`
+	Train     int       `json:"train_examples"` // after limit_train
+	Test      int       `json:"test_examples"`
+	Mean      []float32 `json:"mean"`
+	Std       []float32 `json:"std"`
+	StatsFrom string    `json:"mean_std_from,omitempty"`
+	Crop      int       `json:"crop,omitempty"`
+}
+
+// Resumed records one resumption of a run.
+type Resumed struct {
+	Time       time.Time     `json:"time"`
+	Epoch      int           `json:"epochs_done"`
+	Step       int           `json:"step,omitempty"`
+	Changes    []string      `json:"changes,omitempty"`
+	Runtime    RuntimeRecord `json:"runtime"`
+	Provenance Provenance    `json:"provenance"`
+}
+
+// ReadRecord reads a run folder's config.json.
+func ReadRecord(dir string) (*Record, error) {
+	var r Record
+	if err := readJSON(filepath.Join(dir, ConfigFile), &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Outcome is a finished training run.
+type Outcome struct {
+	Dir     string
+	Summary train.Summary
+	Report  *prune.Report // nil for a dense network
+}
+
+// InterruptedError is a run stopped by its context, with where it stands.
+type InterruptedError struct {
+	Dir   string
+	Where string // the checkpoint kept, or that there is none
+	Err   error
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("interrupted: %s; winnow train --resume --out %s continues the run", e.Where, e.Dir)
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
+
+// UsageError marks errors in how a run was asked for (a folder holding a
+// run already, a resume with other settings), as opposed to failures of
+// the run.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usage(format string, a ...any) error { return &UsageError{fmt.Errorf(format, a...)} }
+
+// Train runs a training run in its folder: prunes the fresh network at
+// initialisation (or trains it dense, or with given masks), trains it, and
+// writes config.json, prune-report.json, mask.safetensors,
+// checkpoint.safetensors, metrics.csv, final.safetensors and summary.json.
+//
+// The folder is locked while the run works in it (LockDir). A folder that
+// holds a run already needs rt.Resume (the same Settings: the error lists
+// the differences) or rt.Force. A run stopped anywhere (ctx cancelled:
+// a checkpoint at the next step boundary; killed: the last checkpoint)
+// and resumed ends with the same weights, bit for bit, as one never
+// stopped.
+func Train(ctx context.Context, s Settings, rt Runtime) (*Outcome, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if s.Prune == "none" {
+		s.Sparsity = 0
+	}
+	if rt.Out == "" {
+		rt.Out = filepath.Join("runs", s.RunName())
+	}
+	if rt.Workers <= 0 {
+		rt.Workers = 2
+	}
+	if rt.Threads <= 0 {
+		rt.Threads = runtime.GOMAXPROCS(0)
+	}
+	runtime.GOMAXPROCS(rt.Threads)
+	if err := os.MkdirAll(rt.Out, 0o755); err != nil {
+		return nil, err
+	}
+	lock, err := LockDir(rt.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	if removed, err := fsutil.CleanTemp(rt.Out); err != nil {
+		return nil, err
+	} else if len(removed) > 0 {
+		rt.logf("removed %d temporary files a killed run left in %s", len(removed), rt.Out)
+	}
+
+	ckpt := filepath.Join(rt.Out, train.CheckpointFile)
+	_, statErr := os.Stat(ckpt)
+	hasCheckpoint := statErr == nil
+	old, recErr := ReadRecord(rt.Out)
+	_, cfgErr := os.Stat(filepath.Join(rt.Out, ConfigFile))
+	started := cfgErr == nil
+	switch {
+	case rt.Force:
+		for _, f := range runFiles {
+			if err := os.Remove(filepath.Join(rt.Out, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, err
+			}
+		}
+		hasCheckpoint, started, old = false, false, nil
+	case rt.Resume && !started && !hasCheckpoint:
+		return nil, usage("--resume: %s holds no run (no %s)", rt.Out, ConfigFile)
+	case rt.Resume && recErr != nil:
+		return nil, fmt.Errorf("--resume: %w", recErr)
+	case !rt.Resume && (hasCheckpoint || started):
+		return nil, usage("%s holds a run already: --resume to continue it, --force to start over", rt.Out)
+	}
+	resuming := rt.Resume && hasCheckpoint
+	var changes []string
+	if rt.Resume {
+		epochs, _ := checkpointEpochs(ckpt)
+		if changes, err = ResumeChanges(old.Settings, s, epochs); err != nil {
+			return nil, &UsageError{fmt.Errorf("--resume %s: %w", rt.Out, err)}
+		}
+		if !hasCheckpoint {
+			rt.logf("%s holds no checkpoint: the run stopped before its first one; starting it afresh", rt.Out)
+		}
+	}
+
+	st, err := Open(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range st.Notes {
+		rt.logf("note: %s", n)
+	}
+	if err := CheckTrainingMemory(st, mem.Available()); err != nil {
+		return nil, err
+	}
+	trainL, testL := st.Loaders(rt.Workers)
+	meta := map[string]string{"model": s.Model, "dataset": s.Dataset, "prune": s.Prune, "sparsity": strconv.FormatFloat(s.Sparsity, 'g', -1, 64), "seed": strconv.FormatUint(s.Seed, 10)}
+	t := &train.Trainer{Model: st.Model, Train: trainL, Test: testL, Config: s.TrainConfig(), Out: rt.Out, Meta: meta,
+		CheckpointEvery: rt.CheckpointEvery, CheckpointInterval: rt.CheckpointInterval}
+	switch {
+	case rt.Progress != nil:
+		t.Progress = rt.Progress
+	case rt.Log != nil:
+		t.Progress = &train.LineProgress{W: rt.Log, Every: rt.LogEvery, Interval: rt.LogInterval}
+	}
+	record := newRecord(s, &rt, st)
+	var report *prune.Report
+	if resuming {
+		if err := checkSameData(old, record); err != nil {
+			return nil, &UsageError{fmt.Errorf("--resume %s: %w", rt.Out, err)}
+		}
+		if err := train.ShapeLikeCheckpoint(ckpt, st.Model); err != nil {
+			return nil, err
+		}
+		if err := t.Resume(ckpt); err != nil {
+			return nil, err
+		}
+		epochs, steps := t.Position()
+		where := fmt.Sprintf("after epoch %d of %d", epochs, s.Epochs)
+		if steps > 0 {
+			where = fmt.Sprintf("in epoch %d of %d, after step %d of %d", epochs+1, s.Epochs, steps, trainL.NumBatches())
+		}
+		rt.logf("resuming %s %s", rt.Out, where)
+		old.Settings, old.Runtime = s, rt.record()
+		old.Resumes = append(old.Resumes, Resumed{Time: time.Now().UTC().Truncate(time.Second), Epoch: epochs, Step: steps,
+			Changes: changes, Runtime: rt.record(), Provenance: record.Provenance})
+		old.Data.Dir = record.Data.Dir
+		record = old
+		if err := train.WriteJSON(filepath.Join(rt.Out, ConfigFile), record); err != nil {
+			return nil, err
+		}
+	} else {
+		// The record comes first: a run stopped while pruning can be
+		// resumed (it starts afresh) with its settings checked.
+		if err := train.WriteJSON(filepath.Join(rt.Out, ConfigFile), record); err != nil {
+			return nil, err
+		}
+		if report, err = prepare(ctx, st, &rt); err != nil {
+			if ctx.Err() != nil {
+				return nil, &InterruptedError{Dir: rt.Out, Where: "stopped before training began, no checkpoint", Err: err}
+			}
+			return nil, err
+		}
+		if report != nil {
+			if err := train.WriteJSON(filepath.Join(rt.Out, PruneReportFile), report); err != nil {
+				return nil, err
+			}
+		}
+		if err := nn.SaveMasks(filepath.Join(rt.Out, MaskFile), st.Model, meta); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.Run(ctx); err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return nil, &InterruptedError{Dir: rt.Out, Where: t.LastCheckpoint(), Err: err}
+		}
+		return nil, err
+	}
+	sum := t.Summarize(st.InputCHW())
+	if err := train.WriteJSON(filepath.Join(rt.Out, SummaryFile), sum); err != nil {
+		return nil, err
+	}
+	if report == nil && resuming {
+		var rep prune.Report
+		if readJSON(filepath.Join(rt.Out, PruneReportFile), &rep) == nil {
+			report = &rep
+		}
+	}
+	return &Outcome{Dir: rt.Out, Summary: sum, Report: report}, nil
+}
+
+// prepare gives a fresh run's network its starting point: the --init
+// network (masks kept), the --mask masks, or the masks of pruning at
+// initialisation. It returns the per-layer report of a masked network.
+func prepare(ctx context.Context, st *Setup, rt *Runtime) (*prune.Report, error) {
+	s := st.Settings
+	masked := false
+	if s.Init != "" {
+		var err error
+		if masked, err = train.LoadNetwork(s.Init, st.Model); err != nil {
+			return nil, fmt.Errorf("--init: %w (is --model %s the network the file holds?)", err, s.Model)
+		}
+		if masked && s.Prune != "none" {
+			return nil, bad("prune", s.Prune, "the --init network %s carries masks: give --prune none to train it with them", s.Init)
+		}
+	}
+	if s.Mask != "" {
+		if err := LoadMasks(s.Mask, st.Model); err != nil {
+			return nil, fmt.Errorf("--mask: %w", err)
+		}
+		masked = true
+	}
+	if s.Prune == "none" {
+		if !masked {
+			return nil, nil
+		}
+		method := "mask"
+		if s.Mask == "" {
+			method = "init"
+		}
+		kept, total := nn.Density(st.Model)
+		r := prune.NewReport(st.Model, st.InputCHW(), method, 1-float64(kept)/float64(total))
+		if rt.Log != nil {
+			rt.logf("training with the masks of %s", s.Mask+s.Init)
+			r.WriteTable(rt.Log)
+		}
+		return &r, nil
+	}
+	start := time.Now()
+	p, err := pruneAtInit(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if rt.Log != nil {
+		rt.logf("%s pruning at sparsity %g took %.1f s", s.Prune, s.Sparsity, time.Since(start).Seconds())
+		p.Report.WriteTable(rt.Log)
+	}
+	return &p.Report, nil
+}
+
+// LoadMasks puts the masks of a file on m: winnow's mask.safetensors,
+// a checkpoint's mask/ tensors, or tensors named <layer>.weight_mask as
+// torch.nn.utils.prune saves them.
+func LoadMasks(path string, m nn.Module[float32]) error {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var masks []safetensors.Tensor
+	for _, t := range f.Tensors {
+		switch {
+		case strings.HasPrefix(t.Name, "mask/"):
+			t.Name = t.Name[len("mask/"):]
+		case strings.HasSuffix(t.Name, ".weight_mask"):
+			t.Name = strings.TrimSuffix(t.Name, "_mask")
+		case strings.Contains(t.Name, "/"), strings.HasSuffix(t.Name, "_orig"):
+			continue // a checkpoint's or torch's other tensors
+		}
+		masks = append(masks, t)
+	}
+	if len(masks) == 0 {
+		return fmt.Errorf("%s holds no masks", path)
+	}
+	if err := nn.SetMasks(m, masks); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+func newRecord(s Settings, rt *Runtime, st *Setup) *Record {
+	return &Record{Settings: s, Runtime: rt.record(), Provenance: NewProvenance(rt.Command), Input: st.Input,
+		Data: DataRecord{Dir: st.Data.Dir, Classes: st.Input.Classes, Train: st.Train.Len(), Test: st.Test.Len(),
+			Mean: st.Info.Mean, Std: st.Info.Std, StatsFrom: st.Info.StatsFrom, Crop: st.Info.Crop},
+		Notes: st.Notes}
+}
+
+// checkSameData refuses a resume on other data than the run's.
+func checkSameData(old, now *Record) error {
+	a, b := old.Data, now.Data
+	if a.Classes != b.Classes || a.Train != b.Train || a.Test != b.Test {
+		return fmt.Errorf("the data differ from the run's: %d classes, %d training and %d test examples in %s, the run had %d, %d and %d from %s",
+			b.Classes, b.Train, b.Test, b.Dir, a.Classes, a.Train, a.Test, a.Dir)
+	}
+	if !slicesEqual(a.Mean, b.Mean) || !slicesEqual(a.Std, b.Std) {
+		return fmt.Errorf("the normalisation differs from the run's: mean %v std %v, the run had %v and %v", b.Mean, b.Std, a.Mean, a.Std)
+	}
+	return nil
+}
+
+func slicesEqual(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// checkpointEpochs reads the epochs a checkpoint has done from its header.
+func checkpointEpochs(path string) (int, error) {
+	meta, err := safetensors.ReadMetadata(path)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(meta["epoch"])
+}

@@ -1,0 +1,145 @@
+package experiment
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/winnow-ml/winnow/data"
+	"github.com/winnow-ml/winnow/internal/mem"
+	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/nn/models"
+	"github.com/winnow-ml/winnow/prune"
+)
+
+// Setup is what a run needs: its data, the model built for them, and notes
+// on anything unusual about the data.
+type Setup struct {
+	Settings    Settings
+	Data        *data.Splits
+	Train, Test data.Dataset // the splits after LimitTrain and LimitTest
+	Info        data.Info    // with the normalisation the run uses
+	Input       models.Input
+	Model       nn.Module[float32]
+	Notes       []string
+}
+
+// Open reads a run's data, checks them (every file present, every header
+// readable, the test classes those of training) and builds the model at
+// initialisation, checking that it takes the data's inputs. Nothing long
+// runs before these checks.
+func Open(ctx context.Context, s Settings) (*Setup, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	d, err := data.OpenSplits(s.Dataset, s.DataDir, data.Options{ImageSize: s.ImageSize, Crop: s.Crop})
+	if err != nil {
+		return nil, err
+	}
+	st := &Setup{Settings: s, Data: d, Info: d.Info, Notes: d.Notes}
+	if len(s.Mean) > 0 {
+		if len(s.Mean) != st.Info.Channels {
+			return nil, bad("mean", s.Mean, "%d values for the %d channels of %s", len(s.Mean), st.Info.Channels, s.Dataset)
+		}
+		st.Info.Mean, st.Info.Std, st.Info.StatsFrom = nil, nil, "given (--mean, --std)"
+		for i := range s.Mean {
+			st.Info.Mean = append(st.Info.Mean, float32(s.Mean[i]))
+			st.Info.Std = append(st.Info.Std, float32(s.Std[i]))
+		}
+	}
+	st.Train, st.Test = data.Limit(d.Train, s.LimitTrain), data.Limit(d.Test, s.LimitTest)
+	st.Input = models.Input{Channels: st.Info.Channels, Height: st.Info.Height, Width: st.Info.Width, Classes: d.Train.Classes()}
+	st.Model, err = models.New[float32](s.Model, st.Input, models.Options{Width: s.Width}, s.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("%s cannot be built for the %dx%dx%d images of %s (%s): %w", s.Model, st.Input.Channels, st.Input.Height, st.Input.Width, s.Dataset, d.Dir, err)
+	}
+	if err := nn.CheckInput(st.Model, st.Input.Classes, st.InputCHW()...); err != nil {
+		return nil, fmt.Errorf("%s cannot take the %dx%dx%d images of %s (%s): %w", s.Model, st.Input.Channels, st.Input.Height, st.Input.Width, s.Dataset, d.Dir, err)
+	}
+	for _, ds := range []data.Dataset{st.Train, st.Test} {
+		if err := data.Verify(ctx, ds); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// InputCHW is the shape of one input.
+func (st *Setup) InputCHW() []int { return []int{st.Input.Channels, st.Input.Height, st.Input.Width} }
+
+// Twin builds a float64 network of the model's architecture, for scoring.
+func (st *Setup) Twin() (nn.Module[float64], error) {
+	return models.New[float64](st.Settings.Model, st.Input, models.Options{Width: st.Settings.Width}, st.Settings.Seed)
+}
+
+// Loaders are the training and evaluation loaders of the settings.
+func (st *Setup) Loaders(workers int) (trainL, testL *data.Loader) {
+	s := st.Settings
+	trainL = &data.Loader{Dataset: st.Train, Transform: data.PipelineFor(st.Info, true), BatchSize: s.BatchSize, Shuffle: true, Seed: s.Seed, Workers: workers}
+	testL = &data.Loader{Dataset: st.Test, Transform: data.PipelineFor(st.Info, false), BatchSize: s.evalBatch(), Workers: workers}
+	return trainL, testL
+}
+
+// ScoringBatches draws the class-balanced scoring sample of every
+// iteration, samples per class of each class, after the training
+// transforms, as float64 batches: GraSP's and SNIP's data.
+func ScoringBatches(ctx context.Context, train data.Dataset, info data.Info, perClass, iters int, seed uint64) ([]prune.Batch, error) {
+	tf := data.PipelineFor(info, true)
+	var out []prune.Batch
+	for it := 0; it < iters; it++ {
+		idx, err := data.BalancedSample(train, perClass, seed+uint64(it)*7919)
+		if err != nil {
+			return nil, err
+		}
+		l := &data.Loader{Dataset: data.Subset{Dataset: train, Indices: idx}, Transform: tf, BatchSize: len(idx), Seed: seed + uint64(it), Workers: 1}
+		for b, err := range l.Batches(ctx, 0) {
+			if err != nil {
+				return nil, err
+			}
+			x := make([]float64, len(b.X))
+			for i, v := range b.X {
+				x[i] = float64(v)
+			}
+			out = append(out, prune.Batch{X: x, Shape: b.Shape(), Labels: b.Labels})
+		}
+	}
+	return out, nil
+}
+
+// Prune scores a fresh network of the settings at initialisation (as Train
+// does before training) and puts the masks on the setup's model.
+func Prune(ctx context.Context, s Settings) (*Setup, *prune.Pruned, error) {
+	if s.Prune == "none" {
+		return nil, nil, bad("prune", s.Prune, "winnow prune needs a method")
+	}
+	st, err := Open(ctx, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := pruneAtInit(ctx, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, p, nil
+}
+
+// pruneAtInit prunes the setup's fresh model: the memory of the scoring
+// pass checked first, then the scoring sample drawn and scored.
+func pruneAtInit(ctx context.Context, st *Setup) (*prune.Pruned, error) {
+	s := st.Settings
+	c := s.PruneConfig()
+	twin, err := st.Twin()
+	if err != nil {
+		return nil, err
+	}
+	var batches []prune.Batch
+	if c.NeedsData() {
+		images := s.SamplesPerClass * st.Input.Classes
+		if err := prune.CheckScoringMemory(twin, st.InputCHW(), images, c, mem.Available()); err != nil {
+			return nil, err
+		}
+		if batches, err = ScoringBatches(ctx, st.Train, st.Info, s.SamplesPerClass, s.ScoringIters, s.Seed); err != nil {
+			return nil, fmt.Errorf("--samples-per-class %d: %w", s.SamplesPerClass, err)
+		}
+	}
+	return prune.AtInit(ctx, st.Model, twin, batches, st.InputCHW(), c)
+}
