@@ -161,6 +161,7 @@ type imageList struct {
 	classes   int
 	names     []string // class names
 	maxPixels int64    // images larger are refused (0: MaxPixels)
+	size      [2]int   // width and height every image has, when fixed
 }
 
 func (l *imageList) Len() int        { return len(l.paths) }

@@ -106,7 +106,7 @@ func open(name, dir string, split Split, imageSize int) (Dataset, []string, erro
 		if err != nil {
 			return nil, nil, err
 		}
-		l.maxPixels = PixelBudget(64, 64)
+		l.maxPixels, l.size = PixelBudget(64, 64), [2]int{64, 64}
 		return l, notes, nil
 	case "folder":
 		ds, _, notes, err := openFolderDataset(dir, split, imageSize)

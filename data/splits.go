@@ -69,11 +69,24 @@ func OpenSplits(name, dir string, o Options) (*Splits, error) {
 	if s.Info, err = Describe(name, s.Train, o); err != nil {
 		return nil, err
 	}
+	if name == "mnist" || name == "fashion-mnist" {
+		// MNIST-format files of another image size: the input follows them.
+		var ex Example
+		if err := s.Train.Get(0, &ex); err != nil {
+			return nil, err
+		}
+		if ex.H != s.Info.Height || ex.W != s.Info.Width {
+			s.Notes = append(s.Notes, fmt.Sprintf("%s holds images of %dx%d, not %s's %dx%d: the network takes %dx%d inputs",
+				dir, ex.H, ex.W, name, s.Info.Height, s.Info.Width, ex.H, ex.W))
+			s.Info.Height, s.Info.Width = ex.H, ex.W
+		}
+	}
 	return s, nil
 }
 
 // Verify checks, before any work that takes long, that every image file
 // of ds exists and its header decodes to a size within the pixel budget
+// (Tiny-ImageNet's: 64x64)
 // (about a millisecond a file; in-memory datasets were decoded when
 // opened). It names the first bad file.
 func Verify(ctx context.Context, ds Dataset) error {
@@ -107,6 +120,9 @@ func Verify(ctx context.Context, ds Dataset) error {
 				cfg, err := headerOf(l.paths[i])
 				if err == nil {
 					err = checkPixels(cfg, l.paths[i], l.maxPixels)
+				}
+				if err == nil && l.size != [2]int{} && (cfg.Width != l.size[0] || cfg.Height != l.size[1]) {
+					err = formatErr(l.paths[i], -1, -1, "image of %dx%d pixels, where this dataset's are %dx%d", cfg.Width, cfg.Height, l.size[0], l.size[1])
 				}
 				if err != nil {
 					errs[w] = fmt.Errorf("example %d: %w", i, err)

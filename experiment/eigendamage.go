@@ -175,7 +175,7 @@ func EigenDamage(ctx context.Context, s StructuredSettings, rt Runtime) (*Struct
 	for _, n := range st.Notes {
 		rt.logf("note: %s", n)
 	}
-	if _, err := train.LoadNetwork(s.Checkpoint, st.Model); err != nil {
+	if _, err := st.LoadNetwork(s.Checkpoint); err != nil {
 		return nil, fmt.Errorf("--checkpoint: %w (is --model %s the network the file holds?)", err, d.Model)
 	}
 	fisher, _ := eigendamage.ParseFisher(s.Fisher)

@@ -48,7 +48,7 @@ func Evaluate(ctx context.Context, s Settings, checkpoint, predictions string, w
 	if err != nil {
 		return nil, err
 	}
-	masked, err := train.LoadNetwork(checkpoint, st.Model)
+	masked, err := st.LoadNetwork(checkpoint)
 	if err != nil {
 		return nil, fmt.Errorf("--checkpoint: %w (is --model %s the network the file holds?)", err, s.Model)
 	}

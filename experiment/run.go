@@ -319,7 +319,7 @@ func prepare(ctx context.Context, st *Setup, rt *Runtime) (*prune.Report, error)
 	masked := false
 	if s.Init != "" {
 		var err error
-		if masked, err = train.LoadNetwork(s.Init, st.Model); err != nil {
+		if masked, err = st.LoadNetwork(s.Init); err != nil {
 			return nil, fmt.Errorf("--init: %w (is --model %s the network the file holds?)", err, s.Model)
 		}
 		if masked && s.Prune != "none" {

@@ -3,12 +3,15 @@ package experiment
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/winnow-ml/winnow/data"
 	"github.com/winnow-ml/winnow/internal/mem"
 	"github.com/winnow-ml/winnow/nn"
 	"github.com/winnow-ml/winnow/nn/models"
 	"github.com/winnow-ml/winnow/prune"
+	"github.com/winnow-ml/winnow/safetensors"
+	"github.com/winnow-ml/winnow/train"
 )
 
 // Setup is what a run needs: its data, the model built for them, and notes
@@ -61,6 +64,30 @@ func Open(ctx context.Context, s Settings) (*Setup, error) {
 		}
 	}
 	return st, nil
+}
+
+// LoadNetwork loads a saved network into the setup's model (see
+// train.LoadNetwork), with its masks: those in the file, or, for a run's
+// final.safetensors (which loads into PyTorch and holds none), the run's
+// mask.safetensors beside it. It checks that the network takes the data's
+// inputs.
+func (st *Setup) LoadNetwork(path string) (masked bool, err error) {
+	if masked, err = train.LoadNetwork(path, st.Model); err != nil {
+		return false, err
+	}
+	if beside := filepath.Join(filepath.Dir(path), MaskFile); !masked && filepath.Base(path) == train.FinalFile {
+		if f, err := safetensors.ReadFile(beside); err == nil && len(f.Tensors) > 0 { // a dense run's holds none
+			if err := LoadMasks(beside, st.Model); err != nil {
+				return false, err
+			}
+			masked = true
+		}
+	}
+	if err := nn.CheckInput(st.Model, st.Input.Classes, st.InputCHW()...); err != nil {
+		return false, fmt.Errorf("%s: the network it holds does not take the %dx%dx%d inputs of %s: %w", path,
+			st.Input.Channels, st.Input.Height, st.Input.Width, st.Settings.Dataset, err)
+	}
+	return masked, nil
 }
 
 // InputCHW is the shape of one input.

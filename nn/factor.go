@@ -168,14 +168,14 @@ func ShapeLike[T Float](m Module[T], tensors []safetensors.Tensor) error {
 			continue
 		}
 		n := 1
-		for _, d := range shape {
+		for k, d := range shape {
 			if d < 1 {
 				return fmt.Errorf("nn: tensor %q has shape %v", p.Name, shape)
 			}
+			if d > p.Shape[k] {
+				return fmt.Errorf("nn: tensor %q has shape %v, the model's %v: a slimmed layer is no larger than the model's in any dimension", p.Name, shape, p.Shape)
+			}
 			n *= d
-		}
-		if n > p.Len() {
-			return fmt.Errorf("nn: tensor %q has shape %v, larger than the model's %v", p.Name, shape, p.Shape)
 		}
 		replace(p, append([]int(nil), shape...), make([]T, n))
 	}

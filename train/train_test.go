@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/winnow-ml/winnow/data"
@@ -154,8 +155,8 @@ func TestResumeIsExact(t *testing.T) {
 	if err := c.Resume(filepath.Join(dir, "checkpoint.safetensors")); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.History()) != 1 {
-		t.Fatalf("resumed after %d epochs, want 1", len(c.History()))
+	if e, s := c.Position(); len(c.History()) != 1 || e != 1 || s != 5 {
+		t.Fatalf("resumed after %d epochs and %d steps, want 1 and 5: the interruption's checkpoint", e, s)
 	}
 	if err := c.Run(context.Background()); err != nil {
 		t.Fatal(err)
@@ -233,5 +234,133 @@ func TestLeNet5OneEpoch(t *testing.T) {
 	t.Logf("epoch 1: train %.4f, test %.4f, %.0f images/s", r.TrainAcc, r.TestAcc, r.ImagesSec)
 	if r.TestAcc < 0.97 {
 		t.Errorf("test accuracy %.4f after one epoch, want >= 0.97", r.TestAcc)
+	}
+}
+
+// copyAt copies the checkpoint aside when a step is reached: the state a
+// kill -9 right after that step would leave.
+type copyAt struct {
+	epoch, step int
+	cur         int
+	from, to    string
+}
+
+func (c *copyAt) StartEpoch(epoch, _, _, _ int) { c.cur = epoch }
+func (c *copyAt) EndEpoch(EpochResult)          {}
+func (c *copyAt) Step(step int, _, _, _ float64) {
+	if c.cur == c.epoch && step == c.step {
+		b, _ := os.ReadFile(c.from)
+		os.WriteFile(c.to, b, 0o644)
+	}
+}
+
+// TestCheckpointEveryResumesExactly: checkpoints within an epoch (every 4
+// steps) resume, after a kill, to the same weights bit for bit; the
+// interrupted run stood at the last of them.
+func TestCheckpointEveryResumesExactly(t *testing.T) {
+	trainSet, testSet := mnist(t, data.Train, 1500), mnist(t, data.Test, 200)
+	cfg := Config{Epochs: 2, LR: 0.05, Momentum: 0.9, WeightDecay: 5e-4, Schedule: Constant{}}
+	dir := t.TempDir()
+	saved := filepath.Join(t.TempDir(), "killed.safetensors")
+	whole := newModel(t, "lenet300", 1)
+	trL, teL := loaders(t, trainSet, testSet, 100)
+	a := &Trainer{Model: whole, Train: trL, Test: teL, Config: cfg, Out: dir, CheckpointEvery: 4,
+		Progress: &copyAt{epoch: 2, step: 10, from: filepath.Join(dir, CheckpointFile), to: saved}}
+	if err := a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := &Trainer{Model: newModel(t, "lenet300", 7), Train: trL, Test: teL, Config: cfg, Out: t.TempDir()}
+	if err := b.Resume(saved); err != nil {
+		t.Fatal(err)
+	}
+	if e, s := b.Position(); e != 1 || s != 8 {
+		t.Fatalf("killed after step 10 of epoch 2: resumed at %d epochs + %d steps, want 1 + 8 (the checkpoint every 4 steps)", e, s)
+	}
+	if err := b.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	pa, pb := nn.AllParams(whole), nn.AllParams(b.Model)
+	for i := range pa {
+		for j := range pa[i].Data {
+			if pa[i].Data[j] != pb[i].Data[j] {
+				t.Fatalf("%s[%d]: %v uninterrupted, %v resumed", pa[i].Name, j, pa[i].Data[j], pb[i].Data[j])
+			}
+		}
+	}
+	ha, hb := a.History(), b.History()
+	if ha[1].TrainLoss != hb[1].TrainLoss || ha[1].TestAcc != hb[1].TestAcc {
+		t.Errorf("epoch 2 metrics differ: %+v vs %+v", ha[1], hb[1])
+	}
+}
+
+// failingTest fails the evaluation after the first call.
+type failingTest struct {
+	data.Dataset
+	calls *int
+}
+
+func (d failingTest) Get(i int, ex *data.Example) error {
+	if i == 0 {
+		*d.calls++
+	}
+	if *d.calls > 1 {
+		return errors.New("test image unreadable")
+	}
+	return d.Dataset.Get(i, ex)
+}
+
+// TestEvaluationFailureKeepsTheEpoch: an evaluation that fails after an
+// epoch's training loses nothing: the checkpoint holds the trained epoch,
+// and a resume evaluates it without training it again.
+func TestEvaluationFailureKeepsTheEpoch(t *testing.T) {
+	trainSet, testSet := mnist(t, data.Train, 300), mnist(t, data.Test, 100)
+	calls := 0
+	trL, teL := loaders(t, trainSet, failingTest{testSet, &calls}, 100)
+	dir := t.TempDir()
+	cfg := Config{Epochs: 2, LR: 0.05, Schedule: Constant{}}
+	tr := &Trainer{Model: newModel(t, "lenet300", 1), Train: trL, Test: teL, Config: cfg, Out: dir}
+	err := tr.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "evaluation after epoch 2") || !strings.Contains(err.Error(), "epoch 2, after step 3") {
+		t.Fatalf("err = %v", err)
+	}
+	_, teL = loaders(t, trainSet, testSet, 100)
+	again := &Trainer{Model: newModel(t, "lenet300", 5), Train: trL, Test: teL, Config: cfg, Out: dir}
+	if err := again.Resume(filepath.Join(dir, CheckpointFile)); err != nil {
+		t.Fatal(err)
+	}
+	if e, s := again.Position(); e != 1 || s != 3 {
+		t.Fatalf("resumed at %d epochs + %d steps, want 1 + 3 (epoch 2 trained, not evaluated)", e, s)
+	}
+	if err := again.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if h := again.History(); len(h) != 2 || h[1].TestAcc == 0 {
+		t.Errorf("history %+v", h)
+	}
+}
+
+func TestNaNMessageNamesTheCheckpoint(t *testing.T) {
+	trainSet, testSet := mnist(t, data.Train, 200), mnist(t, data.Test, 100)
+	trL, teL := loaders(t, nanData{trainSet}, testSet, 100)
+	trL.Shuffle = false
+	tr := &Trainer{Model: newModel(t, "lenet300", 1), Train: trL, Test: teL, Config: Config{Epochs: 1, LR: 0.05, Schedule: Constant{}}, Out: t.TempDir()}
+	err := tr.Run(context.Background())
+	var nf *NonFiniteError
+	if !errors.As(err, &nf) || !strings.Contains(err.Error(), "no checkpoint was written yet") {
+		t.Errorf("a NaN before the first checkpoint: %v", err)
+	}
+}
+
+func TestLineProgress(t *testing.T) {
+	var b strings.Builder
+	p := &LineProgress{W: &b, Every: 2}
+	p.StartEpoch(1, 3, 5, 0)
+	for s := 1; s <= 5; s++ {
+		p.Step(s, 0.5, 0.25, 100)
+	}
+	p.EndEpoch(EpochResult{Epoch: 1})
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "epoch 1/3 step 2/5: train loss 0.5000") || !strings.HasPrefix(lines[2], "epoch 1: ") {
+		t.Errorf("lines:\n%s", b.String())
 	}
 }

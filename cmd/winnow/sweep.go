@@ -20,7 +20,7 @@ type sweepOptions struct {
 	methods, sparsities, seeds string
 	out                        string
 	jobs, threads              int
-	force, inProcess           bool
+	force, inProcess, dryRun   bool
 }
 
 func newSweepCommand() *cobra.Command {
@@ -62,6 +62,7 @@ time left.`,
 	f.IntVar(&o.threads, "threads", runtime.GOMAXPROCS(0), "threads in all (each run gets threads/jobs)")
 	f.BoolVar(&o.force, "force", false, "start every run of the sweep over")
 	f.BoolVar(&o.inProcess, "in-process", false, "run the runs in this process, one at a time, instead of as child processes")
+	f.BoolVar(&o.dryRun, "dry-run", false, "write the plan (DIR/sweep.json) and run nothing")
 	cmd.AddCommand(newSweepRunCommand())
 	return cmd
 }
@@ -114,6 +115,13 @@ func runSweep(ctx context.Context, w io.Writer, s experiment.Settings, o sweepOp
 	plan, err := sweepPlan(s, o)
 	if err != nil {
 		return err
+	}
+	if o.dryRun {
+		if err := plan.Write(o.out); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%d runs planned in %s\n", len(plan.Jobs), filepath.Join(o.out, experiment.PlanFile))
+		return nil
 	}
 	sw := &experiment.Sweep{Dir: o.out, Plan: plan, Jobs: o.jobs, Threads: max(1, o.threads/o.jobs), Force: o.force, Log: w}
 	if !o.inProcess {
