@@ -135,3 +135,33 @@ func TestAggregateKeepsSettingsApart(t *testing.T) {
 		t.Errorf("runs.csv has %d lines for %d runs", n, len(runs))
 	}
 }
+
+// TestPlots draws PNG and SVG beside each other; the curves' title names
+// dense only when a dense run is there; a one-epoch curve is points.
+func TestPlots(t *testing.T) {
+	dir := t.TempDir()
+	var runs []Run
+	for _, m := range []string{"grasp", "snip"} {
+		for _, sp := range []float64{0.9, 0.98} {
+			r := fakeRun(settingsOf(m, sp, 1), 10, 0.8, 0.8)
+			r.Curve = []train.EpochResult{{Epoch: 1, TestAcc: 0.8}}
+			r.Layers = []prune.LayerReport{{Name: "fc1", Density: 0.01, Kept: 10}, {Name: "fc2", Density: 0.2, Kept: 5}}
+			runs = append(runs, r)
+		}
+	}
+	files, err := Plots(dir, runs, Aggregate(runs), 0.98)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 6 {
+		t.Fatalf("files %v, want 3 plots as PNG and SVG", files)
+	}
+	svg, _ := os.ReadFile(filepath.Join(dir, "curves_m.svg"))
+	if !strings.Contains(string(svg), "test accuracy per epoch at 98% sparsity") || strings.Contains(string(svg), "dense") {
+		t.Errorf("curves title without a dense run:\n%.300s", svg)
+	}
+	acc, _ := os.ReadFile(filepath.Join(dir, "acc_vs_sparsity_m.svg"))
+	if !strings.Contains(string(acc), "weights remaining") {
+		t.Error("the accuracy plot's axis is not the weights remaining")
+	}
+}

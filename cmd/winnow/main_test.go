@@ -70,6 +70,10 @@ func TestDataMNIST(t *testing.T) {
 			t.Errorf("output lacks %s: %s", want, out)
 		}
 	}
+	out, _ = run(t, "data", "--sample", "100")
+	if !strings.Contains(out, "training normalises with mean [0.1307], std [0.3081] (the dataset's conventional values)") {
+		t.Errorf("winnow data does not say what training normalises with:\n%s", out)
+	}
 	if _, code := run(t, "data", "--dataset", "nope"); code != 2 {
 		t.Errorf("unknown dataset: exit %d, want 2", code)
 	}
