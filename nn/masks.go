@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/winnow-ml/winnow/safetensors"
 )
@@ -100,4 +101,21 @@ func CheckMasks[T Float](m Module[T]) error {
 		}
 	}
 	return nil
+}
+
+// WriteMasks writes m's masks to w as a safetensors file of U8 tensors.
+func WriteMasks[T Float](w io.Writer, m Module[T], meta map[string]string) error {
+	return safetensors.Encode(w, MaskTensors(m), meta)
+}
+
+// ReadMasks reads masks from r (as WriteMasks writes them) onto m.
+func ReadMasks[T Float](r io.Reader, m Module[T]) (map[string]string, error) {
+	f, err := decodeAll(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := SetMasks(m, f.Tensors); err != nil {
+		return nil, fmt.Errorf("nn: reading masks: %w", err)
+	}
+	return f.Metadata, nil
 }

@@ -1,7 +1,9 @@
 package nn
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"math"
 
 	"github.com/winnow-ml/winnow/autograd"
@@ -112,3 +114,33 @@ func CopyState[D, S Float](dst Module[D], src Module[S]) {
 }
 
 func sameShape(a, b []int) bool { return autograd.SameShape(a, b) }
+
+// WriteState writes m's state to w as a safetensors file (float32, PyTorch's
+// state_dict names) with the metadata.
+func WriteState[T Float](w io.Writer, m Module[T], meta map[string]string) error {
+	return safetensors.Encode(w, StateTensors(m, safetensors.F32), meta)
+}
+
+// ReadState reads a safetensors state from r (as WriteState writes it, or
+// PyTorch's safetensors.torch.save_file) into m and returns its metadata.
+// The whole file is read before anything is set.
+func ReadState[T Float](r io.Reader, m Module[T]) (map[string]string, error) {
+	f, err := decodeAll(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := SetState(m, f.Tensors); err != nil {
+		return nil, fmt.Errorf("nn: reading state: %w", err)
+	}
+	return f.Metadata, nil
+}
+
+// decodeAll reads a whole safetensors file from r, bounded by the header's
+// claims before any tensor is allocated.
+func decodeAll(r io.Reader) (*safetensors.File, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	return safetensors.Decode(bytes.NewReader(b), int64(len(b)), "the stream")
+}
