@@ -235,12 +235,7 @@ func EigenDamage(ctx context.Context, s StructuredSettings, rt Runtime) (*Struct
 		if err := os.MkdirAll(t.Out, 0o755); err != nil {
 			return nil, err
 		}
-		switch {
-		case rt.Progress != nil:
-			t.Progress = rt.Progress
-		case rt.Log != nil:
-			t.Progress = &train.LineProgress{W: rt.Log, Every: rt.LogEvery, Interval: rt.LogInterval}
-		}
+		t.Progress = rt.progress()
 		if err := t.Run(ctx); err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,17 @@ func (rt *Runtime) record() RuntimeRecord {
 		r.CheckpointInterval = rt.CheckpointInterval.String()
 	}
 	return r
+}
+
+// progress is what receives a trainer's events.
+func (rt *Runtime) progress() train.Progress {
+	switch {
+	case rt.Progress != nil:
+		return rt.Progress
+	case rt.Log != nil:
+		return &train.LineProgress{W: rt.Log, Every: rt.LogEvery, Interval: rt.LogInterval}
+	}
+	return nil
 }
 
 func (rt *Runtime) logf(format string, a ...any) {
@@ -239,12 +251,7 @@ func Train(ctx context.Context, s Settings, rt Runtime) (*Outcome, error) {
 	meta := map[string]string{"model": s.Model, "dataset": s.Dataset, "prune": s.Prune, "sparsity": strconv.FormatFloat(s.Sparsity, 'g', -1, 64), "seed": strconv.FormatUint(s.Seed, 10)}
 	t := &train.Trainer{Model: st.Model, Train: trainL, Test: testL, Config: s.TrainConfig(), Out: rt.Out, Meta: meta,
 		CheckpointEvery: rt.CheckpointEvery, CheckpointInterval: rt.CheckpointInterval}
-	switch {
-	case rt.Progress != nil:
-		t.Progress = rt.Progress
-	case rt.Log != nil:
-		t.Progress = &train.LineProgress{W: rt.Log, Every: rt.LogEvery, Interval: rt.LogInterval}
-	}
+	t.Progress = rt.progress()
 	record := newRecord(s, &rt, st)
 	var report *prune.Report
 	if resuming {
@@ -403,22 +410,10 @@ func checkSameData(old, now *Record) error {
 		return fmt.Errorf("the data differ from the run's: %d classes, %d training and %d test examples in %s, the run had %d, %d and %d from %s",
 			b.Classes, b.Train, b.Test, b.Dir, a.Classes, a.Train, a.Test, a.Dir)
 	}
-	if !slicesEqual(a.Mean, b.Mean) || !slicesEqual(a.Std, b.Std) {
+	if !slices.Equal(a.Mean, b.Mean) || !slices.Equal(a.Std, b.Std) {
 		return fmt.Errorf("the normalisation differs from the run's: mean %v std %v, the run had %v and %v", b.Mean, b.Std, a.Mean, a.Std)
 	}
 	return nil
-}
-
-func slicesEqual(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // checkpointEpochs reads the epochs a checkpoint has done from its header.

@@ -160,34 +160,39 @@ func WriteFile(path string, tensors []Tensor, meta map[string]string) error {
 
 // ReadFile reads and validates a whole file.
 func ReadFile(path string) (*File, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	return Decode(f, st.Size(), path)
+	var out *File
+	err := withFile(path, func(f *os.File, size int64) (err error) {
+		out, err = Decode(f, size, path)
+		return err
+	})
+	return out, err
 }
 
 // ReadMetadata reads the metadata of a file from its header alone.
 func ReadMetadata(path string) (map[string]string, error) {
+	var meta map[string]string
+	err := withFile(path, func(f *os.File, size int64) error {
+		h, err := decodeHeader(f, size, path)
+		if err == nil {
+			meta = h.meta
+		}
+		return err
+	})
+	return meta, err
+}
+
+// withFile hands an open file and its size to read.
+func withFile(path string, read func(f *os.File, size int64) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	h, err := decodeHeader(f, st.Size(), path)
-	if err != nil {
-		return nil, err
-	}
-	return h.meta, nil
+	return read(f, st.Size())
 }
 
 // Decode reads a file of the given size from r; name labels errors.
