@@ -436,8 +436,9 @@ func TestConvChunks(t *testing.T) {
 	w := randLeaf(rng, "w", 0.1, 4, 16, 3, 3)
 	b := randLeaf(rng, "b", 0.1, 4)
 	proj := randLeaf(rng, "proj", 0.01, 3, 4*32*32)
-	if per := 16 * 9 * 32 * 32; convChunk/per >= n {
-		t.Fatalf("test does not span chunks: %d images per chunk", convChunk/per)
+	g := kernels.NewConvGeom(16, 32, 32, 3, 3, 1, 1, 1, 1)
+	if chunk := kernels.NewConvPlan[float64](&kernels.Workspace[float64]{}, g, 4, w.value, nil, n).Chunk(n); chunk >= n {
+		t.Fatalf("test does not span chunks: %d images per chunk", chunk)
 	}
 	labels := make([]int32, n)
 	for i := range labels {

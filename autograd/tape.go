@@ -3,6 +3,7 @@ package autograd
 import (
 	"fmt"
 
+	"github.com/winnow-ml/winnow/internal/kernels"
 	"github.com/winnow-ml/winnow/internal/mem"
 )
 
@@ -75,7 +76,7 @@ type Tape[T Float] struct {
 	tangents arena[T] // and tangents, apart: passes with and without tangents reuse the same values
 	floats   arena[T] // ops' other buffers
 	ints     arena[int32]
-	scratch  [scratchSlots][]T // shared by ops for buffers they need only while they run
+	conv     kernels.Workspace[T] // the convolutions' scratch and transformed weights
 	free     [][]T             // gradient buffers released during backward, for reuse
 	noBuffer []T               // stands for a gradient not yet materialised: not nil, empty
 
@@ -85,19 +86,6 @@ type Tape[T Float] struct {
 	pinned   []*Var[T]
 	pins     []*Var[T]
 	largest  int // the most elements of an op output this pass: the pool's buffer size
-
-	// The weights whose Winograd transforms the two slots from
-	// scratchWinograd hold, and the slot to fill next.
-	winograd     [2]winogradKey
-	winogradNext int
-}
-
-// winogradKey names transformed weights: the plan (one op's forward pass
-// or one backward rule, during which weights do not change) and the
-// weights' buffer.
-type winogradKey struct {
-	plan    any
-	weights any
 }
 
 // residentMax is how many recomputable outputs hold values at a time
@@ -181,33 +169,6 @@ func (a *arena[E]) get(n int) []E {
 func (t *Tape[T]) alloc(n int) []T { return t.floats.get(n) }
 
 func (t *Tape[T]) allocInt(n int) []int32 { return t.ints.get(n) }
-
-// Scratch slots: buffers an op needs only while its forward or backward
-// rule runs. Rules run one at a time, so every op shares them.
-const (
-	scratchCol = iota
-	scratchColTangent
-	scratchProduct
-	scratchDCol
-	scratchRDY
-	scratchFlip
-	scratchFlipTangent
-	scratchColDY
-	scratchDX
-	scratchWinograd // and the next: transformed weights (convPlan.transformed)
-	scratchWinograd2
-	scratchSlots
-)
-
-// shared returns scratch slot i with at least n elements (contents
-// unspecified). It is valid until the next call for the same slot by
-// another op.
-func (t *Tape[T]) shared(i, n int) []T {
-	if cap(t.scratch[i]) < n {
-		t.scratch[i] = mem.Zeroed[T](n)
-	}
-	return t.scratch[i][:n]
-}
 
 // Input puts data on the tape as a constant: no gradient, zero tangent.
 // The Var shares data.
