@@ -503,17 +503,15 @@ func TestConvChunks(t *testing.T) {
 // element by element, so the gradient is checked along random directions,
 // and H v as in checkDerivatives.
 func TestConvWinograd(t *testing.T) {
-	if !kernels.DirectLowering() {
-		t.Skip("no micro-kernels: no convolution runs by Winograd")
-	}
 	for _, tc := range []struct{ n, c, hw, out int }{{8, 256, 8, 256}, {6, 64, 10, 128}} {
 		rng := rand.New(rand.NewPCG(41, 7))
 		leaves := []leaf{randLeaf(rng, "x", 1, tc.n, tc.c, tc.hw, tc.hw), randLeaf(rng, "w", 0.03, tc.out, tc.c, 3, 3), randLeaf(rng, "b", 0.3, tc.out)}
-		if !kernels.WinogradWorth[float64](kernels.NewConvGeom(tc.c, tc.hw, tc.hw, 3, 3, 1, 1, 1, 1), tc.out, tc.n) {
+		if kernels.DirectLowering() && !kernels.WinogradWorth[float64](kernels.NewConvGeom(tc.c, tc.hw, tc.hw, 3, 3, 1, 1, 1, 1), tc.out, tc.n) {
 			t.Fatalf("%+v no longer runs by Winograd: choose a geometry that does", tc)
 		}
 		h := head(rng)
 		f := func(tp *Tape[float64], v []*Var[float64]) *Var[float64] {
+			tp.conv.Force = kernels.Winograd // on every CPU
 			return h(tp, Conv2d(tp, v[0], v[1], v[2], [2]int{1, 1}, [2]int{1, 1}))
 		}
 		n := 0
@@ -566,10 +564,7 @@ func TestWinogradWeightsNotStale(t *testing.T) {
 func TestConvWinograd32(t *testing.T) {
 	rng := rand.New(rand.NewPCG(47, 7))
 	x, w := randLeaf(rng, "x", 1, 8, 256, 8, 8), randLeaf(rng, "w", 0.03, 256, 256, 3, 3)
-	if !kernels.DirectLowering() {
-		t.Skip("no micro-kernels: no convolution runs by Winograd")
-	}
-	if !kernels.WinogradWorth[float32](kernels.NewConvGeom(256, 8, 8, 3, 3, 1, 1, 1, 1), 256, 8) {
+	if kernels.DirectLowering() && !kernels.WinogradWorth[float32](kernels.NewConvGeom(256, 8, 8, 3, 3, 1, 1, 1, 1), 256, 8) {
 		t.Fatal("the geometry no longer runs by Winograd in float32: choose one that does")
 	}
 	seed := randLeaf(rng, "dy", 1, 8, 256, 8, 8).value
@@ -590,6 +585,7 @@ func TestConvWinograd32(t *testing.T) {
 // returning y, dx and dW.
 func convPass[T Float](x, w, seed []T, xs, ws []int) (y, dx, dw []T) {
 	tp := NewTape[T]()
+	tp.conv.Force = kernels.Winograd // on every CPU
 	dx, dw = make([]T, len(x)), make([]T, len(w))
 	out := Conv2d(tp, tp.Leaf("x", x, dx, nil, nil, xs...), tp.Leaf("w", w, dw, nil, nil, ws...), nil, [2]int{1, 1}, [2]int{1, 1})
 	tp.BackwardFrom(out, seed)

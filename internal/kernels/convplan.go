@@ -17,12 +17,25 @@ const convChunk = 1 << 22
 // convolutions of its passes share it, running one at a time. The zero
 // value is ready to use.
 type Workspace[T Float] struct {
+	// Force makes the plans take a way of running their products where the
+	// geometry allows it, whatever the rules of worth.go say: for tests
+	// that must take it on every CPU.
+	Force Path
+
 	bufs [slots][]T
 	// The weights whose Winograd transforms the two slots from
 	// slotWinograd hold, and the slot to fill next.
 	winograd     [2]winogradKey
 	winogradNext int
 }
+
+// Path names a way a convolution's products may run.
+type Path int
+
+const (
+	Chosen   Path = iota // as the rules choose
+	Winograd             // by Winograd's transforms, where the geometry allows them
+)
 
 // winogradKey names transformed weights: the plan (one op's forward pass
 // or one backward rule, during which weights do not change) and the
@@ -82,6 +95,9 @@ func NewConvPlan[T Float](ws *Workspace[T], g ConvGeom, out int, w, support []T,
 	c := &ConvPlan[T]{ws: ws, g: g, out: out, direct: DirectLowering(), gridded: GridWorth(g), imaged: GridImagesWorth[T](g),
 		wino: WinogradWorth[T](g, out, n), id: new(byte), // not zero-size: each plan its own
 		in: g.C * g.H * g.W, sz: out * g.Cols(), k: g.Rows(), p: g.Cols()}
+	if ws.Force == Winograd && winogradFits(g) && winogradVector[T](g) && g.H >= 4 && g.W >= 4 {
+		c.wino = true
+	}
 	if SparseWorth(g, w, c.wino) {
 		s := NewCSR(out, c.k, w, nil)
 		c.sparse = &s

@@ -31,12 +31,6 @@ func microCols[T Float]() int {
 	return 16
 }
 
-// packedGemmWorth reports whether packedGemm should do this product: the
-// micro-kernels exist and the product is large enough to pay for packing.
-func packedGemmWorth(m, n, k int) bool {
-	return micro.Available && m*n*k >= 1<<15 && k >= 8
-}
-
 // packBuffers are reused between calls (and goroutines) through pools.
 type packBuffers[T Float] struct {
 	a, b, tile, ct, zero []T

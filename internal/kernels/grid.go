@@ -28,18 +28,6 @@ type Grid[T Float] struct {
 	Data []T      // G.C planes of planeLen values
 }
 
-// GridWorth reports whether products over all grid positions (GemmGrid,
-// GemmGridT, the sparse products) beat packing the column matrix: the
-// micro-kernels run here, the convolution has stride 1 and the grid's extra
-// positions add at most a fifth to the work (32x32 and 16x16 maps under 3x3
-// kernels: 6% and 13%; at 8x8, 27%, packing measured faster for 256
-// channels, BenchmarkConv8x8C256). GemmGridImages, which computes output
-// pixels only, has its own rule (GridImagesWorth).
-func GridWorth(g ConvGeom) bool {
-	hp, wp := gridDims(g)
-	return micro.Available && g.SH == 1 && g.SW == 1 && g.PH < g.KH && g.PW < g.KW && 5*hp*wp <= 6*g.OH*g.OW
-}
-
 // gridDims are the rows and columns a grid gives each image, Hp = H+PH and
 // Wp = W+PW: the image and the padding below and right of it, which is the
 // padding above and left of the next. With padding below the kernel's size
@@ -105,15 +93,6 @@ func GemmGrid[T Float](transA bool, m int, alpha T, a []T, lda int, gr Grid[T], 
 	})
 }
 
-// GridImagesWorth reports whether GemmGridImages runs on geometry g: the
-// micro-kernels run here, the convolution has stride 1, and output rows are
-// whole blocks of micro-kernel columns, or two or four of them are. Its
-// products then cost no extra positions, whatever the grid's share of them.
-func GridImagesWorth[T Float](g ConvGeom) bool {
-	rows, _, _, _ := gridTiles[T](g)
-	return micro.Available && g.SH == 1 && g.SW == 1 && g.PH < g.KH && g.PW < g.KW && rows > 0
-}
-
 // gridTiles is how GemmGridImages covers the output with blocks of nr
 // columns: rows image rows per block, perRow blocks per row; the second
 // half of a block's columns is arg positions after its first on the grid,
@@ -137,10 +116,10 @@ func gridTiles[T Float](g ConvGeom) (rows, perRow, arg int, four bool) {
 // the product alpha*A*col, where col [G.Rows(), Q] is the column matrix on
 // the grid and A is m x G.Rows(): GemmGrid and Unpad in one, computing the
 // output pixels only, each micro-kernel block a run of one output row, or
-// of two or four rows, written in place. It needs GridImagesWorth.
+// of two or four rows, written in place. It needs gridImagesFit.
 func GemmGridImages[T Float](m int, alpha T, a []T, lda int, gr Grid[T], dst []T, add bool) {
 	g := gr.G
-	if !GridImagesWorth[T](g) {
+	if !gridImagesFit[T](g) {
 		panic("kernels: GemmGridImages: output rows are not whole blocks of columns")
 	}
 	k, p := g.Rows(), g.OH*g.OW
@@ -504,44 +483,6 @@ func sparseKernel[T Float]() (int, func(n int, vals *T, offs *int, b, c *T)) {
 func sizeOf[T Float]() int {
 	var z T
 	return int(unsafe.Sizeof(z))
-}
-
-// SparseWorth reports whether SparseGemmGrid beats the dense products for
-// weights w on geometry g: the micro-kernels run here, the convolution has
-// stride 1, and w's density (fraction of nonzeros) is at most
-// 0.38 - 0.14 r^2, r = (Hp*Wp)/(OH*OW) the grid's share of extra
-// positions. The rule is fitted below the break-even densities measured on
-// ResNet and VGG layers against the dense products (BenchmarkSparseConv:
-// about 0.35 at 32x32, 0.2 at 8x8, 0.05 at 4x4, none at 2x2, where the
-// grid's extra share is largest). Dense weights are told apart after a
-// fraction of them. Where the dense products run by Winograd's transforms
-// (winograd), which take fewer multiplications, the density must be half
-// that by F(2x2, 3x3) (measured at 90% sparsity on ResNet-32 and VGG-19:
-// training 5-8% faster than with the direct products' rule; even from
-// 95%), a 3.5th by F(4x4, 3x3) (ResNet-32 at 90%: 188 images/s sparse
-// by half, 220 dense; at 95% 294 sparse either way, 217 by a fifth).
-func SparseWorth[T Float](g ConvGeom, w []T, winograd bool) bool {
-	if !micro.Available || g.SH != 1 || g.SW != 1 || len(w) == 0 {
-		return false
-	}
-	hp, wp := gridDims(g)
-	r := float64(hp*wp) / float64(g.OH*g.OW)
-	density := 0.38 - 0.14*r*r
-	switch {
-	case winograd && winogradTile[T](g) == 4:
-		density /= 3.5
-	case winograd:
-		density /= 2
-	}
-	if density <= 0 {
-		return false
-	}
-	limit := int(density * float64(len(w)))
-	nz := 0
-	for i := 0; i < len(w) && nz <= limit; i += 4096 {
-		nz += countNonzero(w[i:min(len(w), i+4096)])
-	}
-	return nz <= limit
 }
 
 // windowOffset is the grid offset of row w of the column matrix (window

@@ -5,17 +5,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-
-	"github.com/winnow-ml/winnow/internal/kernels/micro"
 )
 
 // TestGemmGrid checks products on the grid, unpadded, against the same
 // products with the column matrix formed by Im2col, for stride-1 windows
 // with and without padding, and that Unpad adds when asked.
 func TestGemmGrid(t *testing.T) {
-	if !micro.Available {
-		t.Skip("no micro-kernels on this CPU: grid products are not used")
-	}
 	rng := rand.New(rand.NewPCG(6, 6))
 	for _, tc := range []struct {
 		g         ConvGeom
@@ -61,7 +56,7 @@ func TestGemmGrid(t *testing.T) {
 				GemmGrid(transA, tc.m, 0.5, a, lda, gr, 0, c, q)
 				gr.Unpad(c, tc.m, dst, true)
 				assertClose(t, "GemmGrid + Unpad", dst, want)
-				if !transA && GridImagesWorth[float64](g) {
+				if !transA && gridImagesFit[float64](g) {
 					GemmGridImages(tc.m, 0.5, a, lda, gr, dst2, true)
 					assertClose(t, "GemmGridImages", dst2, want)
 				}
@@ -94,9 +89,6 @@ func TestGemmGrid(t *testing.T) {
 // dense one with the same (mostly zero) weights, rows with no nonzero and
 // a ragged last strip included.
 func TestSparseGemmGrid(t *testing.T) {
-	if !micro.Available {
-		t.Skip("no micro-kernels on this CPU")
-	}
 	rng := rand.New(rand.NewPCG(7, 7))
 	for _, g := range []ConvGeom{
 		NewConvGeom(5, 9, 11, 3, 3, 1, 1, 1, 1),
@@ -126,9 +118,6 @@ func TestSparseGemmGrid(t *testing.T) {
 // TestSparseGemmGridT checks the pruned weight gradient on the grid: the
 // pattern's entries equal the dense product's, the others stay untouched.
 func TestSparseGemmGridT(t *testing.T) {
-	if !micro.Available {
-		t.Skip("no micro-kernels on this CPU")
-	}
 	rng := rand.New(rand.NewPCG(8, 8))
 	for _, g := range []ConvGeom{
 		NewConvGeom(5, 9, 11, 3, 3, 1, 1, 1, 1),
@@ -168,9 +157,6 @@ func TestSparseGemmGridT(t *testing.T) {
 // and Unpad: rows of one block (32 wide), pairs of rows of half a block (16
 // wide) and four rows of a quarter (8 wide).
 func TestGemmGridImages32(t *testing.T) {
-	if !micro.Available {
-		t.Skip("no micro-kernels on this CPU: grid products are not used")
-	}
 	rng := rand.New(rand.NewPCG(8, 8))
 	for _, g := range []ConvGeom{
 		NewConvGeom(5, 4, 32, 3, 3, 1, 1, 1, 1),
@@ -178,8 +164,8 @@ func TestGemmGridImages32(t *testing.T) {
 		NewConvGeom(40, 8, 8, 3, 3, 1, 1, 1, 1), // four rows of 8, a quarter each
 	} {
 		const images, m = 3, 20
-		if !GridImagesWorth[float32](g) {
-			t.Fatalf("%+v: GridImagesWorth false", g)
+		if !gridImagesFit[float32](g) {
+			t.Fatalf("%+v: gridImagesFit false", g)
 		}
 		x := to32(randSlice(rng, images*g.C*g.H*g.W))
 		a := to32(randSlice(rng, m*g.Rows()))
@@ -203,9 +189,6 @@ func TestGemmGridImages32(t *testing.T) {
 // and 8x8 maps, dense at 10% on 4x4 but sparse at 2%, never on 2x2; and
 // at half the density against Winograd's products.
 func TestSparseWorth(t *testing.T) {
-	if !micro.Available {
-		t.Skip("no micro-kernels on this CPU: sparse products are not used")
-	}
 	weights := func(n int, density float64) []float32 {
 		w := make([]float32, n)
 		for i := 0; i < int(density*float64(n)); i++ {
@@ -215,7 +198,7 @@ func TestSparseWorth(t *testing.T) {
 	}
 	// Between the two rules: sparse against the direct products, dense
 	// against Winograd's (32x32: 0.22 and, by F(4x4, 3x3), 0.063).
-	if g := NewConvGeom(32, 32, 32, 3, 3, 1, 1, 1, 1); !SparseWorth(g, weights(32*g.Rows(), 0.15), false) || SparseWorth(g, weights(32*g.Rows(), 0.15), true) {
+	if g := NewConvGeom(32, 32, 32, 3, 3, 1, 1, 1, 1); !sparsePays(g, weights(32*g.Rows(), 0.15), false) || sparsePays(g, weights(32*g.Rows(), 0.15), true) {
 		t.Errorf("32x32 at density 0.15: want sparse against the direct products only")
 	}
 	for _, tc := range []struct {
@@ -229,7 +212,7 @@ func TestSparseWorth(t *testing.T) {
 		{512, 2, 0.01, false},
 	} {
 		g := NewConvGeom(tc.c, tc.hw, tc.hw, 3, 3, 1, 1, 1, 1)
-		if got := SparseWorth(g, weights(tc.c*g.Rows(), tc.density), false); got != tc.want {
+		if got := sparsePays(g, weights(tc.c*g.Rows(), tc.density), false); got != tc.want {
 			t.Errorf("%dx%d, %d channels, density %v: SparseWorth %v, want %v", tc.hw, tc.hw, tc.c, tc.density, got, tc.want)
 		}
 		// Against Winograd's products: half the density by F(2x2, 3x3), a
@@ -239,7 +222,7 @@ func TestSparseWorth(t *testing.T) {
 			div = 3.5
 		}
 		w := weights(tc.c*g.Rows(), tc.density/div)
-		if got := SparseWorth(g, w, true); got != tc.want {
+		if got := sparsePays(g, w, true); got != tc.want {
 			t.Errorf("%dx%d, %d channels, density %v against Winograd: SparseWorth %v, want %v", tc.hw, tc.hw, tc.c, tc.density/div, got, tc.want)
 		}
 	}

@@ -19,12 +19,6 @@ type Lowered[T Float] struct {
 	Images int
 }
 
-// DirectLowering reports whether GemmLowered and GemmLoweredT pack from the
-// images (the micro-kernels run here). Without them they form the column
-// matrix first, and callers that keep their own buffers do better to lower
-// with Im2col and call Gemm.
-func DirectLowering() bool { return micro.Available }
-
 // GemmLowered computes c = alpha*op(A)*col + beta*c, where op(A) is m x
 // G.Rows() and c is m x Images*G.Cols().
 func GemmLowered[T Float](transA bool, m int, alpha T, a []T, lda int, x Lowered[T], beta T, c []T, ldc int) {

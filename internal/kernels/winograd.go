@@ -43,51 +43,6 @@ import (
 // chosen there). A block's input transforms write V straight into the
 // packed panels of its products.
 
-// WinogradWorth reports whether a convolution of geometry g to out channels
-// over a batch of images runs faster by Winograd's transforms: a 3x3
-// stride-1 "same" convolution of even maps whose rows of tiles the
-// micro-kernels' transforms take (winogradVector), by F(4x4, 3x3) where
-// the sides allow (winogradTile), else by F(2x2, 3x3). Measured (go test
-// -bench 'Conv(64)?' ./autograd/: forward, dx and dW of 64 float32 or 100
-// float64 images against the direct products, the transforms on
-// AVX-512): float32 maps from 8x8 with 32 or more channels each side (by
-// F(4x4, 3x3) against F(2x2, 3x3): 32x32 32->32 15-25% faster, 32x32
-// 64->64 16%, 16x16 64->64 15%, 16x16 128->128 5-10%, 8x8 128 and 256
-// even; 48x48 and 64x64 64->64 12-20% faster than the direct products;
-// F(2x2, 3x3) against the direct products: 8x8 128->128 and 256->256
-// about 25% faster, 16x16 128->128 20%, 16x16 64->64 10%; 4x4 512->512
-// even or slower); float64 maps of 8x8 to 32x32 with 64 or more channels
-// by F(4x4, 3x3) (32x32 64->64 123 -> 78 ms, 16x16 64->64 25-35% faster
-// than the direct products, 64->128 and 128->128 17-22% faster than by
-// F(2x2, 3x3), itself 18-25% faster; 8x8 as by F(2x2, 3x3), 128->256 25%
-// and 256->256 30% faster), other maps up to 16x16 by F(2x2, 3x3) with 64
-// and 128 (10x10), and 4x4 with 128 and 256 (4x4 512->512 25% faster,
-// 256->512 15%); and at least 128 2x2 tiles in the batch, as the weights'
-// transforms cost as much as a few images' products. Never on 2x2 maps
-// (one tile per image: 2x slower).
-func WinogradWorth[T Float](g ConvGeom, out, images int) bool {
-	if g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.PH != 1 || g.PW != 1 || g.H%2 != 0 || g.W%2 != 0 {
-		return false
-	}
-	if images*(g.H/2)*(g.W/2) < winogradMinTiles || !winogradVector[T](g) || g.H < 4 || g.W < 4 {
-		return false
-	}
-	lo, hi := min(g.C, out), max(g.C, out)
-	switch {
-	case is32[T]():
-		return g.H >= 8 && g.W >= 8 && lo >= 32
-	case g.H < 8 || g.W < 8:
-		return lo >= 128 && hi >= 256
-	case winogradTile[T](g) == 4:
-		return lo >= 64
-	default:
-		return g.H <= 16 && lo >= 64 && hi >= 128
-	}
-}
-
-// winogradMinTiles is the fewest 2x2 tiles in a batch worth the transforms.
-const winogradMinTiles = 128
-
 // winogradTile is the side of the output tiles geometry g's transforms
 // take: 4, F(4x4, 3x3), where the micro-kernels' transforms take its maps
 // (rows of up to two vectors, width a multiple of 4 and height of 8, the
@@ -490,7 +445,7 @@ func winogradWeightsAdjoint4[T Float](c, out int, du, dw []T) {
 // or 16 float64 values), or, by F(4x4, 3x3) (sides multiples of 4), rows
 // of up to four vectors (winogradWide).
 func winogradVector[T Float](g ConvGeom) bool {
-	return micro.Available && (g.W <= 2*64/sizeOf[T]() || winogradWide[T](g))
+	return g.W <= 2*64/sizeOf[T]() || winogradWide[T](g)
 }
 
 // winogradSegs is the number of rows of tiles F(4x4, 3x3)'s output
@@ -523,7 +478,7 @@ func winogradSegs[T Float](g ConvGeom) int {
 // F(2x2, 3x3), float64 512 channels 10%, for the weights' transforms).
 func winogradWide[T Float](g ConvGeom) bool {
 	lanes := 64 / sizeOf[T]()
-	if !micro.Available || g.H%4 != 0 || g.W%4 != 0 || g.W > 4*lanes {
+	if g.H%4 != 0 || g.W%4 != 0 || g.W > 4*lanes {
 		return false
 	}
 	return g.W > 2*lanes || g.H%8 != 0 && g.H >= 8

@@ -178,18 +178,19 @@ func TestWinogradWorth(t *testing.T) {
 		{NewConvGeom(256, 8, 8, 5, 5, 1, 1, 2, 2), 256, false, false}, // 5x5
 		{NewConvGeom(256, 8, 8, 3, 3, 1, 1, 0, 0), 256, false, false}, // not "same"
 	} {
-		if !micro.Available { // the transforms only run fast on vectors
-			tc.f64, tc.f32 = false, false
+		if got := winogradPays[float64](tc.g, tc.out, 100); got != tc.f64 {
+			t.Errorf("winogradPays[float64](%+v, %d, 100) = %v, want %v", tc.g, tc.out, got, tc.f64)
 		}
-		if got := WinogradWorth[float64](tc.g, tc.out, 100); got != tc.f64 {
-			t.Errorf("WinogradWorth[float64](%+v, %d, 100) = %v, want %v", tc.g, tc.out, got, tc.f64)
+		if got := winogradPays[float32](tc.g, tc.out, 100); got != tc.f32 {
+			t.Errorf("winogradPays[float32](%+v, %d, 100) = %v, want %v", tc.g, tc.out, got, tc.f32)
 		}
-		if got := WinogradWorth[float32](tc.g, tc.out, 100); got != tc.f32 {
-			t.Errorf("WinogradWorth[float32](%+v, %d, 100) = %v, want %v", tc.g, tc.out, got, tc.f32)
+		// Chosen only where the transforms run on vectors.
+		if got := WinogradWorth[float64](tc.g, tc.out, 100); got != (tc.f64 && micro.Available) {
+			t.Errorf("WinogradWorth[float64](%+v, %d, 100) = %v", tc.g, tc.out, got)
 		}
 		// Too few tiles: the weights' transforms cost more than they save.
-		if few := 127 / max(1, tc.g.H/2*(tc.g.W/2)); few > 0 && (WinogradWorth[float64](tc.g, tc.out, few) || WinogradWorth[float32](tc.g, tc.out, few)) {
-			t.Errorf("WinogradWorth(%+v, %d, %d) = true, want false", tc.g, tc.out, few)
+		if few := 127 / max(1, tc.g.H/2*(tc.g.W/2)); few > 0 && (winogradPays[float64](tc.g, tc.out, few) || winogradPays[float32](tc.g, tc.out, few)) {
+			t.Errorf("winogradPays(%+v, %d, %d) = true, want false", tc.g, tc.out, few)
 		}
 	}
 }
@@ -214,9 +215,6 @@ func TestWinogradTile(t *testing.T) {
 		{6, 20, 2, 2},
 	} {
 		g := NewConvGeom(16, tc.h, tc.w, 3, 3, 1, 1, 1, 1)
-		if !micro.Available {
-			tc.f64, tc.f32 = 2, 2
-		}
 		if got := winogradTile[float64](g); got != tc.f64 {
 			t.Errorf("winogradTile[float64](%dx%d) = %d, want %d", tc.h, tc.w, got, tc.f64)
 		}

@@ -5,7 +5,7 @@
 #include "textflag.h"
 
 // func MomentsS(x *float32, n int, s *[2]float64)
-TEXT ·MomentsS(SB), NOSPLIT, $0-24
+TEXT ·momentsSAVX512(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), SI
 	MOVQ n+8(FP), CX
 	MOVQ s+16(FP), DX
@@ -60,7 +60,7 @@ moments_done:
 	RET
 
 // func ScaleShiftS(y, x *float32, n int, scale, shift float32)
-TEXT ·ScaleShiftS(SB), NOSPLIT, $0-32
+TEXT ·scaleShiftSAVX512(SB), NOSPLIT, $0-32
 	MOVQ y+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
@@ -85,7 +85,7 @@ ScaleShiftS_done:
 	RET
 
 // func ScaleShiftReLUS(y, x *float32, n int, scale, shift float32)
-TEXT ·ScaleShiftReLUS(SB), NOSPLIT, $0-32
+TEXT ·scaleShiftReLUSAVX512(SB), NOSPLIT, $0-32
 	MOVQ y+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
@@ -112,7 +112,7 @@ ScaleShiftReLUS_done:
 	RET
 
 // func CenteredSumsS(dy, x *float32, n int, mu float32, s *[2]float32)
-TEXT ·CenteredSumsS(SB), NOSPLIT, $0-40
+TEXT ·centeredSumsSAVX512(SB), NOSPLIT, $0-40
 	MOVQ dy+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
@@ -166,7 +166,7 @@ sums_done:
 	RET
 
 // func AddReLUS(y, a, b *float32, n int)
-TEXT ·AddReLUS(SB), NOSPLIT, $0-32
+TEXT ·addReLUSAVX512(SB), NOSPLIT, $0-32
 	MOVQ y+0(FP), DI
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), BX
@@ -193,7 +193,7 @@ addrelu_done:
 	RET
 
 // func ReLUMaskS(dst, src, x *float32, n int)
-TEXT ·ReLUMaskS(SB), NOSPLIT, $0-32
+TEXT ·reLUMaskSAVX512(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ x+16(FP), BX
@@ -220,7 +220,7 @@ ReLUMaskS_done:
 	RET
 
 // func ReLUMaskAddS(dst, src, x *float32, n int)
-TEXT ·ReLUMaskAddS(SB), NOSPLIT, $0-32
+TEXT ·reLUMaskAddSAVX512(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ x+16(FP), BX
@@ -249,7 +249,7 @@ ReLUMaskAddS_done:
 	RET
 
 // func AffineS(dx, dy, x *float32, n int, a, b, d float32)
-TEXT ·AffineS(SB), NOSPLIT, $0-44
+TEXT ·affineSAVX512(SB), NOSPLIT, $0-44
 	MOVQ dx+0(FP), DI
 	MOVQ dy+8(FP), SI
 	MOVQ x+16(FP), BX
@@ -278,7 +278,7 @@ AffineS_done:
 	RET
 
 // func AffineAddS(dx, dy, x *float32, n int, a, b, d float32)
-TEXT ·AffineAddS(SB), NOSPLIT, $0-44
+TEXT ·affineAddSAVX512(SB), NOSPLIT, $0-44
 	MOVQ dx+0(FP), DI
 	MOVQ dy+8(FP), SI
 	MOVQ x+16(FP), BX
@@ -309,7 +309,7 @@ AffineAddS_done:
 	RET
 
 // func MomentsD(x *float64, n int, s *[2]float64)
-TEXT ·MomentsD(SB), NOSPLIT, $0-24
+TEXT ·momentsDAVX512(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), SI
 	MOVQ n+8(FP), CX
 	MOVQ s+16(FP), DX
@@ -350,7 +350,7 @@ momentsd_done:
 	RET
 
 // func ScaleShiftD(y, x *float64, n int, scale, shift float64)
-TEXT ·ScaleShiftD(SB), NOSPLIT, $0-40
+TEXT ·scaleShiftDAVX512(SB), NOSPLIT, $0-40
 	MOVQ y+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
@@ -375,7 +375,7 @@ ScaleShiftD_done:
 	RET
 
 // func ScaleShiftReLUD(y, x *float64, n int, scale, shift float64)
-TEXT ·ScaleShiftReLUD(SB), NOSPLIT, $0-40
+TEXT ·scaleShiftReLUDAVX512(SB), NOSPLIT, $0-40
 	MOVQ y+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
@@ -402,7 +402,7 @@ ScaleShiftReLUD_done:
 	RET
 
 // func CenteredSumsD(dy, x *float64, n int, mu float64, s *[2]float64)
-TEXT ·CenteredSumsD(SB), NOSPLIT, $0-40
+TEXT ·centeredSumsDAVX512(SB), NOSPLIT, $0-40
 	MOVQ dy+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
@@ -452,7 +452,7 @@ sumsd_done:
 	RET
 
 // func AddReLUD(y, a, b *float64, n int)
-TEXT ·AddReLUD(SB), NOSPLIT, $0-32
+TEXT ·addReLUDAVX512(SB), NOSPLIT, $0-32
 	MOVQ y+0(FP), DI
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), BX
@@ -479,7 +479,7 @@ addrelud_done:
 	RET
 
 // func ReLUMaskD(dst, src, x *float64, n int)
-TEXT ·ReLUMaskD(SB), NOSPLIT, $0-32
+TEXT ·reLUMaskDAVX512(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ x+16(FP), BX
@@ -506,7 +506,7 @@ ReLUMaskD_done:
 	RET
 
 // func ReLUMaskAddD(dst, src, x *float64, n int)
-TEXT ·ReLUMaskAddD(SB), NOSPLIT, $0-32
+TEXT ·reLUMaskAddDAVX512(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ x+16(FP), BX
@@ -535,7 +535,7 @@ ReLUMaskAddD_done:
 	RET
 
 // func AffineD(dx, dy, x *float64, n int, a, b, d float64)
-TEXT ·AffineD(SB), NOSPLIT, $0-56
+TEXT ·affineDAVX512(SB), NOSPLIT, $0-56
 	MOVQ dx+0(FP), DI
 	MOVQ dy+8(FP), SI
 	MOVQ x+16(FP), BX
@@ -564,7 +564,7 @@ AffineD_done:
 	RET
 
 // func AffineAddD(dx, dy, x *float64, n int, a, b, d float64)
-TEXT ·AffineAddD(SB), NOSPLIT, $0-56
+TEXT ·affineAddDAVX512(SB), NOSPLIT, $0-56
 	MOVQ dx+0(FP), DI
 	MOVQ dy+8(FP), SI
 	MOVQ x+16(FP), BX

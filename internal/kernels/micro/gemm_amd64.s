@@ -5,7 +5,7 @@
 #include "textflag.h"
 
 // func Sgemm12x32(k int, a, b, c *float32, ldc, rows int, alpha float32)
-TEXT ·Sgemm12x32(SB), NOSPLIT, $0-52
+TEXT ·sgemm12x32AVX512(SB), NOSPLIT, $0-52
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -391,7 +391,7 @@ Sgemm12x32_4_done:
 	RET
 
 // func Sgemm12x32Set(k int, a, b, c *float32, ldc, rows int, alpha float32)
-TEXT ·Sgemm12x32Set(SB), NOSPLIT, $0-52
+TEXT ·sgemm12x32SetAVX512(SB), NOSPLIT, $0-52
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -729,7 +729,7 @@ Sgemm12x32Set_4_done:
 	RET
 
 // func Sgemm12x32Rows(k int, a, b *float32, offs *int, half int, c *float32, ldc, rows int, alpha float32)
-TEXT ·Sgemm12x32Rows(SB), NOSPLIT, $0-68
+TEXT ·sgemm12x32RowsAVX512(SB), NOSPLIT, $0-68
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -1136,7 +1136,7 @@ Sgemm12x32Rows_4_done:
 	RET
 
 // func Sgemm12x32Rows4(k int, a, b *float32, offs *int, stride int, c *float32, ldc, rows int, alpha float32)
-TEXT ·Sgemm12x32Rows4(SB), NOSPLIT, $0-68
+TEXT ·sgemm12x32Rows4AVX512(SB), NOSPLIT, $0-68
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -1546,7 +1546,7 @@ Sgemm12x32Rows4_4_done:
 	RET
 
 // func Sgemm12x32ARows(k int, a *[12]*float32, b, c *float32, ldc, rows int, alpha float32)
-TEXT ·Sgemm12x32ARows(SB), NOSPLIT, $0-52
+TEXT ·sgemm12x32ARowsAVX512(SB), NOSPLIT, $0-52
 	CMPQ rows+40(FP), $4
 	JLE  Sgemm12x32ARows_4
 	CMPQ rows+40(FP), $8
@@ -1994,7 +1994,7 @@ Sgemm12x32ARows_4_done:
 	RET
 
 // func Sgemm12x32ARowsSet(k int, a *[12]*float32, b, c *float32, ldc, rows int, alpha float32)
-TEXT ·Sgemm12x32ARowsSet(SB), NOSPLIT, $0-52
+TEXT ·sgemm12x32ARowsSetAVX512(SB), NOSPLIT, $0-52
 	CMPQ rows+40(FP), $4
 	JLE  Sgemm12x32ARowsSet_4
 	CMPQ rows+40(FP), $8
@@ -2394,7 +2394,7 @@ Sgemm12x32ARowsSet_4_done:
 	RET
 
 // func SparseSRow(n int, vals *float32, offs *int, b, c *float32)
-TEXT ·SparseSRow(SB), NOSPLIT, $0-40
+TEXT ·sparseSRowAVX512(SB), NOSPLIT, $0-40
 	MOVQ n+0(FP), CX
 	MOVQ vals+8(FP), SI
 	MOVQ offs+16(FP), R8
@@ -2447,7 +2447,7 @@ SparseSRow_store:
 	RET
 
 // func SparseSDot(n int, offs *int, a, b, acc *float32)
-TEXT ·SparseSDot(SB), NOSPLIT, $0-40
+TEXT ·sparseSDotAVX512(SB), NOSPLIT, $0-40
 	MOVQ n+0(FP), CX
 	MOVQ offs+8(FP), R8
 	MOVQ a+16(FP), SI
@@ -2486,7 +2486,7 @@ SparseSDot_done:
 	RET
 
 // func Dgemm12x16(k int, a, b, c *float64, ldc, rows int, alpha float64)
-TEXT ·Dgemm12x16(SB), NOSPLIT, $0-56
+TEXT ·dgemm12x16AVX512(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -2872,7 +2872,7 @@ Dgemm12x16_4_done:
 	RET
 
 // func Dgemm12x16Set(k int, a, b, c *float64, ldc, rows int, alpha float64)
-TEXT ·Dgemm12x16Set(SB), NOSPLIT, $0-56
+TEXT ·dgemm12x16SetAVX512(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -3210,7 +3210,7 @@ Dgemm12x16Set_4_done:
 	RET
 
 // func Dgemm12x16Rows(k int, a, b *float64, offs *int, half int, c *float64, ldc, rows int, alpha float64)
-TEXT ·Dgemm12x16Rows(SB), NOSPLIT, $0-72
+TEXT ·dgemm12x16RowsAVX512(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -3617,7 +3617,7 @@ Dgemm12x16Rows_4_done:
 	RET
 
 // func Dgemm12x16Rows4(k int, a, b *float64, offs *int, stride int, c *float64, ldc, rows int, alpha float64)
-TEXT ·Dgemm12x16Rows4(SB), NOSPLIT, $0-72
+TEXT ·dgemm12x16Rows4AVX512(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -4027,7 +4027,7 @@ Dgemm12x16Rows4_4_done:
 	RET
 
 // func Dgemm12x16ARows(k int, a *[12]*float64, b, c *float64, ldc, rows int, alpha float64)
-TEXT ·Dgemm12x16ARows(SB), NOSPLIT, $0-56
+TEXT ·dgemm12x16ARowsAVX512(SB), NOSPLIT, $0-56
 	CMPQ rows+40(FP), $4
 	JLE  Dgemm12x16ARows_4
 	CMPQ rows+40(FP), $8
@@ -4475,7 +4475,7 @@ Dgemm12x16ARows_4_done:
 	RET
 
 // func Dgemm12x16ARowsSet(k int, a *[12]*float64, b, c *float64, ldc, rows int, alpha float64)
-TEXT ·Dgemm12x16ARowsSet(SB), NOSPLIT, $0-56
+TEXT ·dgemm12x16ARowsSetAVX512(SB), NOSPLIT, $0-56
 	CMPQ rows+40(FP), $4
 	JLE  Dgemm12x16ARowsSet_4
 	CMPQ rows+40(FP), $8
@@ -4875,7 +4875,7 @@ Dgemm12x16ARowsSet_4_done:
 	RET
 
 // func SparseDRow(n int, vals *float64, offs *int, b, c *float64)
-TEXT ·SparseDRow(SB), NOSPLIT, $0-40
+TEXT ·sparseDRowAVX512(SB), NOSPLIT, $0-40
 	MOVQ n+0(FP), CX
 	MOVQ vals+8(FP), SI
 	MOVQ offs+16(FP), R8
@@ -4928,7 +4928,7 @@ SparseDRow_store:
 	RET
 
 // func SparseDDot(n int, offs *int, a, b, acc *float64)
-TEXT ·SparseDDot(SB), NOSPLIT, $0-40
+TEXT ·sparseDDotAVX512(SB), NOSPLIT, $0-40
 	MOVQ n+0(FP), CX
 	MOVQ offs+8(FP), R8
 	MOVQ a+16(FP), SI

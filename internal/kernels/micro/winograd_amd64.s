@@ -73,7 +73,7 @@ DATA winoHiS<>+60(SB)/4, $31
 GLOBL winoHiS<>(SB), RODATA|NOPTR, $64
 
 // func WinogradInputS(dst, src *float32, h, w, stride, first, run, jump int)
-TEXT ·WinogradInputS(SB), NOSPLIT, $0-64
+TEXT ·winogradInputSAVX512(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -221,7 +221,7 @@ WinogradInputS_same:
 	RET
 
 // func WinogradOutputAdjointS(dst, src *float32, h, w, stride int)
-TEXT ·WinogradOutputAdjointS(SB), NOSPLIT, $0-40
+TEXT ·winogradOutputAdjointSAVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -327,7 +327,7 @@ WinogradOutputAdjointS_row:
 	RET
 
 // func WinogradOutputS(dst, src *float32, h, w, stride int)
-TEXT ·WinogradOutputS(SB), NOSPLIT, $0-40
+TEXT ·winogradOutputSAVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -436,7 +436,7 @@ WinogradOutputS_row:
 	RET
 
 // func WinogradOutputAddS(dst, src *float32, h, w, stride int)
-TEXT ·WinogradOutputAddS(SB), NOSPLIT, $0-40
+TEXT ·winogradOutputAddSAVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -589,7 +589,7 @@ DATA winoHiD<>+56(SB)/8, $15
 GLOBL winoHiD<>(SB), RODATA|NOPTR, $64
 
 // func WinogradInputD(dst, src *float64, h, w, stride, first, run, jump int)
-TEXT ·WinogradInputD(SB), NOSPLIT, $0-64
+TEXT ·winogradInputDAVX512(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -737,7 +737,7 @@ WinogradInputD_same:
 	RET
 
 // func WinogradOutputAdjointD(dst, src *float64, h, w, stride int)
-TEXT ·WinogradOutputAdjointD(SB), NOSPLIT, $0-40
+TEXT ·winogradOutputAdjointDAVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -843,7 +843,7 @@ WinogradOutputAdjointD_row:
 	RET
 
 // func WinogradOutputD(dst, src *float64, h, w, stride int)
-TEXT ·WinogradOutputD(SB), NOSPLIT, $0-40
+TEXT ·winogradOutputDAVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -952,7 +952,7 @@ WinogradOutputD_row:
 	RET
 
 // func WinogradOutputAddD(dst, src *float64, h, w, stride int)
-TEXT ·WinogradOutputAddD(SB), NOSPLIT, $0-40
+TEXT ·winogradOutputAddDAVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -1196,7 +1196,7 @@ DATA wino4C8S<>+0(SB)/4, $0x41000000
 GLOBL wino4C8S<>(SB), RODATA|NOPTR, $4
 
 // func WinogradInput4S(dst, src *float32, h, w, stride, first, run, jump int)
-TEXT ·WinogradInput4S(SB), NOSPLIT, $0-64
+TEXT ·winogradInput4SAVX512(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -1706,7 +1706,7 @@ WinogradInput4S_same:
 	RET
 
 // func WinogradOutputAdjoint4S(dst, src *float32, h, w, stride int)
-TEXT ·WinogradOutputAdjoint4S(SB), NOSPLIT, $0-40
+TEXT ·winogradOutputAdjoint4SAVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -1991,7 +1991,7 @@ WinogradOutputAdjoint4S_row:
 	RET
 
 // func WinogradOutput4S(dst, src *float32, h, w, stride int)
-TEXT ·WinogradOutput4S(SB), NOSPLIT, $0-40
+TEXT ·winogradOutput4SAVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -2283,7 +2283,7 @@ WinogradOutput4S_row:
 	RET
 
 // func WinogradOutputAdd4S(dst, src *float32, h, w, stride int)
-TEXT ·WinogradOutputAdd4S(SB), NOSPLIT, $0-40
+TEXT ·winogradOutputAdd4SAVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -2662,7 +2662,7 @@ DATA wino4C8D<>+0(SB)/8, $0x4020000000000000
 GLOBL wino4C8D<>(SB), RODATA|NOPTR, $8
 
 // func WinogradInput4D(dst, src *float64, h, w, stride, first, run, jump int)
-TEXT ·WinogradInput4D(SB), NOSPLIT, $0-64
+TEXT ·winogradInput4DAVX512(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -3172,7 +3172,7 @@ WinogradInput4D_same:
 	RET
 
 // func WinogradOutputAdjoint4D(dst, src *float64, h, w, stride int)
-TEXT ·WinogradOutputAdjoint4D(SB), NOSPLIT, $0-40
+TEXT ·winogradOutputAdjoint4DAVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -3457,7 +3457,7 @@ WinogradOutputAdjoint4D_row:
 	RET
 
 // func WinogradOutput4D(dst, src *float64, h, w, stride int)
-TEXT ·WinogradOutput4D(SB), NOSPLIT, $0-40
+TEXT ·winogradOutput4DAVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -3749,7 +3749,7 @@ WinogradOutput4D_row:
 	RET
 
 // func WinogradOutputAdd4D(dst, src *float64, h, w, stride int)
-TEXT ·WinogradOutputAdd4D(SB), NOSPLIT, $0-40
+TEXT ·winogradOutputAdd4DAVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -4142,7 +4142,7 @@ DATA wino4WidePairHiS<>+60(SB)/4, $31
 GLOBL wino4WidePairHiS<>(SB), RODATA|NOPTR, $64
 
 // func WinogradInput4WS(dst, src *float32, h, w, stride, first, run, jump int)
-TEXT ·WinogradInput4WS(SB), NOSPLIT, $0-64
+TEXT ·winogradInput4WSAVX512(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -4622,7 +4622,7 @@ WinogradInput4WS_same:
 	RET
 
 // func WinogradOutputAdjoint4WS(dst, src *float32, h, w, stride, segs int)
-TEXT ·WinogradOutputAdjoint4WS(SB), NOSPLIT, $0-48
+TEXT ·winogradOutputAdjoint4WSAVX512(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -5046,7 +5046,7 @@ WinogradOutputAdjoint4WS_row:
 	RET
 
 // func WinogradOutput4WS(dst, src *float32, h, w, stride, segs int)
-TEXT ·WinogradOutput4WS(SB), NOSPLIT, $0-48
+TEXT ·winogradOutput4WSAVX512(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -5442,7 +5442,7 @@ WinogradOutput4WS_row:
 	RET
 
 // func WinogradOutputAdd4WS(dst, src *float32, h, w, stride, segs int)
-TEXT ·WinogradOutputAdd4WS(SB), NOSPLIT, $0-48
+TEXT ·winogradOutputAdd4WSAVX512(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -5870,7 +5870,7 @@ WinogradOutputAdd4WS_row:
 	RET
 
 // func WinogradInput16S(dst, src *float32, stride int)
-TEXT ·WinogradInput16S(SB), NOSPLIT, $0-24
+TEXT ·winogradInput16SAVX512(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ stride+16(FP), R8
@@ -6330,7 +6330,7 @@ DATA wino4WidePairHiD<>+56(SB)/8, $15
 GLOBL wino4WidePairHiD<>(SB), RODATA|NOPTR, $64
 
 // func WinogradInput4WD(dst, src *float64, h, w, stride, first, run, jump int)
-TEXT ·WinogradInput4WD(SB), NOSPLIT, $0-64
+TEXT ·winogradInput4WDAVX512(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -6810,7 +6810,7 @@ WinogradInput4WD_same:
 	RET
 
 // func WinogradOutputAdjoint4WD(dst, src *float64, h, w, stride, segs int)
-TEXT ·WinogradOutputAdjoint4WD(SB), NOSPLIT, $0-48
+TEXT ·winogradOutputAdjoint4WDAVX512(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -7234,7 +7234,7 @@ WinogradOutputAdjoint4WD_row:
 	RET
 
 // func WinogradOutput4WD(dst, src *float64, h, w, stride, segs int)
-TEXT ·WinogradOutput4WD(SB), NOSPLIT, $0-48
+TEXT ·winogradOutput4WDAVX512(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -7630,7 +7630,7 @@ WinogradOutput4WD_row:
 	RET
 
 // func WinogradOutputAdd4WD(dst, src *float64, h, w, stride, segs int)
-TEXT ·WinogradOutputAdd4WD(SB), NOSPLIT, $0-48
+TEXT ·winogradOutputAdd4WDAVX512(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ h+16(FP), DX
@@ -8058,7 +8058,7 @@ WinogradOutputAdd4WD_row:
 	RET
 
 // func TransposeS(dst, src *float32, lddst, ldsrc, n int)
-TEXT ·TransposeS(SB), NOSPLIT, $0-40
+TEXT ·transposeSAVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ lddst+16(FP), R8
@@ -8224,7 +8224,7 @@ TransposeS_done:
 	RET
 
 // func TransposeD(dst, src *float64, lddst, ldsrc, n int)
-TEXT ·TransposeD(SB), NOSPLIT, $0-40
+TEXT ·transposeDAVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ lddst+16(FP), R8

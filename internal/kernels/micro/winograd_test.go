@@ -188,142 +188,140 @@ func kernelsOf(m int, f32, wide bool, segs int) winoKernels {
 // of up to four vectors) and several heights, with sentinels around what
 // each may write.
 func TestWinogradTransforms(t *testing.T) {
-	if !Available {
-		t.Skip("no AVX-512")
-	}
-	rng := rand.New(rand.NewPCG(3, 1))
-	const sentinel = 12345
-	for _, tc := range []struct {
-		mats winoMatrices
-		wide bool
-		segs int // the wide output transforms' rows of tiles at a time
-	}{{wino2, false, 1}, {wino4, false, 1}, {wino4, true, 1}, {wino4, true, 2}, {wino4, true, 4}} {
-		mats, wide := tc.mats, tc.wide
-		planeCount := (mats.m + 2) * (mats.m + 2)
-		for _, maxW := range []int{32, 16} {
-			f32 := maxW == 32
-			k := kernelsOf(mats.m, f32, wide, tc.segs)
-			minW := mats.m
-			if wide {
-				maxW *= 2
-			}
-			if tc.segs > 1 { // rows of exactly 4/segs vectors
-				minW, maxW = maxW/tc.segs, maxW/tc.segs
-			}
-			tol := 1e-13
-			if f32 {
-				tol = 1e-5 // F(4x4, 3x3): sums of 36 values weighted up to 64
-				if mats.m == 4 {
-					tol = 1e-4
+	forEachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(3, 1))
+		const sentinel = 12345
+		for _, tc := range []struct {
+			mats winoMatrices
+			wide bool
+			segs int // the wide output transforms' rows of tiles at a time
+		}{{wino2, false, 1}, {wino4, false, 1}, {wino4, true, 1}, {wino4, true, 2}, {wino4, true, 4}} {
+			mats, wide := tc.mats, tc.wide
+			planeCount := (mats.m + 2) * (mats.m + 2)
+			for _, maxW := range []int{32, 16} {
+				f32 := maxW == 32
+				k := kernelsOf(mats.m, f32, wide, tc.segs)
+				minW := mats.m
+				if wide {
+					maxW *= 2
 				}
-			}
-			for w := minW; w <= maxW; w += mats.m {
-				for _, th := range []int{1, 2, 3, 4, 8} {
-					if th%tc.segs != 0 {
-						continue
+				if tc.segs > 1 { // rows of exactly 4/segs vectors
+					minW, maxW = maxW/tc.segs, maxW/tc.segs
+				}
+				tol := 1e-13
+				if f32 {
+					tol = 1e-5 // F(4x4, 3x3): sums of 36 values weighted up to 64
+					if mats.m == 4 {
+						tol = 1e-4
 					}
-					h := th * mats.m
-					p := winoPlanes{winoMatrices: mats, h: h, w: w, stride: h*w/(mats.m*mats.m) + 5}
-					name := fmt.Sprintf("F(%d)/wide=%v/segs=%d/f32=%v/%dx%d", mats.m, wide, tc.segs, f32, h, w)
-					src := make([]float64, h*w)
-					for i := range src {
-						src[i] = rng.NormFloat64()
-					}
-					// Input and output adjoint: write the planes' tiles, nothing else.
-					for _, kind := range []string{"input", "adjoint", "panels"} {
-						p := p
-						if kind != "adjoint" && tc.segs > 1 {
-							continue // the input transform takes no segs
+				}
+				for w := minW; w <= maxW; w += mats.m {
+					for _, th := range []int{1, 2, 3, 4, 8} {
+						if th%tc.segs != 0 {
+							continue
 						}
-						if kind == "panels" && mats.m == 4 && !wide && th%2 != 0 {
-							continue // F(4x4, 3x3)'s input jumps between pairs of rows of tiles
+						h := th * mats.m
+						p := winoPlanes{winoMatrices: mats, h: h, w: w, stride: h*w/(mats.m*mats.m) + 5}
+						name := fmt.Sprintf("F(%d)/wide=%v/segs=%d/f32=%v/%dx%d", mats.m, wide, tc.segs, f32, h, w)
+						src := make([]float64, h*w)
+						for i := range src {
+							src[i] = rng.NormFloat64()
 						}
-						if kind == "panels" {
-							p.first, p.run, p.jump = 1, 2, 3
-							if mats.m == 4 && !wide {
-								p.first, p.run = 2, 2*th/2
+						// Input and output adjoint: write the planes' tiles, nothing else.
+						for _, kind := range []string{"input", "adjoint", "panels"} {
+							p := p
+							if kind != "adjoint" && tc.segs > 1 {
+								continue // the input transform takes no segs
 							}
-							p.stride += 3 * h
-						}
-						want := refInput(p, src)
-						if kind == "adjoint" {
-							want = refOutputAdjoint(p, src)
-						}
-						got := fill64(planeCount*p.stride, sentinel)
-						if kind != "adjoint" {
-							k.input(got, src, h, w, p.stride, p.first, p.run, p.jump)
-						} else {
-							k.adjoint(got, src, h, w, p.stride)
-						}
-						for i, g := range got {
-							wv, ok := want[i]
-							if !ok {
-								wv = sentinel
+							if kind == "panels" && mats.m == 4 && !wide && th%2 != 0 {
+								continue // F(4x4, 3x3)'s input jumps between pairs of rows of tiles
 							}
-							if math.Abs(g-wv) > tol*(1+math.Abs(wv)) {
-								t.Fatalf("%s %s: element %d = %v, want %v", name, kind, i, g, wv)
+							if kind == "panels" {
+								p.first, p.run, p.jump = 1, 2, 3
+								if mats.m == 4 && !wide {
+									p.first, p.run = 2, 2*th/2
+								}
+								p.stride += 3 * h
 							}
-						}
-					}
-					// Output: set and add, the plane's values only.
-					planes := make([]float64, planeCount*p.stride)
-					for i := range planes {
-						planes[i] = rng.NormFloat64()
-					}
-					want := refOutput(p, planes)
-					for _, add := range []bool{false, true} {
-						base := rng.NormFloat64()
-						got := fill64(h*w+1, base)
-						if add {
-							k.outputAdd(got, planes, h, w, p.stride)
-						} else {
-							k.output(got, planes, h, w, p.stride)
-						}
-						for i, g := range got {
-							wv := base // past the plane: untouched
-							if i < h*w {
-								wv = want[i]
-								if add {
-									wv += base
+							want := refInput(p, src)
+							if kind == "adjoint" {
+								want = refOutputAdjoint(p, src)
+							}
+							got := fill64(planeCount*p.stride, sentinel)
+							if kind != "adjoint" {
+								k.input(got, src, h, w, p.stride, p.first, p.run, p.jump)
+							} else {
+								k.adjoint(got, src, h, w, p.stride)
+							}
+							for i, g := range got {
+								wv, ok := want[i]
+								if !ok {
+									wv = sentinel
+								}
+								if math.Abs(g-wv) > tol*(1+math.Abs(wv)) {
+									t.Fatalf("%s %s: element %d = %v, want %v", name, kind, i, g, wv)
 								}
 							}
-							if math.Abs(g-wv) > tol*(1+math.Abs(wv)) {
-								t.Fatalf("%s output add=%v: element %d = %v, want %v", name, add, i, g, wv)
+						}
+						// Output: set and add, the plane's values only.
+						planes := make([]float64, planeCount*p.stride)
+						for i := range planes {
+							planes[i] = rng.NormFloat64()
+						}
+						want := refOutput(p, planes)
+						for _, add := range []bool{false, true} {
+							base := rng.NormFloat64()
+							got := fill64(h*w+1, base)
+							if add {
+								k.outputAdd(got, planes, h, w, p.stride)
+							} else {
+								k.output(got, planes, h, w, p.stride)
+							}
+							for i, g := range got {
+								wv := base // past the plane: untouched
+								if i < h*w {
+									wv = want[i]
+									if add {
+										wv += base
+									}
+								}
+								if math.Abs(g-wv) > tol*(1+math.Abs(wv)) {
+									t.Fatalf("%s output add=%v: element %d = %v, want %v", name, add, i, g, wv)
+								}
 							}
 						}
 					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // TestWinogradInput16 checks the whole-plane input transform of 16x16
 // float32 planes against the matrices, with sentinels past each plane's 16
 // values.
 func TestWinogradInput16(t *testing.T) {
-	if !Available {
-		t.Skip("no AVX-512")
-	}
-	rng := rand.New(rand.NewPCG(9, 2))
-	const sentinel = 12345
-	p := winoPlanes{winoMatrices: wino4, h: 16, w: 16, stride: 16 + 7}
-	src := make([]float64, 256)
-	for i := range src {
-		src[i] = rng.NormFloat64()
-	}
-	want := refInput(p, src)
-	got := fill64(36*p.stride, sentinel)
-	on32(func(d, s *float32) { WinogradInput16S(d, s, p.stride) })(got, src)
-	for i, g := range got {
-		wv, ok := want[i]
-		if !ok {
-			wv = sentinel
+	forEachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(9, 2))
+		const sentinel = 12345
+		p := winoPlanes{winoMatrices: wino4, h: 16, w: 16, stride: 16 + 7}
+		src := make([]float64, 256)
+		for i := range src {
+			src[i] = rng.NormFloat64()
 		}
-		if math.Abs(g-wv) > 1e-4*(1+math.Abs(wv)) {
-			t.Fatalf("element %d = %v, want %v", i, g, wv)
+		want := refInput(p, src)
+		got := fill64(36*p.stride, sentinel)
+		on32(func(d, s *float32) { WinogradInput16S(d, s, p.stride) })(got, src)
+		for i, g := range got {
+			wv, ok := want[i]
+			if !ok {
+				wv = sentinel
+			}
+			if math.Abs(g-wv) > 1e-4*(1+math.Abs(wv)) {
+				t.Fatalf("element %d = %v, want %v", i, g, wv)
+			}
 		}
-	}
+	})
 }
 
 // TestWinograd4Identity checks F(4x4, 3x3)'s matrices themselves: in one
@@ -379,35 +377,34 @@ func fill64(n int, v float64) []float64 {
 // TestTranspose checks the transposing kernels on several blocks with
 // strides wider than a block, and that nothing past the blocks is written.
 func TestTranspose(t *testing.T) {
-	if !Available {
-		t.Skip("no AVX-512")
-	}
-	for _, lanes := range []int{16, 8} {
-		const n, ldsrc, lddst = 3, 53, 37
-		src := make([]float64, lanes*ldsrc)
-		for i := range src {
-			src[i] = float64(i)
-		}
-		var got []float64
-		if lanes == 16 {
-			d := fill32(n*lanes*lddst, -1)
-			s := to32(src)
-			TransposeS(&d[0], &s[0], lddst, ldsrc, n)
-			got = to64(d)
-		} else {
-			got = fill64(n*lanes*lddst, -1)
-			TransposeD(&got[0], &src[0], lddst, ldsrc, n)
-		}
-		for r := range n * lanes {
-			for c := range lddst {
-				want := -1.0
-				if c < lanes {
-					want = src[c*ldsrc+r]
-				}
-				if g := got[r*lddst+c]; g != want {
-					t.Fatalf("lanes %d: dst[%d][%d] = %v, want %v", lanes, r, c, g, want)
+	forEachImpl(t, func(t *testing.T) {
+		for _, lanes := range []int{16, 8} {
+			const n, ldsrc, lddst = 3, 53, 37
+			src := make([]float64, lanes*ldsrc)
+			for i := range src {
+				src[i] = float64(i)
+			}
+			var got []float64
+			if lanes == 16 {
+				d := fill32(n*lanes*lddst, -1)
+				s := to32(src)
+				TransposeS(&d[0], &s[0], lddst, ldsrc, n)
+				got = to64(d)
+			} else {
+				got = fill64(n*lanes*lddst, -1)
+				TransposeD(&got[0], &src[0], lddst, ldsrc, n)
+			}
+			for r := range n * lanes {
+				for c := range lddst {
+					want := -1.0
+					if c < lanes {
+						want = src[c*ldsrc+r]
+					}
+					if g := got[r*lddst+c]; g != want {
+						t.Fatalf("lanes %d: dst[%d][%d] = %v, want %v", lanes, r, c, g, want)
+					}
 				}
 			}
 		}
-	}
+	})
 }
