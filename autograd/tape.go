@@ -77,8 +77,8 @@ type Tape[T Float] struct {
 	floats   arena[T] // ops' other buffers
 	ints     arena[int32]
 	conv     kernels.Workspace[T] // the convolutions' scratch and transformed weights
-	free     [][]T             // gradient buffers released during backward, for reuse
-	noBuffer []T               // stands for a gradient not yet materialised: not nil, empty
+	free     [][]T                // gradient buffers released during backward, for reuse
+	noBuffer []T                  // stands for a gradient not yet materialised: not nil, empty
 
 	// With Recompute: the recomputable outputs holding values, oldest
 	// first, and those the running op reads, which must stay.
