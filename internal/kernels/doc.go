@@ -1,18 +1,30 @@
 // Package kernels holds the numeric loops under winnow's autograd: matrix
-// products and the lowering of convolutions to them.
+// products, and convolutions as products.
 //
-// Large products run on the AVX-512 micro-kernels of package micro under a
-// packed product (gemm_packed.go, after Goto and van de Geijn): panels of
-// both operands packed per cache block, 12 x 32 blocks of C in registers.
-// Convolutions never form their column matrices: Lowered packs panels from a
-// zero-padded copy of the images, and Grid lays stride-1 convolutions out on
-// padded images where each row of the column matrix is a shifted plane, read
-// in place; where image rows are whole blocks of micro-kernel columns the
-// product is computed on output pixels only, straight into the images
-// (GemmGridImages). Weights that are mostly zero multiply over their nonzeros
-// (SparseGemmGrid, SparseGemmGridT, CSR). Small products, and machines
-// without AVX-512 (or the purego build tag), go through a BLAS: gonum's pure
-// Go, or OpenBLAS with the openblas build tag; im2col and col2im serve them.
+// A newcomer finds it by part:
+//
+//   - The API autograd calls: ConvPlan (convplan.go), one convolution's
+//     four rules over a Workspace the tape provides; Gemm and GemmSerial
+//     (blas.go) for other products; the elementwise loops of batch
+//     normalisation and ReLU (elementwise.go); ParallelFor (parallel.go).
+//   - The rules that choose how each product runs, in one table (worth.go),
+//     each with the benchmark that sets it.
+//   - Dense products (gemm_packed.go): the packed product after Goto and
+//     van de Geijn over the micro-kernels of package micro, panels of both
+//     operands packed per cache block, 12 x 32 blocks of C in registers;
+//     small products, and machines without AVX-512, through a BLAS (gonum's
+//     pure Go, or OpenBLAS with the openblas tag: blas_*.go).
+//   - Convolutions without column matrices: Lowered (lowered.go) packs
+//     panels from the images; Grid (grid.go) lays stride-1 convolutions out
+//     on padded images, each row of the column matrix a shifted plane read
+//     in place, and GemmGridImages computes output pixels only, straight
+//     into the images; Winograd's F(4x4, 3x3) and F(2x2, 3x3)
+//     (winograd.go) run 3x3 stride-1 layers as 36 or 16 products per block
+//     of images, the tile transforms on the micro-kernels; im2col and
+//     col2im (conv.go) serve the BLAS path.
+//   - Sparse products (sparse.go, and SparseGemmGrid, SparseGemmGridT in
+//     grid.go): weights that are mostly zero multiply over their nonzeros
+//     (CSR), the weight gradient computed only where masks keep weights.
 //
 // Layouts are row-major and images are CHW (one image of an NCHW batch).
 // Kernels trust their arguments: the autograd ops that call them check

@@ -73,8 +73,7 @@ func winogradTiles[T Float](g ConvGeom, m int) int {
 // block has at least winogradBlockTiles tiles (the columns of its
 // products): each product reads the whole of U[ξ], out x C, for them, and
 // with many channels and few tiles that read, not the arithmetic, bounds
-// it (float64 512x512 products: 64 GFLOP/s a core on 16 columns, 82 on
-// 32, 107 from 128).
+// it (docs/perf/kernels.md).
 const (
 	winogradBudget     = 4 << 20
 	winogradBlockTiles = 128
@@ -105,8 +104,7 @@ func WinogradBufLen[T Float](g ConvGeom, out, m int) (u, v, prod int) {
 // gradient of a block of images of the weight gradient, whose products
 // sum over the tiles: blocks keep the scratch bounded and in cache. But a
 // block has at least winogradGradTiles tiles, the steps of its products:
-// each block reads and writes the whole of dU, out x C for each ξ (4x4
-// maps of 512 channels, float64: 17% faster than by blocks of 64 tiles).
+// each block reads and writes the whole of dU, out x C for each ξ.
 const (
 	winogradGradBudget = 8 << 20
 	winogradGradTiles  = 256
@@ -452,10 +450,7 @@ func winogradVector[T Float](g ConvGeom) bool {
 // transforms (micro.WinogradOutput4WS and kin) take at a time, their rows
 // side by side filling four vectors: 1 for wide rows, 2 for rows of two
 // vectors, 4 for rows of one where the rows of tiles come in fours; 0
-// where those kernels do not serve (one row of tiles per vector). Per
-// value of a float32 plane, against one row of tiles per vector: output
-// 32x32 0.135 -> 0.11 ns, 16x16 0.26 -> 0.12; adjoint 32x32 0.19 ->
-// 0.17, 16x16 0.32 -> 0.145.
+// where those kernels do not serve (one row of tiles per vector).
 func winogradSegs[T Float](g ConvGeom) int {
 	lanes := 64 / sizeOf[T]()
 	switch {
@@ -474,8 +469,8 @@ func winogradSegs[T Float](g ConvGeom) int {
 // winogradWide reports whether geometry g takes F(4x4, 3x3)'s transforms
 // one row of tiles at a time, the rows up to four vectors (64 float32 or
 // 32 float64 values): rows past two vectors, or rows of tiles that do not
-// pair (h/4 odd) but on 4x4 maps (one tile an image: measured faster by
-// F(2x2, 3x3), float64 512 channels 10%, for the weights' transforms).
+// pair (h/4 odd) but on 4x4 maps (one tile an image: F(2x2, 3x3) is
+// faster there, for the weights' transforms).
 func winogradWide[T Float](g ConvGeom) bool {
 	lanes := 64 / sizeOf[T]()
 	if g.H%4 != 0 || g.W%4 != 0 || g.W > 4*lanes {
@@ -506,8 +501,7 @@ func winogradInputSerial[T Float](g ConvGeom, lo, hi, m int, x, v []T, cp int, p
 	if winogradVector[T](g) {
 		nr := microCols[T]()
 		wide := winogradWide[T](g)
-		// 16x16 float32 planes, a vector's worth of tiles: 0.245 -> 0.16 ns
-		// a value against two rows of tiles per vector.
+		// 16x16 float32 planes: a vector's worth of tiles, in one call.
 		whole16 := t == 4 && g.H == 16 && g.W == 16
 		for job := lo; job < hi; job++ {
 			n, c := job/g.C, job%g.C

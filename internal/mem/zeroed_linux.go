@@ -27,10 +27,8 @@ func Zeroed[E any](n int) []E {
 }
 
 // populate populates the pages of mem, in parts on up to GOMAXPROCS
-// threads: the kernel zeroes every page, about 0.3 ms a megabyte, while
-// the other threads are idle (a tape allocates an op's output before the
-// op runs). Measured on GraSP's first call (VGG-19, 1.4 GB): populating on
-// one thread took 0.46 s of its 4 s.
+// threads: the kernel zeroes every page while the other threads would be
+// idle (a tape allocates an op's output before the op runs).
 func populate(mem []byte) {
 	page := unix.Getpagesize()
 	parts := min(runtime.GOMAXPROCS(0), len(mem)/populateMin)
