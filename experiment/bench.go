@@ -48,6 +48,8 @@ type BenchResult struct {
 	GraSPPeakRSSMB float64 `json:"grasp_peak_rss_mb,omitempty"`
 	Sparsity       float64 `json:"sparsity,omitempty"`
 	Prune          string  `json:"prune,omitempty"`
+	Density        float64 `json:"density"` // kept fraction of the conv and linear weights trained
+	Steps          int     `json:"steps"`   // timed steps
 }
 
 // Bench measures, on random CIFAR-sized (MNIST-sized for the LeNets)
@@ -100,6 +102,8 @@ func Bench(ctx context.Context, o BenchSettings) (*BenchResult, error) {
 		}
 		r.Sparsity, r.Prune = o.Sparsity, o.Method
 	}
+	kept, total := nn.Density(m)
+	r.Density, r.Steps = float64(kept)/float64(total), o.Steps
 	rng := rand.New(rand.NewPCG(0, 0))
 	x := make([]float32, o.BatchSize*in.Channels*in.Height*in.Width)
 	for i := range x {

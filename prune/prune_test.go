@@ -11,32 +11,35 @@ import (
 	"github.com/winnow-ml/winnow/nn"
 )
 
+// TestRemovesExactlyFloorPN: sparsity p of N weights removes floor(p N)
+// of them, whatever the ties, with p's decimal not exact in binary
+// (0.98 * 430500 is 421889.99999999994 in float64: 421890 go).
 func TestRemovesExactlyFloorPN(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	for _, n := range []int{1, 7, 100, 430500} {
-		for _, p := range []float64{0, 0.5, 0.9, 0.95, 0.98, 0.99, 0.999} {
-			imp := make([]float64, n)
-			for i := range imp {
-				imp[i] = float64(rng.IntN(5)) // many ties
-			}
-			a, b := imp[:n/3], imp[n/3:]
-			masks, err := keepMasks([]layerScores{{"a", a}, {"b", b}}, p, Global, 0, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			removed := 0
-			for _, k := range append(slices.Clone(masks["a"]), masks["b"]...) {
-				if !k {
-					removed++
-				}
-			}
-			if want := int(math.Floor(p*float64(n) + 1e-6)); removed != want {
-				t.Errorf("n=%d p=%v: removed %d, want %d", n, p, removed, want)
+	for _, c := range []struct {
+		n       int
+		p       float64
+		removed int
+	}{{430500, 0.98, 421890}, {430500, 0.9, 387450}, {100, 0.99, 99}, {100, 0.999, 99}, {7, 0.5, 3}, {7, 0.99, 6},
+		{1, 0.999, 0}, {3, 0.7, 2}, {10, 0.3, 3}, {266200, 0.95, 252890}, {1000, 0, 0}} {
+		imp := make([]float64, c.n)
+		for i := range imp {
+			imp[i] = float64(rng.IntN(5)) // many ties
+		}
+		a, b := imp[:c.n/3], imp[c.n/3:]
+		masks, err := keepMasks([]layerScores{{"a", a}, {"b", b}}, c.p, Global, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		removed := 0
+		for _, k := range append(slices.Clone(masks["a"]), masks["b"]...) {
+			if !k {
+				removed++
 			}
 		}
-	}
-	if removeCount(0.98, 430500) != 421890 {
-		t.Errorf("removeCount(0.98, 430500) = %d", removeCount(0.98, 430500))
+		if removed != c.removed {
+			t.Errorf("n=%d p=%v: removed %d, want %d", c.n, c.p, removed, c.removed)
+		}
 	}
 }
 

@@ -12,5 +12,3 @@ const blasName = "gonum"
 // splitGemm: gonum splits products over goroutines itself.
 const splitGemm = false
 
-// SetThreads does nothing for gonum, which follows GOMAXPROCS.
-func SetThreads(int) {}

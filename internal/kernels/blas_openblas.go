@@ -22,6 +22,3 @@ const splitGemm = true
 
 func init() { C.openblas_set_num_threads(1) }
 
-// SetThreads does nothing: OpenBLAS runs single-threaded and Gemm follows
-// GOMAXPROCS.
-func SetThreads(int) {}
