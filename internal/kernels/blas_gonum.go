@@ -11,4 +11,3 @@ const blasName = "gonum"
 
 // splitGemm: gonum splits products over goroutines itself.
 const splitGemm = false
-

@@ -21,4 +21,3 @@ const blasName = "openblas"
 const splitGemm = true
 
 func init() { C.openblas_set_num_threads(1) }
-
