@@ -230,4 +230,3 @@ func (gr *Graph[T]) batchNorm(b *nn.BatchNorm2d[T], x *G.Node) *G.Node {
 	y := G.Must(G.BroadcastHadamardProd(x, G.Must(G.Reshape(scale, shape)), nil, pattern))
 	return G.Must(G.BroadcastAdd(y, G.Must(G.Reshape(shift, shape)), nil, pattern))
 }
-
