@@ -7,11 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/winnow-ml/winnow/prune"
 	"github.com/winnow-ml/winnow/train"
 )
 
@@ -68,6 +70,37 @@ func NewPlan(base Settings, methods []string, sparsities []float64, seeds []uint
 		}
 	}
 	return p, nil
+}
+
+// PlanFromLists is NewPlan of comma-separated lists, as the command line
+// gives them: methods ("dense" among them for no pruning), sparsities and
+// seeds.
+func PlanFromLists(base Settings, methods, sparsities, seeds string) (*Plan, error) {
+	var ms []string
+	for _, m := range strings.Split(methods, ",") {
+		m = strings.TrimSpace(m)
+		if m != "dense" && !slices.Contains(prune.Methods, m) {
+			return nil, bad("methods", m, "unknown method (dense, %s)", strings.Join(prune.Methods, ", "))
+		}
+		ms = append(ms, m)
+	}
+	var sp []float64
+	for _, s := range strings.Split(sparsities, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || !(v >= 0 && v < 1) {
+			return nil, bad("sparsity", s, "want fractions in [0, 1)")
+		}
+		sp = append(sp, v)
+	}
+	var sd []uint64
+	for _, s := range strings.Split(seeds, ",") {
+		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			return nil, bad("seeds", s, "not a seed")
+		}
+		sd = append(sd, v)
+	}
+	return NewPlan(base, ms, sp, sd)
 }
 
 func onlyDense(methods []string) bool {

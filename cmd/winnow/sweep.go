@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -67,35 +66,6 @@ time left.`,
 	return cmd
 }
 
-// parseLists reads the sweep's comma-separated lists.
-func parseLists(o sweepOptions) ([]string, []float64, []uint64, error) {
-	var methods []string
-	for _, m := range strings.Split(o.methods, ",") {
-		m = strings.TrimSpace(m)
-		if m != "dense" && prune.DefaultConfig(m, 0.5).Validate() != nil {
-			return nil, nil, nil, usageError{fmt.Errorf("--methods: unknown method %q", m)}
-		}
-		methods = append(methods, m)
-	}
-	var sparsities []float64
-	for _, s := range strings.Split(o.sparsities, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil || !(v >= 0 && v < 1) {
-			return nil, nil, nil, usageError{fmt.Errorf("--sparsity %q: want fractions in [0, 1)", s)}
-		}
-		sparsities = append(sparsities, v)
-	}
-	var seeds []uint64
-	for _, s := range strings.Split(o.seeds, ",") {
-		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
-		if err != nil {
-			return nil, nil, nil, usageError{fmt.Errorf("--seeds: %q is not a seed", s)}
-		}
-		seeds = append(seeds, v)
-	}
-	return methods, sparsities, seeds, nil
-}
-
 // sweepPlan builds the plan of the flags.
 func sweepPlan(s experiment.Settings, o sweepOptions) (*experiment.Plan, error) {
 	if o.out == "" {
@@ -104,11 +74,7 @@ func sweepPlan(s experiment.Settings, o sweepOptions) (*experiment.Plan, error) 
 	if o.jobs < 1 || o.threads < 1 {
 		return nil, usageError{fmt.Errorf("--jobs and --threads must be at least 1")}
 	}
-	methods, sparsities, seeds, err := parseLists(o)
-	if err != nil {
-		return nil, err
-	}
-	return experiment.NewPlan(s, methods, sparsities, seeds)
+	return experiment.PlanFromLists(s, o.methods, o.sparsities, o.seeds)
 }
 
 func runSweep(ctx context.Context, w io.Writer, s experiment.Settings, o sweepOptions) error {
