@@ -28,6 +28,8 @@ const (
 	PruneReportFile = "prune-report.json"
 	MaskFile        = "mask.safetensors"
 	SummaryFile     = "summary.json"
+	// ErrorFile holds why a run failed, until it starts again.
+	ErrorFile = "error.txt"
 )
 
 // runFiles are the files a run writes, removed when it starts over.
@@ -173,7 +175,7 @@ func usage(format string, a ...any) error { return &UsageError{fmt.Errorf(format
 // a checkpoint at the next step boundary; killed: the last checkpoint)
 // and resumed ends with the same weights, bit for bit, as one never
 // stopped.
-func Train(ctx context.Context, s Settings, rt Runtime) (*Outcome, error) {
+func Train(ctx context.Context, s Settings, rt Runtime) (_ *Outcome, err error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -198,6 +200,8 @@ func Train(ctx context.Context, s Settings, rt Runtime) (*Outcome, error) {
 		return nil, err
 	}
 	defer lock.Unlock()
+	os.Remove(filepath.Join(rt.Out, ErrorFile))
+	defer func() { recordFailure(rt.Out, err) }()
 	if removed, err := fsutil.CleanTemp(rt.Out); err != nil {
 		return nil, err
 	} else if len(removed) > 0 {
@@ -316,6 +320,18 @@ func Train(ctx context.Context, s Settings, rt Runtime) (*Outcome, error) {
 		}
 	}
 	return &Outcome{Dir: rt.Out, Summary: sum, Report: report}, nil
+}
+
+// recordFailure writes why a run failed to its folder (not for
+// interruptions or bad usage, which the run did not cause).
+func recordFailure(dir string, err error) {
+	var ie *InterruptedError
+	var ue *UsageError
+	var se *SettingError
+	if err == nil || errors.As(err, &ie) || errors.As(err, &ue) || errors.As(err, &se) {
+		return
+	}
+	fsutil.WriteFile(filepath.Join(dir, ErrorFile), []byte(err.Error()+"\n"))
 }
 
 // prepare gives a fresh run's network its starting point: the --init

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,8 @@ type sweepOptions struct {
 	out                        string
 	jobs, threads              int
 	force, inProcess, dryRun   bool
+	slurm                      bool
+	sl                         experiment.SlurmOptions
 }
 
 func newSweepCommand() *cobra.Command {
@@ -61,8 +64,16 @@ time left.`,
 	f.IntVar(&o.threads, "threads", runtime.GOMAXPROCS(0), "threads in all (each run gets threads/jobs)")
 	f.BoolVar(&o.force, "force", false, "start every run of the sweep over")
 	f.BoolVar(&o.inProcess, "in-process", false, "run the runs in this process, one at a time, instead of as child processes")
-	f.BoolVar(&o.dryRun, "dry-run", false, "write the plan (DIR/sweep.json) and run nothing")
-	cmd.AddCommand(newSweepRunCommand())
+	f.BoolVar(&o.dryRun, "dry-run", false, "write the plan (DIR/sweep.json), and with --slurm the job script, and run nothing")
+	f.BoolVar(&o.slurm, "slurm", false, "submit the runs to Slurm as a job array (DIR/slurm/sweep.sbatch) instead of running them here")
+	f.StringVar(&o.sl.Partition, "partition", "", "with --slurm: the partition")
+	f.StringVar(&o.sl.Time, "time", "", "with --slurm: each task's time limit (HH:MM:SS); runs longer checkpoint and are requeued")
+	f.IntVar(&o.sl.CPUsPerTask, "cpus-per-task", 1, "with --slurm: cores of each run (its threads)")
+	f.StringVar(&o.sl.Mem, "mem", "", "with --slurm: memory of each task (e.g. 8G)")
+	f.IntVar(&o.sl.MaxParallel, "max-parallel", 0, "with --slurm: most tasks at once (0: no limit)")
+	f.StringArrayVar(&o.sl.SbatchArgs, "sbatch-arg", nil, "with --slurm: another sbatch option for the script (repeat for more), e.g. --sbatch-arg=--account=lab")
+	f.StringVar(&o.sl.Binary, "winnow", "", "with --slurm: the winnow binary the tasks run, at a path every node sees (default: this one)")
+	cmd.AddCommand(newSweepRunCommand(), newSweepStatusCommand())
 	return cmd
 }
 
@@ -81,6 +92,9 @@ func runSweep(ctx context.Context, w io.Writer, s experiment.Settings, o sweepOp
 	plan, err := sweepPlan(s, o)
 	if err != nil {
 		return err
+	}
+	if o.slurm {
+		return submitSlurm(ctx, w, plan, o)
 	}
 	if o.dryRun {
 		if err := plan.Write(o.out); err != nil {
@@ -152,4 +166,69 @@ func runSweepRun(cmd *cobra.Command, dir string, index int, o runtimeOptions) er
 		return err
 	}
 	return runTrain(cmd.Context(), cmd.OutOrStdout(), j.Settings, rt)
+}
+
+// submitSlurm writes the job array of the runs not done and submits it.
+func submitSlurm(ctx context.Context, w io.Writer, plan *experiment.Plan, o sweepOptions) error {
+	todo, err := experiment.PrepareSlurm(o.out, plan, o.force)
+	if err != nil {
+		return err
+	}
+	if len(todo) == 0 {
+		fmt.Fprintf(w, "every run of %s is done or running: nothing to submit\n", o.out)
+		return nil
+	}
+	script, err := experiment.SlurmScript(o.out, todo, o.sl)
+	if err != nil {
+		return err
+	}
+	if o.dryRun {
+		fmt.Fprintf(w, "%d of %d runs in %s; not submitted (sbatch %s)\n", len(todo), len(plan.Jobs), script, script)
+		return nil
+	}
+	id, err := experiment.SubmitSlurm(ctx, o.out, script)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "submitted job %s: %d of %d runs (%s); winnow sweep status %s\n", id, len(todo), len(plan.Jobs), script, o.out)
+	return nil
+}
+
+func newSweepStatusCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "status DIR",
+		Short: "Where every run of a sweep stands: pending, queued, running, interrupted, failed or done, its epochs and last accuracy",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError{fmt.Errorf("winnow sweep status takes the sweep folder, got %d arguments", len(args))}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rows, err := experiment.SweepStatus(args[0])
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "index\trun\tstate\tepochs\ttest acc\t")
+			counts := map[string]int{}
+			for _, r := range rows {
+				acc := ""
+				if r.Epochs > 0 {
+					acc = fmt.Sprintf("%.4f", r.TestAcc)
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%d/%d\t%s\t%s\n", r.Index, r.Name, r.State, r.Epochs, r.Of, acc, r.Detail)
+				counts[r.State]++
+			}
+			tw.Flush()
+			var parts []string
+			for _, st := range []string{"done", "running", "queued", "interrupted", "failed", "pending", "other settings"} {
+				if counts[st] > 0 {
+					parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
+				}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d runs: %s\n", len(rows), strings.Join(parts, ", "))
+			return nil
+		},
+	}
 }
