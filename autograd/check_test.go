@@ -4,6 +4,7 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/winnow-ml/winnow/internal/kernels"
@@ -598,4 +599,34 @@ func to64(s []float32) []float64 {
 		o[i] = float64(v)
 	}
 	return o
+}
+
+// TestOnLeafGrad: Backward hands over each leaf once its gradient is
+// complete, the last layer's first, while earlier rules are still to run:
+// a weight used twice only after its second use's rule.
+func TestOnLeafGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(61, 1))
+	x := randLeaf(rng, "x", 1, 2, 3)
+	w1, w2 := randLeaf(rng, "w1", 1, 3, 3), randLeaf(rng, "w2", 1, 4, 3)
+	tp := NewTape[float64]()
+	var order []string
+	var g1 []float64
+	tp.OnLeafGrad(func(v *Var[float64]) {
+		order = append(order, v.Name)
+		if v.Name == "w1" {
+			g1 = append([]float64(nil), v.Grad...)
+		}
+	})
+	gw1, gw2 := make([]float64, 9), make([]float64, 12)
+	v1, v2 := tp.Leaf("w1", w1.value, gw1, nil, nil, 3, 3), tp.Leaf("w2", w2.value, gw2, nil, nil, 4, 3)
+	h := ReLU(tp, Linear(tp, tp.Input(x.value, x.shape...), v1, nil))
+	h = ReLU(tp, Linear(tp, h, v1, nil)) // w1 again
+	loss := SoftmaxCrossEntropy(tp, Linear(tp, h, v2, nil), []int32{1, 3}, 1)
+	tp.Backward(loss)
+	if strings.Join(order, " ") != "w2 w1" {
+		t.Fatalf("leaves handed over in order %v, want w2 then w1 once", order)
+	}
+	if relErr(g1, gw1) != 0 {
+		t.Error("w1 was handed over before its gradient was complete")
+	}
 }

@@ -19,6 +19,14 @@ type BatchNormStats[T Float] struct {
 	Mean, Var []T
 	Tracked   []T
 	Momentum  T
+	// Reduce, when not nil, sums its argument over the processes of a
+	// data-parallel run, in place: training mode then normalises by the
+	// statistics of the whole batch, every process's shard of it
+	// (synchronised BatchNorm): per channel the sums of x and x² (and the
+	// count) in the forward pass, of dy and dy xh in the backward pass, so
+	// that the processes compute what one process computes on the whole
+	// batch. Plain tapes only (not HVP).
+	Reduce func(x []float64)
 }
 
 // BatchNorm normalises x [N, C, H, W] (or [N, C]) per channel and applies the
@@ -121,12 +129,32 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 		}
 	}
 	update := train && stats != nil && !t.cfg.keepStats
+	// Synchronised: the sums over every process's shard first, then m the
+	// whole batch's count.
+	var global []float64
+	if train && stats != nil && stats.Reduce != nil {
+		if y.Tangent != nil {
+			panic("autograd: BatchNorm: synchronised statistics on a tape with tangents")
+		}
+		global = make([]float64, 2*c+1)
+		kernels.ParallelFor(c, n*hw, func(lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				global[2*ch], global[2*ch+1] = channelSums(x.Value, n, c, hw, ch)
+			}
+		})
+		global[2*c] = float64(m)
+		stats.Reduce(global)
+		m = int(global[2*c])
+	}
 	// statistics sets channel ch's mean and 1/s (updating the running
 	// statistics) and, with a tangent, mean(x') and s'.
 	statistics := func(ch int) {
 		var mu, sd T
 		if train {
 			mean, variance := channelMoments(x.Value, n, c, hw, ch)
+			if global != nil {
+				mean, variance = momentsOf(global[2*ch], global[2*ch+1], float64(m))
+			}
 			mu, sd = T(mean), T(math.Sqrt(variance+float64(eps)))
 			if update {
 				mom := stats.Momentum
@@ -255,11 +283,32 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 				}
 			})
 		}
+		// Synchronised: the whole batch's sum dy and sum dy (x - mu) per
+		// channel, for dx; the parameters' gradients take this shard's
+		// (the run sums them over the processes with the others').
+		var sums []float64
+		if global != nil {
+			if y.RGrad != nil || x.RGrad != nil {
+				panic("autograd: BatchNorm: synchronised statistics on an HVP tape")
+			}
+			sums = make([]float64, 2*c)
+			kernels.ParallelFor(c, n*hw, func(lo, hi int) {
+				for ch := lo; ch < hi; ch++ {
+					a, b := channelCenteredSums(x.Value, y.Grad, n, c, hw, ch, mus[ch])
+					sums[2*ch], sums[2*ch+1] = float64(a), float64(b)
+				}
+			})
+			stats.Reduce(sums)
+		}
 		kernels.ParallelFor(c, n*hw, func(lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
 				gc, gtc, is, mu := g(ch), gt(ch), inv[ch], mus[ch]
 				if y.RGrad == nil && x.RGrad == nil {
-					batchNormBackward(x.Value, x.Grad, y.Grad, valueOf(gamma), gradOf(gamma), gradOf(beta), n, c, hw, ch, mu, is, train, setDX)
+					var whole *wholeBatch[T]
+					if sums != nil {
+						whole = &wholeBatch[T]{sdy: T(sums[2*ch]), sdyx: T(sums[2*ch+1]), m: T(m)}
+					}
+					batchNormBackward(x.Value, x.Grad, y.Grad, valueOf(gamma), gradOf(gamma), gradOf(beta), n, c, hw, ch, mu, is, train, setDX, whole)
 					continue
 				}
 				// Sums over the channel: sum dy, sum dy xh, the same of
@@ -357,16 +406,38 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 // channelMoments returns the mean and (biased) variance of channel ch of x
 // [N, C, HW], from sums accumulated in float64.
 func channelMoments[T Float](x []T, n, c, hw, ch int) (mean, variance float64) {
-	var sum, sumsq float64
+	sum, sumsq := channelSums(x, n, c, hw, ch)
+	return momentsOf(sum, sumsq, float64(n*hw))
+}
+
+// channelSums returns sum x and sum x² over channel ch of x [N, C, HW].
+func channelSums[T Float](x []T, n, c, hw, ch int) (sum, sumsq float64) {
 	for i := 0; i < n; i++ {
 		s, q := kernels.Moments(x[(i*c+ch)*hw:][:hw])
 		sum, sumsq = sum+s, sumsq+q
 	}
-	m := float64(n * hw)
-	mean = sum / m
-	variance = max(0, sumsq/m-mean*mean)
-	return mean, variance
+	return sum, sumsq
 }
+
+// momentsOf is the mean and biased variance of m values from their sums.
+func momentsOf(sum, sumsq, m float64) (mean, variance float64) {
+	mean = sum / m
+	return mean, max(0, sumsq/m-mean*mean)
+}
+
+// channelCenteredSums returns sum dy and sum dy (x - mu) over channel ch.
+func channelCenteredSums[T Float](x, dy []T, n, c, hw, ch int, mu T) (sdy, sdyx T) {
+	for i := 0; i < n; i++ {
+		off := (i*c + ch) * hw
+		a, b := kernels.CenteredSums(dy[off:][:hw], x[off:][:hw], mu)
+		sdy, sdyx = sdy+a, sdyx+b
+	}
+	return sdy, sdyx
+}
+
+// wholeBatch are a channel's sums over the whole batch of a data-parallel
+// run (synchronised BatchNorm) and its count.
+type wholeBatch[T Float] struct{ sdy, sdyx, m T }
 
 // batchNormBackward is the backward rule of BatchNorm on a plain tape for
 // channel ch (x, dx, dy [N, C, HW]; gamma, dgamma, dbeta [C], each may be
@@ -376,18 +447,17 @@ func channelMoments[T Float](x []T, n, c, hw, ch int) (mean, variance float64) {
 //	dbeta += sum dy;  dgamma += sum dy xh;
 //	dx += gamma (dy - mean(dy) - xh mean(dy xh)) is   (training)
 //	dx += gamma dy is                                   (evaluation)
-func batchNormBackward[T Float](x, dx, dy, gamma, dgamma, dbeta []T, n, c, hw, ch int, mu, is T, train, set bool) {
+//
+// With whole, dx takes the whole batch's sums and count instead of this
+// shard's (synchronised BatchNorm); dgamma and dbeta this shard's.
+func batchNormBackward[T Float](x, dx, dy, gamma, dgamma, dbeta []T, n, c, hw, ch int, mu, is T, train, set bool, whole *wholeBatch[T]) {
 	gc := T(1)
 	if gamma != nil {
 		gc = gamma[ch]
 	}
 	var sdy, sdyx T // sum dy, sum dy (x - mu)
 	if train || dgamma != nil || dbeta != nil {
-		for i := 0; i < n; i++ {
-			off := (i*c + ch) * hw
-			a, b := kernels.CenteredSums(dy[off:][:hw], x[off:][:hw], mu)
-			sdy, sdyx = sdy+a, sdyx+b
-		}
+		sdy, sdyx = channelCenteredSums(x, dy, n, c, hw, ch, mu)
 	}
 	sdyxh := sdyx * is
 	if dbeta != nil {
@@ -403,6 +473,9 @@ func batchNormBackward[T Float](x, dx, dy, gamma, dgamma, dbeta []T, n, c, hw, c
 	a, b, d := gc*is, T(0), T(0)
 	if train {
 		m := T(n * hw)
+		if whole != nil {
+			sdy, sdyxh, m = whole.sdy, whole.sdyx*is, whole.m
+		}
 		b = -gc * sdyxh / m * is * is
 		d = -gc*sdy/m*is - mu*b
 	}

@@ -77,6 +77,7 @@ type Tape[T Float] struct {
 	floats   arena[T] // ops' other buffers
 	ints     arena[int32]
 	conv     kernels.Workspace[T] // the convolutions' scratch and transformed weights
+	onLeaf   func(*Var[T])        // called with each leaf whose gradient is complete (OnLeafGrad)
 	free     [][]T                // gradient buffers released during backward, for reuse
 	noBuffer []T                  // stands for a gradient not yet materialised: not nil, empty
 
@@ -187,7 +188,7 @@ func (t *Tape[T]) Leaf(name string, value, grad, tangent, rgrad []T, shape ...in
 	if len(value) != n || (grad != nil && len(grad) != n) || (tangent != nil && len(tangent) != n) || (rgrad != nil && len(rgrad) != n) {
 		panic(fmt.Sprintf("autograd: Leaf %s: buffers do not match shape %v", name, shape))
 	}
-	v := &Var[T]{Name: name, Shape: append([]int(nil), shape...), Value: value}
+	v := &Var[T]{Name: name, Shape: append([]int(nil), shape...), Value: value, leaf: true}
 	if t.cfg.noGrad {
 		return v
 	}
@@ -349,6 +350,9 @@ func (t *Tape[T]) newOutput(shape []int, recomputable bool, inputs ...*Var[T]) *
 			}
 			grad = grad || in.needsGrad()
 			tan = tan || in.Tangent != nil
+			if in.leaf && in.needsGrad() {
+				in.pending++
+			}
 		}
 	}
 	tan = tan && t.cfg.hvp
@@ -540,6 +544,21 @@ func (t *Tape[T]) BackwardFrom(v *Var[T], seed []T) {
 		}
 		r.rule()
 		t.release(r.out)
+		if t.onLeaf != nil {
+			for _, in := range r.out.inputs {
+				if in != nil && in.leaf && in.pending > 0 {
+					if in.pending--; in.pending == 0 {
+						t.onLeaf(in)
+					}
+				}
+			}
+		}
 	}
 	t.release(v)
 }
+
+// OnLeafGrad has Backward call f with each leaf as soon as its gradient is
+// complete (every rule that uses it has run), while the rules of earlier
+// ops are still to run: a data-parallel run starts summing gradients over
+// its processes then, as PyTorch's DDP does. nil turns it off.
+func (t *Tape[T]) OnLeafGrad(f func(v *Var[T])) { t.onLeaf = f }

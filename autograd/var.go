@@ -30,6 +30,8 @@ type Var[T Float] struct {
 	remat    *remat    // how a recomputable output gets its values back (Recompute tapes)
 	zeroGrad bool      // Grad and RGrad are pending zeros, not yet given buffers
 	ownGrad  bool      // the tape gives (and takes back) Grad and RGrad
+	leaf     bool      // put on the tape by Leaf
+	pending  int       // a leaf's uses whose backward rules have not run yet
 }
 
 // Len is the number of elements.
