@@ -743,3 +743,44 @@ func TestSharedCIFARJPEG(t *testing.T) {
 		t.Logf("mean absolute difference from the binary record: %.2f/255", mad)
 	}
 }
+
+// TestLoaderShards: the shards of three processes are, in order, the
+// batches one process takes, with the same augmentation.
+func TestLoaderShards(t *testing.T) {
+	ds, err := Open("mnist", "", Train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds = Limit(ds, 200)
+	tf := Compose{RandomCrop{Size: 28, Padding: 2}, HorizontalFlip{}}
+	one := &Loader{Dataset: ds, Transform: tf, BatchSize: 64, Shuffle: true, Seed: 3, Workers: 2}
+	var whole []*Batch
+	for b, err := range one.Batches(context.Background(), 1) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole = append(whole, b)
+	}
+	parts := make([][]*Batch, 3)
+	for r := range parts {
+		l := *one
+		l.Shard, l.Shards = r, 3
+		for b, err := range l.Batches(context.Background(), 1) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts[r] = append(parts[r], b)
+		}
+	}
+	for i, w := range whole {
+		var x []float32
+		var idx []int
+		for r := range parts {
+			x = append(x, parts[r][i].X...)
+			idx = append(idx, parts[r][i].Indices...)
+		}
+		if !slices.Equal(idx, w.Indices) || !slices.Equal(x, w.X) {
+			t.Fatalf("batch %d: the shards are not the batch", i)
+		}
+	}
+}

@@ -31,6 +31,11 @@ type Loader struct {
 	Seed      uint64
 	Workers   int // 0 means GOMAXPROCS
 	Prefetch  int // batches decoded ahead per worker; 0 means 2
+	// Shard and Shards, with Shards > 1, make the loader serve process
+	// Shard's contiguous share of every batch (dist.Shard): the shards of
+	// the processes of a data-parallel run together are the batch one
+	// process takes, in the same order and with the same augmentation.
+	Shard, Shards int
 }
 
 // NumBatches is the number of batches in an epoch.
@@ -120,6 +125,10 @@ func (l *Loader) BatchesFrom(ctx context.Context, epoch, first int) iter.Seq2[*B
 						return
 					}
 					lo, hi := b*l.BatchSize, min((b+1)*l.BatchSize, len(order))
+					if l.Shards > 1 {
+						n := hi - lo
+						lo, hi = lo+l.Shard*n/l.Shards, lo+(l.Shard+1)*n/l.Shards
+					}
 					batch, err := l.build(epoch, order[lo:hi], &ex, src, rng)
 					slots[b] <- result{batch, err}
 					if err != nil {
@@ -150,6 +159,9 @@ func (l *Loader) BatchesFrom(ctx context.Context, epoch, first int) iter.Seq2[*B
 
 func (l *Loader) build(epoch int, idx []int, ex *Example, src *rand.PCG, rng *rand.Rand) (*Batch, error) {
 	b := &Batch{N: len(idx), Labels: make([]int32, len(idx)), Indices: append([]int(nil), idx...)}
+	if len(idx) == 0 { // a shard of a batch smaller than the processes
+		return b, nil
+	}
 	for k, i := range idx {
 		if err := l.Dataset.Get(i, ex); err != nil {
 			return nil, err

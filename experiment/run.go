@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/winnow-ml/winnow/dist"
 	"github.com/winnow-ml/winnow/internal/fsutil"
 	"github.com/winnow-ml/winnow/internal/mem"
 	"github.com/winnow-ml/winnow/nn"
@@ -55,11 +56,23 @@ type Runtime struct {
 	CheckpointEvery    int           // steps between checkpoints within an epoch (0: none)
 	CheckpointInterval time.Duration // time between them (0: none)
 
+	// Comm, with more than one process, makes the run data-parallel (see
+	// train.Trainer): rank 0 locks the folder and writes the files, every
+	// process trains on its share of each batch. BN is "sync" (BatchNorm
+	// over the whole batch: the processes compute what one process
+	// computes) or "local" (each process's shard, as PyTorch's DDP by
+	// default; rank 0's running statistics are the run's).
+	Comm dist.Comm
+	BN   string
+
 	Command []string // the command line, recorded in config.json
 }
 
 func (rt *Runtime) record() RuntimeRecord {
-	r := RuntimeRecord{Threads: rt.Threads, Workers: rt.Workers, CheckpointEvery: rt.CheckpointEvery}
+	r := RuntimeRecord{Threads: rt.Threads, Workers: rt.Workers, CheckpointEvery: rt.CheckpointEvery, Processes: dist.Or(rt.Comm).Size()}
+	if r.Processes > 1 {
+		r.BN = rt.BN
+	}
 	if rt.CheckpointInterval > 0 {
 		r.CheckpointInterval = rt.CheckpointInterval.String()
 	}
@@ -100,6 +113,8 @@ type RuntimeRecord struct {
 	Workers            int    `json:"workers"`
 	CheckpointEvery    int    `json:"checkpoint_every,omitempty"`
 	CheckpointInterval string `json:"checkpoint_interval,omitempty"`
+	Processes          int    `json:"processes"`    // of a data-parallel run (1: one)
+	BN                 string `json:"bn,omitempty"` // sync or local, with several processes
 }
 
 // DataRecord describes the data a run read: enough to check a resume
@@ -175,7 +190,7 @@ func usage(format string, a ...any) error { return &UsageError{fmt.Errorf(format
 // a checkpoint at the next step boundary; killed: the last checkpoint)
 // and resumed ends with the same weights, bit for bit, as one never
 // stopped.
-func Train(ctx context.Context, s Settings, rt Runtime) (_ *Outcome, err error) {
+func Train(ctx context.Context, s Settings, rt Runtime) (_ *Outcome, retErr error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -191,81 +206,96 @@ func Train(ctx context.Context, s Settings, rt Runtime) (_ *Outcome, err error) 
 	if rt.Threads <= 0 {
 		rt.Threads = runtime.GOMAXPROCS(0)
 	}
+	if rt.BN == "" {
+		rt.BN = "sync"
+	}
+	if rt.BN != "sync" && rt.BN != "local" {
+		return nil, bad("bn", rt.BN, "want sync or local")
+	}
 	runtime.GOMAXPROCS(rt.Threads)
-	if err := os.MkdirAll(rt.Out, 0o755); err != nil {
-		return nil, err
-	}
-	lock, err := LockDir(rt.Out)
-	if err != nil {
-		return nil, err
-	}
-	defer lock.Unlock()
-	os.Remove(filepath.Join(rt.Out, ErrorFile))
-	defer func() { recordFailure(rt.Out, err) }()
-	if removed, err := fsutil.CleanTemp(rt.Out); err != nil {
-		return nil, err
-	} else if len(removed) > 0 {
-		rt.logf("removed %d temporary files a killed run left in %s", len(removed), rt.Out)
+	comm := dist.Or(rt.Comm)
+	root := comm.Rank() == 0 // the process that writes the run's files
+	if !root {
+		rt.Log, rt.Progress = nil, nil
 	}
 
+	// The run folder: rank 0 locks it, checks what it holds, and tells the
+	// others whether the run resumes.
 	ckpt := filepath.Join(rt.Out, train.CheckpointFile)
-	_, statErr := os.Stat(ckpt)
-	hasCheckpoint := statErr == nil
-	old, recErr := ReadRecord(rt.Out)
-	_, cfgErr := os.Stat(filepath.Join(rt.Out, ConfigFile))
-	started := cfgErr == nil
-	switch {
-	case rt.Force:
-		for _, f := range runFiles {
-			if err := os.Remove(filepath.Join(rt.Out, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return nil, err
-			}
-		}
-		hasCheckpoint, started, old = false, false, nil
-	case rt.Resume && !started && !hasCheckpoint:
-		return nil, usage("--resume: %s holds no run (no %s)", rt.Out, ConfigFile)
-	case rt.Resume && recErr != nil:
-		return nil, fmt.Errorf("--resume: %w", recErr)
-	case !rt.Resume && (hasCheckpoint || started):
-		return nil, usage("%s holds a run already: --resume to continue it, --force to start over", rt.Out)
-	}
-	resuming := rt.Resume && hasCheckpoint
+	var old *Record
 	var changes []string
-	if rt.Resume {
-		epochs, _ := checkpointEpochs(ckpt)
-		if changes, err = ResumeChanges(old.Settings, s, epochs); err != nil {
-			return nil, &UsageError{fmt.Errorf("--resume %s: %w", rt.Out, err)}
+	var resuming bool
+	if root {
+		f, err := openFolder(s, &rt)
+		if err == nil {
+			defer f.lock.Unlock()
+			defer func() { recordFailure(rt.Out, retErr) }()
+			old, changes, resuming = f.old, f.changes, f.resuming
 		}
-		if !hasCheckpoint {
-			rt.logf("%s holds no checkpoint: the run stopped before its first one; starting it afresh", rt.Out)
+		if err := dist.Agree(comm, err); err != nil {
+			return nil, err
 		}
+	} else if err := dist.Agree(comm, nil); err != nil {
+		return nil, err
 	}
+	flag := []byte{0}
+	if resuming {
+		flag[0] = 1
+	}
+	if err := comm.Broadcast(flag, 0); err != nil {
+		return nil, err
+	}
+	resuming = flag[0] == 1
 
 	st, err := Open(ctx, s)
-	if err != nil {
+	if err == nil {
+		err = CheckTrainingMemory(st, mem.Available())
+	}
+	if err == nil {
+		err = checkShards(st, comm.Size())
+	}
+	if err := dist.Agree(comm, err); err != nil {
 		return nil, err
 	}
 	for _, n := range st.Notes {
 		rt.logf("note: %s", n)
 	}
-	if err := CheckTrainingMemory(st, mem.Available()); err != nil {
-		return nil, err
-	}
 	trainL, testL := st.Loaders(rt.Workers)
+	if comm.Size() > 1 {
+		trainL.Shard, trainL.Shards = comm.Rank(), comm.Size()
+		testL.Shard, testL.Shards = comm.Rank(), comm.Size()
+		if rt.BN == "sync" {
+			nn.EachBatchNorm(st.Model, func(b *nn.BatchNorm2d[float32]) {
+				b.Reduce = func(x []float64) {
+					if err := comm.SumFloat64(x); err != nil {
+						panic(fmt.Sprintf("experiment: synchronised BatchNorm: %v", err))
+					}
+				}
+			})
+		}
+	}
 	meta := map[string]string{"model": s.Model, "dataset": s.Dataset, "prune": s.Prune, "sparsity": strconv.FormatFloat(s.Sparsity, 'g', -1, 64), "seed": strconv.FormatUint(s.Seed, 10)}
-	t := &train.Trainer{Model: st.Model, Train: trainL, Test: testL, Config: s.TrainConfig(), Out: rt.Out, Meta: meta,
+	t := &train.Trainer{Model: st.Model, Train: trainL, Test: testL, Config: s.TrainConfig(), Meta: meta, Comm: comm,
 		CheckpointEvery: rt.CheckpointEvery, CheckpointInterval: rt.CheckpointInterval}
+	if root {
+		t.Out = rt.Out
+	}
 	t.Progress = rt.progress()
 	record := newRecord(s, &rt, st)
 	var report *prune.Report
 	if resuming {
-		if err := checkSameData(old, record); err != nil {
-			return nil, &UsageError{fmt.Errorf("--resume %s: %w", rt.Out, err)}
-		}
-		if err := train.ShapeLikeCheckpoint(ckpt, st.Model); err != nil {
-			return nil, err
-		}
-		if err := t.Resume(ckpt); err != nil {
+		err := func() error {
+			if root {
+				if err := checkSameData(old, record); err != nil {
+					return &UsageError{fmt.Errorf("--resume %s: %w", rt.Out, err)}
+				}
+			}
+			if err := train.ShapeLikeCheckpoint(ckpt, st.Model); err != nil {
+				return err
+			}
+			return t.Resume(ckpt)
+		}()
+		if err := dist.Agree(comm, err); err != nil {
 			return nil, err
 		}
 		epochs, steps := t.Position()
@@ -274,44 +304,53 @@ func Train(ctx context.Context, s Settings, rt Runtime) (_ *Outcome, err error) 
 			where = fmt.Sprintf("in epoch %d of %d, after step %d of %d", epochs+1, s.Epochs, steps, trainL.NumBatches())
 		}
 		rt.logf("resuming %s %s", rt.Out, where)
-		old.Settings, old.Runtime = s, rt.record()
-		old.Resumes = append(old.Resumes, Resumed{Time: time.Now().UTC().Truncate(time.Second), Epoch: epochs, Step: steps,
-			Changes: changes, Runtime: rt.record(), Provenance: record.Provenance})
-		old.Data.Dir = record.Data.Dir
-		record = old
-		if err := train.WriteJSON(filepath.Join(rt.Out, ConfigFile), record); err != nil {
-			return nil, err
+		if root {
+			old.Settings, old.Runtime = s, rt.record()
+			old.Resumes = append(old.Resumes, Resumed{Time: time.Now().UTC().Truncate(time.Second), Epoch: epochs, Step: steps,
+				Changes: changes, Runtime: rt.record(), Provenance: record.Provenance})
+			old.Data.Dir = record.Data.Dir
+			record = old
+			if err := train.WriteJSON(filepath.Join(rt.Out, ConfigFile), record); err != nil {
+				return nil, err
+			}
 		}
 	} else {
 		// The record comes first: a run stopped while pruning can be
 		// resumed (it starts afresh) with its settings checked.
-		if err := train.WriteJSON(filepath.Join(rt.Out, ConfigFile), record); err != nil {
-			return nil, err
+		if root {
+			if err := train.WriteJSON(filepath.Join(rt.Out, ConfigFile), record); err != nil {
+				return nil, err
+			}
 		}
-		if report, err = prepare(ctx, st, &rt); err != nil {
+		report, err = prepare(ctx, st, &rt, comm)
+		if err := dist.Agree(comm, err); err != nil {
 			if ctx.Err() != nil {
 				return nil, &InterruptedError{Dir: rt.Out, Where: "stopped before training began, no checkpoint", Err: err}
 			}
 			return nil, err
 		}
-		if report != nil {
-			if err := train.WriteJSON(filepath.Join(rt.Out, PruneReportFile), report); err != nil {
+		if root {
+			if report != nil {
+				if err := train.WriteJSON(filepath.Join(rt.Out, PruneReportFile), report); err != nil {
+					return nil, err
+				}
+			}
+			if err := nn.SaveMasks(filepath.Join(rt.Out, MaskFile), st.Model, meta); err != nil {
 				return nil, err
 			}
 		}
-		if err := nn.SaveMasks(filepath.Join(rt.Out, MaskFile), st.Model, meta); err != nil {
-			return nil, err
-		}
 	}
 	if err := t.Run(ctx); err != nil {
-		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		if errors.Is(err, context.Canceled) {
 			return nil, &InterruptedError{Dir: rt.Out, Where: t.LastCheckpoint(), Err: err}
 		}
 		return nil, err
 	}
 	sum := t.Summarize(st.InputCHW())
-	if err := train.WriteJSON(filepath.Join(rt.Out, SummaryFile), sum); err != nil {
-		return nil, err
+	if root {
+		if err := train.WriteJSON(filepath.Join(rt.Out, SummaryFile), sum); err != nil {
+			return nil, err
+		}
 	}
 	if report == nil && resuming {
 		var rep prune.Report
@@ -320,6 +359,84 @@ func Train(ctx context.Context, s Settings, rt Runtime) (_ *Outcome, err error) 
 		}
 	}
 	return &Outcome{Dir: rt.Out, Summary: sum, Report: report}, nil
+}
+
+// runFolder is a run folder opened for a run: locked, with the run it
+// holds.
+type runFolder struct {
+	lock     *Lock
+	old      *Record  // the run's record when resuming
+	changes  []string // what the resume changes
+	resuming bool     // a checkpoint to resume from
+}
+
+// openFolder locks the run folder and checks what it holds against the
+// runtime's resume or force.
+func openFolder(s Settings, rt *Runtime) (*runFolder, error) {
+	if err := os.MkdirAll(rt.Out, 0o755); err != nil {
+		return nil, err
+	}
+	lock, err := LockDir(rt.Out)
+	if err != nil {
+		return nil, err
+	}
+	f := &runFolder{lock: lock}
+	fail := func(err error) (*runFolder, error) {
+		lock.Unlock()
+		return nil, err
+	}
+	os.Remove(filepath.Join(rt.Out, ErrorFile))
+	if removed, err := fsutil.CleanTemp(rt.Out); err != nil {
+		return fail(err)
+	} else if len(removed) > 0 {
+		rt.logf("removed %d temporary files a killed run left in %s", len(removed), rt.Out)
+	}
+	ckpt := filepath.Join(rt.Out, train.CheckpointFile)
+	_, statErr := os.Stat(ckpt)
+	hasCheckpoint := statErr == nil
+	old, recErr := ReadRecord(rt.Out)
+	_, cfgErr := os.Stat(filepath.Join(rt.Out, ConfigFile))
+	started := cfgErr == nil
+	switch {
+	case rt.Force:
+		if err := clearRun(rt.Out); err != nil {
+			return fail(err)
+		}
+		hasCheckpoint, started, old = false, false, nil
+	case rt.Resume && !started && !hasCheckpoint:
+		return fail(usage("--resume: %s holds no run (no %s)", rt.Out, ConfigFile))
+	case rt.Resume && recErr != nil:
+		return fail(fmt.Errorf("--resume: %w", recErr))
+	case !rt.Resume && (hasCheckpoint || started):
+		return fail(usage("%s holds a run already: --resume to continue it, --force to start over", rt.Out))
+	}
+	f.old, f.resuming = old, rt.Resume && hasCheckpoint
+	if rt.Resume {
+		epochs, _ := checkpointEpochs(ckpt)
+		if f.changes, err = ResumeChanges(old.Settings, s, epochs); err != nil {
+			return fail(&UsageError{fmt.Errorf("--resume %s: %w", rt.Out, err)})
+		}
+		if !hasCheckpoint {
+			rt.logf("%s holds no checkpoint: the run stopped before its first one; starting it afresh", rt.Out)
+		}
+	}
+	return f, nil
+}
+
+// checkShards refuses a data-parallel run whose batches some process would
+// get none of: every process needs an example of every step.
+func checkShards(st *Setup, ranks int) error {
+	if ranks == 1 {
+		return nil
+	}
+	b, n := st.Settings.BatchSize, st.Train.Len()
+	if b < ranks {
+		return bad("batch-size", b, "smaller than the %d processes of the run: each takes a share of every batch", ranks)
+	}
+	if r := n % b; r != 0 && r < ranks {
+		return bad("batch-size", b, "leaves a last batch of %d examples for %d processes: choose a batch size or --limit-train that leaves at least one example each", r, ranks)
+	}
+	return nil
 }
 
 // recordFailure writes why a run failed to its folder (not for
@@ -337,7 +454,7 @@ func recordFailure(dir string, err error) {
 // prepare gives a fresh run's network its starting point: the --init
 // network (masks kept), the --mask masks, or the masks of pruning at
 // initialisation. It returns the per-layer report of a masked network.
-func prepare(ctx context.Context, st *Setup, rt *Runtime) (*prune.Report, error) {
+func prepare(ctx context.Context, st *Setup, rt *Runtime, comm dist.Comm) (*prune.Report, error) {
 	s := st.Settings
 	masked := false
 	if s.Init != "" {
@@ -372,7 +489,7 @@ func prepare(ctx context.Context, st *Setup, rt *Runtime) (*prune.Report, error)
 		return &r, nil
 	}
 	start := time.Now()
-	p, err := pruneAtInit(ctx, st)
+	p, err := pruneAtInit(ctx, st, comm)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/winnow-ml/winnow/data"
+	"github.com/winnow-ml/winnow/dist"
 	"github.com/winnow-ml/winnow/internal/mem"
 	"github.com/winnow-ml/winnow/nn"
 	"github.com/winnow-ml/winnow/nn/models"
@@ -134,7 +135,10 @@ func ScoringBatches(ctx context.Context, train data.Dataset, info data.Info, per
 
 // Prune scores a fresh network of the settings at initialisation (as Train
 // does before training) and puts the masks on the setup's model.
-func Prune(ctx context.Context, s Settings) (*Setup, *prune.Pruned, error) {
+//
+// With comm, the processes of a data-parallel run share the scoring batches
+// (prune.Config.Comm): every one gets the same masks.
+func Prune(ctx context.Context, s Settings, comm dist.Comm) (*Setup, *prune.Pruned, error) {
 	if s.Prune == "none" {
 		return nil, nil, bad("prune", s.Prune, "winnow prune needs a method")
 	}
@@ -142,7 +146,7 @@ func Prune(ctx context.Context, s Settings) (*Setup, *prune.Pruned, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := pruneAtInit(ctx, st)
+	p, err := pruneAtInit(ctx, st, comm)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -151,9 +155,10 @@ func Prune(ctx context.Context, s Settings) (*Setup, *prune.Pruned, error) {
 
 // pruneAtInit prunes the setup's fresh model: the memory of the scoring
 // pass checked first, then the scoring sample drawn and scored.
-func pruneAtInit(ctx context.Context, st *Setup) (*prune.Pruned, error) {
+func pruneAtInit(ctx context.Context, st *Setup, comm dist.Comm) (*prune.Pruned, error) {
 	s := st.Settings
 	c := s.PruneConfig()
+	c.Comm = comm
 	twin, err := st.Twin()
 	if err != nil {
 		return nil, err

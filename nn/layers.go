@@ -158,7 +158,10 @@ type BatchNorm2d[T Float] struct {
 	RunningMean, RunningVar *Param[T] // buffers (0 and 1)
 	NumBatchesTracked       *Param[T] // a Counter: updates in training mode
 	Momentum, Eps           T
-	training                bool
+	// Reduce, when set, sums batch statistics over the processes of a
+	// data-parallel run (synchronised BatchNorm: autograd.BatchNormStats).
+	Reduce   func(x []float64)
+	training bool
 }
 
 // NewBatchNorm2d makes a batch normalisation layer over c channels, in
@@ -183,7 +186,7 @@ func (b *BatchNorm2d[T]) Forward(t *autograd.Tape[T], x *autograd.Var[T]) *autog
 }
 
 func (b *BatchNorm2d[T]) stats() *autograd.BatchNormStats[T] {
-	return &autograd.BatchNormStats[T]{Mean: b.RunningMean.Data, Var: b.RunningVar.Data, Tracked: b.NumBatchesTracked.Data, Momentum: b.Momentum}
+	return &autograd.BatchNormStats[T]{Mean: b.RunningMean.Data, Var: b.RunningVar.Data, Tracked: b.NumBatchesTracked.Data, Momentum: b.Momentum, Reduce: b.Reduce}
 }
 
 // ForwardReLU is ReLU(Forward(x)) as one op (autograd.BatchNormReLU).

@@ -112,3 +112,29 @@ func (s *Sequential[T]) SetTraining(training bool) {
 		c.Module.SetTraining(training)
 	}
 }
+
+// EachBatchNorm calls f with every BatchNorm layer of m (in Sequentials
+// and residual blocks, as the models build them).
+func EachBatchNorm[T Float](m Module[T], f func(*BatchNorm2d[T])) {
+	switch l := m.(type) {
+	case *BatchNorm2d[T]:
+		f(l)
+	case *Sequential[T]:
+		for _, c := range l.Children {
+			EachBatchNorm(c.Module, f)
+		}
+	case *BasicBlock[T]:
+		f(l.BN1)
+		f(l.BN2)
+		if l.Shortcut != nil {
+			EachBatchNorm[T](l.Shortcut, f)
+		}
+	case *Bottleneck[T]:
+		f(l.BN1)
+		f(l.BN2)
+		f(l.BN3)
+		if l.Downsample != nil {
+			EachBatchNorm[T](l.Downsample, f)
+		}
+	}
+}

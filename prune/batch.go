@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/dist"
 	"github.com/winnow-ml/winnow/nn"
 )
 
@@ -94,4 +95,42 @@ func snapshot(params []*nn.Param[float64]) func() {
 			p.Tangent = nil
 		}
 	}
+}
+
+// share returns this process's share of the batches of a data-parallel
+// run, every size-th from its rank (all of them for one process).
+func share(batches []Batch, comm dist.Comm) []Batch {
+	comm = dist.Or(comm)
+	if comm.Size() == 1 {
+		return batches
+	}
+	var mine []Batch
+	for i := comm.Rank(); i < len(batches); i += comm.Size() {
+		mine = append(mine, batches[i])
+	}
+	return mine
+}
+
+// sumOver sums a buffer of each parameter over the processes of a
+// data-parallel run, packed in one call.
+func sumOver(comm dist.Comm, params []*nn.Param[float64], buf func(p *nn.Param[float64]) []float64) error {
+	comm = dist.Or(comm)
+	if comm.Size() == 1 {
+		return nil
+	}
+	n := 0
+	for _, p := range params {
+		n += len(buf(p))
+	}
+	all := make([]float64, 0, n)
+	for _, p := range params {
+		all = append(all, buf(p)...)
+	}
+	if err := comm.SumFloat64(all); err != nil {
+		return fmt.Errorf("prune: %w", err)
+	}
+	for _, p := range params {
+		all = all[copy(buf(p), all):]
+	}
+	return nil
 }

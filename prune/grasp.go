@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/dist"
 	"github.com/winnow-ml/winnow/nn"
 )
 
@@ -21,6 +22,12 @@ type GraSPOptions struct {
 	// (so BatchNorm sees half-batch statistics).
 	SplitHalves bool
 	Seed        uint64
+	// Comm, with more than one process, shares the scoring batches out
+	// among the processes of a data-parallel run: each computes its
+	// batches' g and Hg, summed over the processes (g before the
+	// Hessian-gradient pass, Hg after it), so that every process gets the
+	// scores one process computes.
+	Comm dist.Comm
 }
 
 // GraSP scores by Gradient Signal Preservation (Wang, Zhang and Grosse,
@@ -57,11 +64,14 @@ func GraSP(ctx context.Context, net nn.Module[float64], batches []Batch, o GraSP
 			copy(p.Data, redrawn[p.Name])
 		}
 	}
-	batches = o.ScoringBatches(batches)
+	batches = share(o.ScoringBatches(batches), o.Comm)
 	// g = sum_b ∇L_b. Both passes run on one tape: the second reuses the
 	// first's buffers.
 	tape := autograd.NewTape[float64]()
 	if err := gradient(tape, net, batches, o.Temperature); err != nil {
+		return nil, err
+	}
+	if err := sumOver(o.Comm, w, func(p *nn.Param[float64]) []float64 { return p.Grad }); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -73,6 +83,9 @@ func GraSP(ctx context.Context, net nn.Module[float64], batches []Batch, o GraSP
 		p.Tangent = p.Grad
 	}
 	if err := hessianVector(tape, net, batches, o.Temperature); err != nil {
+		return nil, err
+	}
+	if err := sumOver(o.Comm, w, func(p *nn.Param[float64]) []float64 { return p.HV }); err != nil {
 		return nil, err
 	}
 	// S = -θ ⊙ Hg, in Hg's buffer (which the scores then own).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/winnow-ml/winnow/dist"
 	"github.com/winnow-ml/winnow/nn"
 )
 
@@ -19,6 +20,11 @@ type Config struct {
 	Seed            uint64
 	GraSP           GraSPOptions
 	SynFlow         SynFlowOptions
+	// Comm, with more than one process, shares GraSP's and SNIP's scoring
+	// batches out among the processes of a data-parallel run: every
+	// process gets the same scores and masks (SynFlow and the data-free
+	// methods need no data and compute them on each).
+	Comm dist.Comm
 }
 
 // DefaultConfig has the papers' settings: GraSP at T = 200 as the official
@@ -92,11 +98,11 @@ func Prune(ctx context.Context, net nn.Module[float64], batches []Batch, input [
 	switch c.Method {
 	case "grasp":
 		o := c.GraSP
-		o.Seed = c.Seed
+		o.Seed, o.Comm = c.Seed, c.Comm
 		r.Scores, err = GraSP(ctx, net, batches, o)
 		removeHighest = true // S = -θ ⊙ Hg: the highest S go
 	case "snip":
-		r.Scores, err = SNIP(ctx, net, batches)
+		r.Scores, err = SNIP(ctx, net, batches, c.Comm)
 	case "magnitude":
 		r.Scores = Magnitude(net)
 	case "random":

@@ -251,7 +251,7 @@ func TestSNIPIsThetaTimesGrad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	net := smallNet(rng)
 	bs := smallBatches(rng, 2)
-	scores, err := SNIP(context.Background(), net, bs)
+	scores, err := SNIP(context.Background(), net, bs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,10 @@ package prune
 
 import (
 	"context"
-	"github.com/winnow-ml/winnow/autograd"
 	"math"
 
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/dist"
 	"github.com/winnow-ml/winnow/nn"
 )
 
@@ -14,9 +15,15 @@ import (
 //	S = |θ ⊙ g|,  g = sum_b ∇_θ L_b  (mean cross-entropy at T = 1)
 //
 // Higher = kept.
-func SNIP(ctx context.Context, net nn.Module[float64], batches []Batch) (map[string][]float64, error) {
+//
+// With comm, the batches are shared out among the processes of a
+// data-parallel run and g summed over them (as GraSP's).
+func SNIP(ctx context.Context, net nn.Module[float64], batches []Batch, comm dist.Comm) (map[string][]float64, error) {
 	defer snapshot(nn.AllParams(net))()
-	if err := gradient(autograd.NewTape[float64](), net, batches, 1); err != nil {
+	if err := gradient(autograd.NewTape[float64](), net, share(batches, comm), 1); err != nil {
+		return nil, err
+	}
+	if err := sumOver(comm, weights(net), func(p *nn.Param[float64]) []float64 { return p.Grad }); err != nil {
 		return nil, err
 	}
 	scores := map[string][]float64{}

@@ -59,6 +59,9 @@ func Predict(ctx context.Context, m nn.Module[float32], l *data.Loader, f func(b
 		if err != nil {
 			return err
 		}
+		if b.N == 0 { // a process's empty shard of a small last batch
+			continue
+		}
 		tape.Reset()
 		logits := m.Forward(tape, tape.Input(b.X, b.Shape()...))
 		loss := float64(autograd.SoftmaxCrossEntropy(tape, logits, b.Labels, 1).Value[0])

@@ -8,6 +8,7 @@ import (
 
 	"github.com/winnow-ml/winnow/autograd"
 	"github.com/winnow-ml/winnow/data"
+	"github.com/winnow-ml/winnow/dist"
 	"github.com/winnow-ml/winnow/nn"
 )
 
@@ -82,6 +83,15 @@ type Trainer struct {
 	CheckpointEvery    int
 	CheckpointInterval time.Duration
 
+	// Comm, with more than one process, makes the run data-parallel: each
+	// process trains on its shard of every batch (Train and Test are
+	// sharded loaders, Shard = Comm.Rank()), gradients are summed over the
+	// processes in buckets while the backward pass runs, and the
+	// processes take the same steps; metrics are the whole batch's. Only
+	// the process whose Out is set writes files (rank 0's). See the
+	// package doc.
+	Comm dist.Comm
+
 	opt     *SGD
 	history []EpochResult
 	pos     position
@@ -151,6 +161,16 @@ func (t *Trainer) Run(ctx context.Context) error {
 	tape := autograd.NewTape[float32]()
 	params := nn.AllParams(t.Model)
 	nb := t.Train.NumBatches()
+	comm := dist.Or(t.Comm)
+	var reducer *gradReducer
+	// A data-parallel run stops where the processes agree (the step's
+	// sums): no process's loader stops on its own.
+	loadCtx := ctx
+	if comm.Size() > 1 {
+		loadCtx = context.WithoutCancel(ctx)
+		reducer = newGradReducer(comm, tape)
+		defer reducer.close()
+	}
 	for t.pos.Epoch < t.Config.Epochs {
 		epoch := t.pos.Epoch
 		lr := t.Config.Schedule.LR(t.Config.LR, epoch, t.Config.Epochs)
@@ -162,7 +182,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 			t.Progress.StartEpoch(epoch+1, t.Config.Epochs, nb, t.pos.Step)
 		}
 		if t.pos.Step < nb {
-			for b, err := range t.Train.BatchesFrom(ctx, epoch, t.pos.Step) {
+			for b, err := range t.Train.BatchesFrom(loadCtx, epoch, t.pos.Step) {
 				if err != nil {
 					if ctx.Err() != nil {
 						return t.interrupted(ctx, start)
@@ -176,21 +196,42 @@ func (t *Trainer) Run(ctx context.Context) error {
 				logits := t.Model.Forward(tape, tape.Input(b.X, b.Shape()...))
 				loss := autograd.SoftmaxCrossEntropy(tape, logits, b.Labels, 1)
 				l := float64(loss.Value[0])
-				if math.IsNaN(l) || math.IsInf(l, 0) {
-					return &NonFiniteError{Epoch: epoch + 1, Step: t.pos.Step, Loss: l, Checkpoint: t.LastCheckpoint()}
+				// The step's sums over the whole batch (every process's
+				// shard): loss, correct, examples, and whether any process
+				// was interrupted, so that all stop at the same step.
+				stop := 0.0
+				if ctx.Err() != nil {
+					stop = 1
 				}
-				tape.Backward(loss)
+				step := []float64{l * float64(b.N), float64(countCorrect(logits.Value, b.Labels, 1)), float64(b.N), stop}
+				if err := comm.SumFloat64(step); err != nil {
+					return err
+				}
+				if sum := step[0]; math.IsNaN(sum) || math.IsInf(sum, 0) {
+					return &NonFiniteError{Epoch: epoch + 1, Step: t.pos.Step, Loss: sum / step[2], Checkpoint: t.LastCheckpoint()}
+				}
+				if step[3] > 0 {
+					return t.interrupted(ctx, start)
+				}
+				// The gradient of the whole batch's mean loss: this shard's
+				// share of it, summed over the processes.
+				if comm.Size() > 1 {
+					reducer.start()
+					tape.BackwardFrom(loss, []float32{float32(float64(b.N) / step[2])})
+					if err := reducer.wait(); err != nil {
+						return err
+					}
+				} else {
+					tape.Backward(loss)
+				}
 				opt.Step()
-				t.pos.LossSum += l * float64(b.N)
-				t.pos.Correct += float64(countCorrect(logits.Value, b.Labels, 1))
-				t.pos.Seen += b.N
+				t.pos.LossSum += step[0]
+				t.pos.Correct += step[1]
+				t.pos.Seen += int(step[2])
 				t.pos.Step++
 				secs := t.pos.Seconds + time.Since(start).Seconds()
 				if t.Progress != nil {
 					t.Progress.Step(t.pos.Step, t.pos.LossSum/float64(t.pos.Seen), t.pos.Correct/float64(t.pos.Seen), float64(t.pos.Seen)/secs)
-				}
-				if ctx.Err() != nil {
-					return t.interrupted(ctx, start)
 				}
 				due := (t.CheckpointEvery > 0 && t.pos.Step%t.CheckpointEvery == 0) ||
 					(t.CheckpointInterval > 0 && time.Since(lastSave) >= t.CheckpointInterval)
@@ -216,8 +257,16 @@ func (t *Trainer) Run(ctx context.Context) error {
 			ImagesSec: float64(t.pos.Seen) / t.pos.Seconds}
 		kept, total := nn.Density(t.Model)
 		r.Density = float64(kept) / float64(total)
+		if comm.Size() > 1 {
+			// Processes keep their own running statistics where BatchNorm
+			// is not synchronised: rank 0's are the run's, as PyTorch's DDP
+			// broadcasts them.
+			if err := broadcastBuffers(comm, t.Model); err != nil {
+				return err
+			}
+		}
 		if t.Test != nil {
-			ev, err := Evaluate(ctx, t.Model, t.Test)
+			ev, err := EvaluateOn(loadCtx, t.Model, t.Test, comm)
 			if err != nil {
 				if ctx.Err() != nil {
 					return fmt.Errorf("%w (interrupted in the evaluation of epoch %d; %s)", ctx.Err(), epoch+1, t.LastCheckpoint())
@@ -249,10 +298,18 @@ func (t *Trainer) saveAt(start time.Time) error {
 // interrupted checkpoints at the step boundary reached and returns ctx's
 // error with where the run stands.
 func (t *Trainer) interrupted(ctx context.Context, start time.Time) error {
+	cause := ctx.Err()
+	if cause == nil { // another process of a data-parallel run was
+		cause = errOtherInterrupted
+	}
 	if t.pos.Step > 0 || t.pos.Epoch > 0 {
 		if err := t.saveAt(start); err != nil {
-			return fmt.Errorf("%w; writing the checkpoint failed: %v", ctx.Err(), err)
+			return fmt.Errorf("%w; writing the checkpoint failed: %v", cause, err)
 		}
 	}
-	return fmt.Errorf("%w (%s)", ctx.Err(), t.LastCheckpoint())
+	return fmt.Errorf("%w (%s)", cause, t.LastCheckpoint())
 }
+
+// errOtherInterrupted stops the processes of a data-parallel run that were
+// not interrupted themselves at the step where one was.
+var errOtherInterrupted = fmt.Errorf("another process of the run was interrupted: %w", context.Canceled)

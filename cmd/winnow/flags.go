@@ -77,6 +77,7 @@ type runtimeOptions struct {
 	logEvery        int
 	logInterval     time.Duration
 	checkpointEvery string
+	bn              string
 }
 
 func (o *runtimeOptions) addFlags(f *pflag.FlagSet) {
@@ -88,6 +89,7 @@ func (o *runtimeOptions) addFlags(f *pflag.FlagSet) {
 	f.IntVar(&o.logEvery, "log-every", 0, "without a terminal: a progress line every N steps (0: by --log-interval)")
 	f.DurationVar(&o.logInterval, "log-interval", time.Minute, "without a terminal: a progress line at least this often within an epoch (0: none)")
 	f.StringVar(&o.checkpointEvery, "checkpoint-every", "", "also checkpoint within epochs: every N steps, or a duration such as 10m")
+	f.StringVar(&o.bn, "bn", "sync", "under mpirun: sync (BatchNorm over the whole batch, as one process) or local (each process's shard, as PyTorch's DDP)")
 }
 
 func (o *runtimeOptions) addComputeFlags(f *pflag.FlagSet) {
@@ -97,8 +99,12 @@ func (o *runtimeOptions) addComputeFlags(f *pflag.FlagSet) {
 
 // runtime turns the flags into an experiment.Runtime.
 func (o *runtimeOptions) runtime(cmd *cobra.Command) (experiment.Runtime, error) {
+	comm, err := world()
+	if err != nil {
+		return experiment.Runtime{}, err
+	}
 	rt := experiment.Runtime{Out: o.out, Resume: o.resume, Force: o.force, Threads: o.threads, Workers: o.workers,
-		LogEvery: o.logEvery, LogInterval: o.logInterval, Command: commandLine()}
+		LogEvery: o.logEvery, LogInterval: o.logInterval, Command: commandLine(), Comm: comm, BN: o.bn}
 	if o.threads < 1 || o.workers < 1 {
 		return rt, usageError{errors.New("--threads and --workers must be at least 1")}
 	}
@@ -117,7 +123,7 @@ func (o *runtimeOptions) runtime(cmd *cobra.Command) (experiment.Runtime, error)
 			return rt, usageError{fmt.Errorf("--checkpoint-every %q: want a number of steps or a duration such as 10m", c)}
 		}
 	}
-	if !o.quiet {
+	if !o.quiet && comm.Rank() == 0 {
 		w := cmd.OutOrStdout()
 		rt.Log = w
 		if isTerminal(w) {

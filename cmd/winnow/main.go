@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/winnow-ml/winnow/dist"
 	"github.com/winnow-ml/winnow/experiment"
 )
 
@@ -92,6 +93,16 @@ func noArgs(cmd *cobra.Command, args []string) error {
 		return usageError{fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args)}
 	}
 	return nil
+}
+
+// world is the processes of this run: those an MPI launcher started (the
+// mpi build), else this one.
+func world() (dist.Comm, error) {
+	c, err := dist.World()
+	if err != nil {
+		return nil, fmt.Errorf("joining the MPI run: %w", err)
+	}
+	return c, nil
 }
 
 // commandLine is the command line, for the records of a run.

@@ -56,9 +56,16 @@ func runPrune(ctx context.Context, w io.Writer, s experiment.Settings, o pruneOp
 		return usageError{fmt.Errorf("--threads must be at least 1")}
 	}
 	runtime.GOMAXPROCS(o.threads)
-	st, p, err := experiment.Prune(ctx, s)
+	comm, err := world()
 	if err != nil {
 		return err
+	}
+	st, p, err := experiment.Prune(ctx, s, comm)
+	if err != nil {
+		return err
+	}
+	if comm.Rank() != 0 { // rank 0 writes the masks
+		return nil
 	}
 	for _, n := range st.Notes {
 		fmt.Fprintln(w, "note:", n)

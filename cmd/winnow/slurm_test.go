@@ -147,6 +147,9 @@ func requeueTest(t *testing.T, stop func(task string) []string, logged string) {
 	for {
 		st, _ := exec.Command("squeue", "-h", "-j", task, "-o", "%T").Output()
 		if strings.TrimSpace(string(st)) == "PENDING" {
+			// slurmd refuses credentials issued in the second it revoked
+			// the task's old one ("Job credential revoked").
+			time.Sleep(2 * time.Second)
 			if out, err := exec.Command("scontrol", "update", "JobId="+task, "StartTime=now").CombinedOutput(); err != nil {
 				t.Fatalf("scontrol update: %v: %s", err, out)
 			}
@@ -160,7 +163,8 @@ func requeueTest(t *testing.T, stop func(task string) []string, logged string) {
 	waitJob(t, id, 5*time.Minute)
 	rec, err := experiment.ReadRecord(filepath.Join(dir, "magnitude-0.5-s1"))
 	if err != nil || len(rec.Resumes) != 1 || rec.Resumes[0].Step == 0 || rec.Resumes[0].Provenance.Job != task {
-		t.Fatalf("the run was not resumed within an epoch by task %s: %+v (%v)", task, rec.Resumes, err)
+		b, _ := os.ReadFile(filepath.Join(dir, "slurm", task+".out"))
+		t.Fatalf("the run was not resumed within an epoch by task %s: %+v (%v); its log:\n%s", task, rec.Resumes, err, b)
 	}
 	if logged != "" {
 		b, _ := os.ReadFile(filepath.Join(dir, "slurm", task+".out"))

@@ -17,8 +17,9 @@ import (
 )
 
 // perRunFlags are train's flags a sweep sets per run, or that say how a
-// run runs rather than what it computes.
-var perRunFlags = map[string]bool{"prune": true, "sparsity": true, "seed": true, "out": true, "resume": true, "force": true, "quiet": true,
+// run runs rather than what it computes (--bn: how processes under mpirun
+// share BatchNorm; a sweep's runs are one process each).
+var perRunFlags = map[string]bool{"bn": true, "prune": true, "sparsity": true, "seed": true, "out": true, "resume": true, "force": true, "quiet": true,
 	"threads": true, "workers": true, "log-every": true, "log-interval": true, "checkpoint-every": true, "dry-run": true}
 
 // flagValue is a valid value other than the default for each flag.

@@ -99,6 +99,9 @@ func runTrain(ctx context.Context, w io.Writer, s experiment.Settings, rt experi
 	if err != nil {
 		return err
 	}
+	if rt.Comm != nil && rt.Comm.Rank() != 0 {
+		return nil
+	}
 	sum := out.Summary
 	fmt.Fprintf(w, "final test accuracy %.4f (epoch %d); best-epoch selection %.4f at epoch %d; weights kept %d of %d (%.2f%%), FLOPs kept %.2f%%; %s\n",
 		sum.FinalTestAcc, sum.Epochs, sum.BestTestAcc, sum.BestEpoch, sum.WeightsKept, sum.WeightsTotal, 100*sum.Density,

@@ -1,0 +1,168 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/data"
+	"github.com/winnow-ml/winnow/dist"
+	"github.com/winnow-ml/winnow/nn"
+)
+
+// bucketBytes is the size at which a bucket of gradients is summed over
+// the processes: a few MB, as PyTorch's DDP (25 MB there; smaller here,
+// where steps are slower and the overlap matters more than the calls).
+const bucketBytes = 4 << 20
+
+// gradReducer sums the gradients of a backward pass over the processes in
+// buckets, each started as soon as its leaves' gradients are complete
+// (autograd.Tape.OnLeafGrad), on a goroutine of its own while the rules of
+// earlier layers run.
+type gradReducer struct {
+	comm    dist.Comm
+	pending []*autograd.Var[float32] // leaves of the bucket being filled
+	size    int                      // their values
+	jobs    chan []*autograd.Var[float32]
+	done    chan error
+	sent    int
+	buf     []float32
+}
+
+func newGradReducer(comm dist.Comm, tape *autograd.Tape[float32]) *gradReducer {
+	r := &gradReducer{comm: comm, jobs: make(chan []*autograd.Var[float32], 64), done: make(chan error, 64)}
+	go func() {
+		for leaves := range r.jobs {
+			r.done <- r.sum(leaves)
+		}
+	}()
+	tape.OnLeafGrad(func(v *autograd.Var[float32]) {
+		if len(v.Grad) == 0 {
+			return
+		}
+		r.pending = append(r.pending, v)
+		if r.size += len(v.Grad); 4*r.size >= bucketBytes {
+			r.flush()
+		}
+	})
+	return r
+}
+
+// sum sums a bucket's gradients, packed in one buffer, over the processes.
+func (r *gradReducer) sum(leaves []*autograd.Var[float32]) error {
+	n := 0
+	for _, v := range leaves {
+		n += len(v.Grad)
+	}
+	if cap(r.buf) < n {
+		r.buf = make([]float32, n)
+	}
+	buf := r.buf[:n]
+	at := 0
+	for _, v := range leaves {
+		at += copy(buf[at:], v.Grad)
+	}
+	if err := r.comm.SumFloat32(buf); err != nil {
+		return err
+	}
+	at = 0
+	for _, v := range leaves {
+		at += copy(v.Grad, buf[at:])
+	}
+	return nil
+}
+
+func (r *gradReducer) flush() {
+	if len(r.pending) == 0 {
+		return
+	}
+	r.jobs <- r.pending
+	r.sent++
+	r.pending, r.size = nil, 0
+}
+
+// start begins a step.
+func (r *gradReducer) start() { r.sent = 0 }
+
+// wait sums what is left and waits for every bucket of the step.
+func (r *gradReducer) wait() error {
+	r.flush()
+	var errs []error
+	for ; r.sent > 0; r.sent-- {
+		errs = append(errs, <-r.done)
+	}
+	return errors.Join(errs...)
+}
+
+func (r *gradReducer) close() { close(r.jobs) }
+
+// broadcastBuffers gives every process rank 0's buffers (BatchNorm's
+// running statistics, its counters).
+func broadcastBuffers(comm dist.Comm, m nn.Module[float32]) error {
+	for _, p := range nn.AllParams(m) {
+		if p.Trainable() {
+			continue
+		}
+		b := make([]byte, 4*len(p.Data))
+		for i, v := range p.Data {
+			u := math.Float32bits(v)
+			b[4*i], b[4*i+1], b[4*i+2], b[4*i+3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
+		}
+		if err := comm.Broadcast(b, 0); err != nil {
+			return fmt.Errorf("train: broadcasting %s: %w", p.Name, err)
+		}
+		for i := range p.Data {
+			p.Data[i] = math.Float32frombits(uint32(b[4*i]) | uint32(b[4*i+1])<<8 | uint32(b[4*i+2])<<16 | uint32(b[4*i+3])<<24)
+		}
+	}
+	return nil
+}
+
+// EvaluateOn is Evaluate of a data-parallel run: each process evaluates its
+// shard of the loader's data (l.Shard of l.Shards) and the sums are taken
+// over the processes, so that every process gets the metrics of the whole
+// evaluation set.
+func EvaluateOn(ctx context.Context, m nn.Module[float32], l *data.Loader, comm dist.Comm) (Eval, error) {
+	comm = dist.Or(comm)
+	if comm.Size() == 1 {
+		return Evaluate(ctx, m, l)
+	}
+	var lossSum, top1, top5, n float64
+	classes := l.Dataset.Classes()
+	err := Predict(ctx, m, l, func(b *data.Batch, logits []float32, loss float64) error {
+		if b.N == 0 {
+			return nil
+		}
+		lossSum += loss * float64(b.N)
+		top1 += float64(countCorrect(logits, b.Labels, 1))
+		if classes >= 100 {
+			top5 += float64(countCorrect(logits, b.Labels, 5))
+		}
+		n += float64(b.N)
+		return nil
+	})
+	failed := 0.0
+	if err != nil {
+		failed = 1
+	}
+	sums := []float64{lossSum, top1, top5, n, failed}
+	if serr := comm.SumFloat64(sums); serr != nil {
+		return Eval{}, serr
+	}
+	if err != nil {
+		return Eval{}, err
+	}
+	if sums[4] > 0 {
+		return Eval{}, fmt.Errorf("train: the evaluation failed on another process")
+	}
+	if sums[3] == 0 {
+		return Eval{}, fmt.Errorf("train: evaluation set is empty")
+	}
+	ev := Eval{Loss: sums[0] / sums[3], Top1: sums[1] / sums[3], Examples: int(sums[3])}
+	if classes >= 100 {
+		ev.Top5 = sums[2] / sums[3]
+	}
+	return ev, nil
+}
