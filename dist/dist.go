@@ -43,6 +43,14 @@ func (Single) Broadcast([]byte, int) error { return nil }
 // Close implements Comm.
 func (Single) Close() error { return nil }
 
+// Abort ends every process of c's run with the exit code, where c can (an
+// MPI run); it returns when c cannot, as with Single.
+func Abort(c Comm, code int) {
+	if a, ok := c.(interface{ Abort(int) }); ok && c.Size() > 1 {
+		a.Abort(code)
+	}
+}
+
 // Or returns c, or Single when c is nil.
 func Or(c Comm) Comm {
 	if c == nil {
@@ -53,7 +61,8 @@ func Or(c Comm) Comm {
 
 // Agree makes every process see a failure of any: each passes its own
 // error (nil when it succeeded) and every one returns an error if any
-// failed, so that none waits in a sum another never calls.
+// failed, so that none waits in a sum another never calls. Agreed
+// reports the errors it returns.
 func Agree(c Comm, err error) error {
 	c = Or(c)
 	if c.Size() == 1 {
@@ -68,11 +77,27 @@ func Agree(c Comm, err error) error {
 	}
 	switch {
 	case err != nil:
-		return err
+		return agreed{err}
 	case flag[0] > 0:
-		return fmt.Errorf("dist: %d of %d processes failed (their output says why)", int(flag[0]), c.Size())
+		return agreed{fmt.Errorf("%w: %d of %d processes failed (their output says why)", ErrOtherProcess, int(flag[0]), c.Size())}
 	}
 	return nil
+}
+
+// ErrOtherProcess is what Agree returns to a process that did not fail
+// itself.
+var ErrOtherProcess = errors.New("dist: another process failed")
+
+// agreed is an error every process of the run returns.
+type agreed struct{ error }
+
+func (a agreed) Unwrap() error { return a.error }
+
+// Agreed reports whether err came from Agree, so that every process of the
+// run stopped with it and none waits for another.
+func Agreed(err error) bool {
+	var a agreed
+	return errors.As(err, &a)
 }
 
 // Shard is rank's contiguous share of n items split over size processes:

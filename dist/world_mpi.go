@@ -13,6 +13,7 @@ package dist
 // static int sum_double(double *x, int n) { return MPI_Allreduce(MPI_IN_PLACE, x, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD); }
 // static int bcast(void *x, int n, int root) { return MPI_Bcast(x, n, MPI_BYTE, root, MPI_COMM_WORLD); }
 // static int finalize(void) { return MPI_Finalize(); }
+// static void abort_world(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
 import "C"
 
 import (
@@ -124,4 +125,11 @@ func (c *mpiComm) Close() error {
 	err := c.do(func() C.int { return C.finalize() })
 	close(c.calls)
 	return err
+}
+
+// Abort ends every process of the run with code (MPI_Abort): a process that
+// fails outside an Agree would leave the others waiting in a sum.
+func (c *mpiComm) Abort(code int) {
+	c.calls <- func() { C.abort_world(C.int(code)) }
+	select {} // MPI_Abort does not return
 }

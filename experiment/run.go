@@ -264,18 +264,9 @@ func Train(ctx context.Context, s Settings, rt Runtime) (_ *Outcome, retErr erro
 	if comm.Size() > 1 {
 		trainL.Shard, trainL.Shards = comm.Rank(), comm.Size()
 		testL.Shard, testL.Shards = comm.Rank(), comm.Size()
-		if rt.BN == "sync" {
-			nn.EachBatchNorm(st.Model, func(b *nn.BatchNorm2d[float32]) {
-				b.Reduce = func(x []float64) {
-					if err := comm.SumFloat64(x); err != nil {
-						panic(fmt.Sprintf("experiment: synchronised BatchNorm: %v", err))
-					}
-				}
-			})
-		}
 	}
 	meta := map[string]string{"model": s.Model, "dataset": s.Dataset, "prune": s.Prune, "sparsity": strconv.FormatFloat(s.Sparsity, 'g', -1, 64), "seed": strconv.FormatUint(s.Seed, 10)}
-	t := &train.Trainer{Model: st.Model, Train: trainL, Test: testL, Config: s.TrainConfig(), Meta: meta, Comm: comm,
+	t := &train.Trainer{Model: st.Model, Train: trainL, Test: testL, Config: s.TrainConfig(), Meta: meta, Comm: comm, SyncBatchNorm: rt.BN == "sync",
 		CheckpointEvery: rt.CheckpointEvery, CheckpointInterval: rt.CheckpointInterval}
 	if root {
 		t.Out = rt.Out

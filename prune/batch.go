@@ -112,25 +112,29 @@ func share(batches []Batch, comm dist.Comm) []Batch {
 }
 
 // sumOver sums a buffer of each parameter over the processes of a
-// data-parallel run, packed in one call.
-func sumOver(comm dist.Comm, params []*nn.Param[float64], buf func(p *nn.Param[float64]) []float64) error {
+// data-parallel run, packed in one call. A process given no batches (more
+// processes than batches) has no buffers yet and adds zeros.
+func sumOver(comm dist.Comm, params []*nn.Param[float64], buf func(p *nn.Param[float64]) *[]float64) error {
 	comm = dist.Or(comm)
 	if comm.Size() == 1 {
 		return nil
 	}
 	n := 0
 	for _, p := range params {
-		n += len(buf(p))
+		if b := buf(p); len(*b) == 0 {
+			*b = make([]float64, p.Len())
+		}
+		n += p.Len()
 	}
 	all := make([]float64, 0, n)
 	for _, p := range params {
-		all = append(all, buf(p)...)
+		all = append(all, *buf(p)...)
 	}
 	if err := comm.SumFloat64(all); err != nil {
 		return fmt.Errorf("prune: %w", err)
 	}
 	for _, p := range params {
-		all = all[copy(buf(p), all):]
+		all = all[copy(*buf(p), all):]
 	}
 	return nil
 }

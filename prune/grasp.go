@@ -71,7 +71,7 @@ func GraSP(ctx context.Context, net nn.Module[float64], batches []Batch, o GraSP
 	if err := gradient(tape, net, batches, o.Temperature); err != nil {
 		return nil, err
 	}
-	if err := sumOver(o.Comm, w, func(p *nn.Param[float64]) []float64 { return p.Grad }); err != nil {
+	if err := sumOver(o.Comm, w, func(p *nn.Param[float64]) *[]float64 { return &p.Grad }); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -85,7 +85,7 @@ func GraSP(ctx context.Context, net nn.Module[float64], batches []Batch, o GraSP
 	if err := hessianVector(tape, net, batches, o.Temperature); err != nil {
 		return nil, err
 	}
-	if err := sumOver(o.Comm, w, func(p *nn.Param[float64]) []float64 { return p.HV }); err != nil {
+	if err := sumOver(o.Comm, w, func(p *nn.Param[float64]) *[]float64 { return &p.HV }); err != nil {
 		return nil, err
 	}
 	// S = -θ ⊙ Hg, in Hg's buffer (which the scores then own).

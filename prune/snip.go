@@ -23,7 +23,7 @@ func SNIP(ctx context.Context, net nn.Module[float64], batches []Batch, comm dis
 	if err := gradient(autograd.NewTape[float64](), net, share(batches, comm), 1); err != nil {
 		return nil, err
 	}
-	if err := sumOver(comm, weights(net), func(p *nn.Param[float64]) []float64 { return p.Grad }); err != nil {
+	if err := sumOver(comm, weights(net), func(p *nn.Param[float64]) *[]float64 { return &p.Grad }); err != nil {
 		return nil, err
 	}
 	scores := map[string][]float64{}

@@ -20,22 +20,25 @@ const bucketBytes = 4 << 20
 // gradReducer sums the gradients of a backward pass over the processes in
 // buckets, each started as soon as its leaves' gradients are complete
 // (autograd.Tape.OnLeafGrad), on a goroutine of its own while the rules of
-// earlier layers run.
+// earlier layers run. Every collective call of a step goes through its
+// queue (sumFloat64 for the others, BatchNorm's): the processes must make
+// them in the same order, which a second goroutine calling MPI on its own
+// would not keep.
 type gradReducer struct {
 	comm    dist.Comm
 	pending []*autograd.Var[float32] // leaves of the bucket being filled
 	size    int                      // their values
-	jobs    chan []*autograd.Var[float32]
+	jobs    chan func()
 	done    chan error
 	sent    int
 	buf     []float32
 }
 
 func newGradReducer(comm dist.Comm, tape *autograd.Tape[float32]) *gradReducer {
-	r := &gradReducer{comm: comm, jobs: make(chan []*autograd.Var[float32], 64), done: make(chan error, 64)}
+	r := &gradReducer{comm: comm, jobs: make(chan func(), 64), done: make(chan error, 64)}
 	go func() {
-		for leaves := range r.jobs {
-			r.done <- r.sum(leaves)
+		for job := range r.jobs {
+			job()
 		}
 	}()
 	tape.OnLeafGrad(func(v *autograd.Var[float32]) {
@@ -48,6 +51,14 @@ func newGradReducer(comm dist.Comm, tape *autograd.Tape[float32]) *gradReducer {
 		}
 	})
 	return r
+}
+
+// sumFloat64 is comm.SumFloat64 in the queue's order, after the buckets
+// sent before it.
+func (r *gradReducer) sumFloat64(x []float64) error {
+	done := make(chan error)
+	r.jobs <- func() { done <- r.comm.SumFloat64(x) }
+	return <-done
 }
 
 // sum sums a bucket's gradients, packed in one buffer, over the processes.
@@ -78,7 +89,8 @@ func (r *gradReducer) flush() {
 	if len(r.pending) == 0 {
 		return
 	}
-	r.jobs <- r.pending
+	leaves := r.pending
+	r.jobs <- func() { r.done <- r.sum(leaves) }
 	r.sent++
 	r.pending, r.size = nil, 0
 }
@@ -97,6 +109,28 @@ func (r *gradReducer) wait() error {
 }
 
 func (r *gradReducer) close() { close(r.jobs) }
+
+// syncBatchNorm makes m's BatchNorm layers normalise over the whole batch
+// of every process, their sums taken in the reducer's order; the returned
+// function undoes it.
+func (r *gradReducer) syncBatchNorm(m nn.Module[float32]) (undo func()) {
+	var layers []*nn.BatchNorm2d[float32]
+	nn.EachBatchNorm(m, func(b *nn.BatchNorm2d[float32]) {
+		layers = append(layers, b)
+		b.Reduce = func(x []float64) {
+			if err := r.sumFloat64(x); err != nil {
+				// Inside the tape's rules there is no error to return;
+				// MPI's own failures abort the run before this.
+				panic(fmt.Sprintf("train: synchronised BatchNorm %s: %v", b.Weight.Name, err))
+			}
+		}
+	})
+	return func() {
+		for _, b := range layers {
+			b.Reduce = nil
+		}
+	}
+}
 
 // broadcastBuffers gives every process rank 0's buffers (BatchNorm's
 // running statistics, its counters).

@@ -91,6 +91,10 @@ type Trainer struct {
 	// the process whose Out is set writes files (rank 0's). See the
 	// package doc.
 	Comm dist.Comm
+	// SyncBatchNorm, with Comm, normalises BatchNorm over the whole batch
+	// (every process's shard), as one process would; without it each
+	// process normalises its own shard (PyTorch DDP's default).
+	SyncBatchNorm bool
 
 	opt     *SGD
 	history []EpochResult
@@ -170,6 +174,9 @@ func (t *Trainer) Run(ctx context.Context) error {
 		loadCtx = context.WithoutCancel(ctx)
 		reducer = newGradReducer(comm, tape)
 		defer reducer.close()
+		if t.SyncBatchNorm {
+			defer reducer.syncBatchNorm(t.Model)()
+		}
 	}
 	for t.pos.Epoch < t.Config.Epochs {
 		epoch := t.pos.Epoch

@@ -99,10 +99,7 @@ func (o *runtimeOptions) addComputeFlags(f *pflag.FlagSet) {
 
 // runtime turns the flags into an experiment.Runtime.
 func (o *runtimeOptions) runtime(cmd *cobra.Command) (experiment.Runtime, error) {
-	comm, err := world()
-	if err != nil {
-		return experiment.Runtime{}, err
-	}
+	comm := world(cmd.Context())
 	rt := experiment.Runtime{Out: o.out, Resume: o.resume, Force: o.force, Threads: o.threads, Workers: o.workers,
 		LogEvery: o.logEvery, LogInterval: o.logInterval, Command: commandLine(), Comm: comm, BN: o.bn}
 	if o.threads < 1 || o.workers < 1 {
@@ -126,7 +123,9 @@ func (o *runtimeOptions) runtime(cmd *cobra.Command) (experiment.Runtime, error)
 	if !o.quiet && comm.Rank() == 0 {
 		w := cmd.OutOrStdout()
 		rt.Log = w
-		if isTerminal(w) {
+		// mpirun hands its processes a pseudo-terminal whatever its own
+		// output is: progress lines, not a bar, under it.
+		if isTerminal(w) && comm.Size() == 1 {
 			rt.Progress = newBar(w)
 		}
 	}

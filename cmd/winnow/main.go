@@ -37,15 +37,41 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
+	os.Exit(runMain())
+}
+
+func runMain() int {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
 	defer cancel()
-	root := newRootCommand()
-	err := root.ExecuteContext(ctx)
+	comm, err := dist.World()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "winnow: joining the MPI run:", err)
+		return 1
+	}
+	err = newRootCommand().ExecuteContext(withWorld(ctx, comm))
 	code := exitCode(ctx, err)
-	if code != 0 {
+	switch {
+	case code == 0:
+	case comm.Size() == 1:
+		fmt.Fprintln(os.Stderr, "winnow:", err)
+	case comm.Rank() == 0: // rank 0 speaks for the run
+		fmt.Fprintln(os.Stderr, "winnow:", err)
+		if !dist.Agreed(err) && !errors.Is(err, context.Canceled) {
+			// The others may wait in a sum this process never joins.
+			dist.Abort(comm, code)
+		}
+	case errors.Is(err, context.Canceled), errors.Is(err, dist.ErrOtherProcess):
+		// rank 0 says it
+	default:
+		fmt.Fprintf(os.Stderr, "winnow: process %d of %d: %v\n", comm.Rank(), comm.Size(), err)
+		if !dist.Agreed(err) {
+			dist.Abort(comm, code)
+		}
+	}
+	if err := comm.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "winnow:", err)
 	}
-	os.Exit(code)
+	return code
 }
 
 // exitCode maps an error to the exit status.
@@ -95,14 +121,18 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-// world is the processes of this run: those an MPI launcher started (the
-// mpi build), else this one.
-func world() (dist.Comm, error) {
-	c, err := dist.World()
-	if err != nil {
-		return nil, fmt.Errorf("joining the MPI run: %w", err)
-	}
-	return c, nil
+type worldKey struct{}
+
+// withWorld gives the commands the processes of this run: those an MPI
+// launcher started (the mpi build), else this one.
+func withWorld(ctx context.Context, c dist.Comm) context.Context {
+	return context.WithValue(ctx, worldKey{}, c)
+}
+
+// world is the processes of this run, as main joined them.
+func world(ctx context.Context) dist.Comm {
+	c, _ := ctx.Value(worldKey{}).(dist.Comm)
+	return dist.Or(c)
 }
 
 // commandLine is the command line, for the records of a run.

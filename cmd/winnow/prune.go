@@ -56,10 +56,7 @@ func runPrune(ctx context.Context, w io.Writer, s experiment.Settings, o pruneOp
 		return usageError{fmt.Errorf("--threads must be at least 1")}
 	}
 	runtime.GOMAXPROCS(o.threads)
-	comm, err := world()
-	if err != nil {
-		return err
-	}
+	comm := world(ctx)
 	st, p, err := experiment.Prune(ctx, s, comm)
 	if err != nil {
 		return err
