@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/dist"
 	"github.com/winnow-ml/winnow/internal/kernels"
 	"github.com/winnow-ml/winnow/nn"
 	"github.com/winnow-ml/winnow/nn/models"
@@ -31,6 +33,11 @@ type BenchSettings struct {
 	Sparsity   float64 // prune this fraction first (with Method)
 	Method     string  // a data-free method for Sparsity
 	CPUProfile string  // write a CPU profile of the timed work here
+	// Comm, with several processes, times data-parallel steps: each
+	// process a share of every batch of BatchSize, gradients summed as
+	// train does (BatchNorm synchronised), and the sum of one whole
+	// gradient alone.
+	Comm dist.Comm
 }
 
 // BenchResult is one line of winnow bench: training and inference images
@@ -50,6 +57,12 @@ type BenchResult struct {
 	Prune          string  `json:"prune,omitempty"`
 	Density        float64 `json:"density"` // kept fraction of the conv and linear weights trained
 	Steps          int     `json:"steps"`   // timed steps
+	Processes      int     `json:"processes"`
+	// AllreduceS is the seconds to sum one whole float32 gradient over the
+	// processes in train's buckets, AllreduceMBs its megabytes (of one
+	// process's gradient) a second.
+	AllreduceS   float64 `json:"allreduce_s,omitempty"`
+	AllreduceMBs float64 `json:"allreduce_mb_s,omitempty"`
 }
 
 // Bench measures, on random CIFAR-sized (MNIST-sized for the LeNets)
@@ -70,6 +83,13 @@ func Bench(ctx context.Context, o BenchSettings) (*BenchResult, error) {
 	if !finite(o.Sparsity) || o.Sparsity < 0 || o.Sparsity >= 1 {
 		return nil, bad("sparsity", o.Sparsity, "want a fraction in [0, 1)")
 	}
+	comm := dist.Or(o.Comm)
+	if comm.Size() > 1 && o.BatchSize < comm.Size() {
+		return nil, bad("batch-size", o.BatchSize, "smaller than the %d processes, each of which takes a share of every batch", comm.Size())
+	}
+	if comm.Size() > 1 && o.GraSP {
+		return nil, bad("grasp", true, "under mpirun: GraSP's scoring shares whole batches, and the benchmark's one batch would go to one process; time it in one process")
+	}
 	if o.Sparsity > 0 && prune.DefaultConfig(o.Method, o.Sparsity).NeedsData() {
 		return nil, bad("prune", o.Method, "needs data; bench takes a data-free method (random, magnitude, synflow)")
 	}
@@ -77,7 +97,7 @@ func Bench(ctx context.Context, o BenchSettings) (*BenchResult, error) {
 		in = models.Input{Channels: 3, Height: 32, Width: 32, Classes: 10}
 	}
 	runtime.GOMAXPROCS(o.Threads)
-	r := &BenchResult{Model: o.Model, Batch: o.BatchSize, Threads: o.Threads, BLAS: kernels.BLAS(), Kernels: "blas"}
+	r := &BenchResult{Model: o.Model, Batch: o.BatchSize, Threads: o.Threads, BLAS: kernels.BLAS(), Kernels: "blas", Processes: comm.Size()}
 	if kernels.DirectLowering() {
 		r.Kernels = "avx512"
 	}
@@ -104,22 +124,39 @@ func Bench(ctx context.Context, o BenchSettings) (*BenchResult, error) {
 	}
 	kept, total := nn.Density(m)
 	r.Density, r.Steps = float64(kept)/float64(total), o.Steps
-	rng := rand.New(rand.NewPCG(0, 0))
-	x := make([]float32, o.BatchSize*in.Channels*in.Height*in.Width)
+	// This process's share of the batch, its own random images.
+	lo, hi := dist.Shard(o.BatchSize, comm.Rank(), comm.Size())
+	n := hi - lo
+	rng := rand.New(rand.NewPCG(uint64(comm.Rank()), 0))
+	x := make([]float32, n*in.Channels*in.Height*in.Width)
 	for i := range x {
 		x[i] = float32(rng.NormFloat64())
 	}
-	labels := make([]int32, o.BatchSize)
+	labels := make([]int32, n)
 	for i := range labels {
 		labels[i] = int32(rng.IntN(in.Classes))
 	}
 	opt := train.NewSGD(nn.Trainable(m), 0.01, 0.9, 5e-4, false)
 	tape := autograd.NewTape[float32]()
+	var gsync *train.GradientSync
+	if comm.Size() > 1 {
+		gsync = train.NewGradientSync(comm, tape, m, true)
+		defer func() {
+			if gsync != nil {
+				gsync.Close()
+			}
+		}()
+	}
+	var stepErr error
 	step := func() {
 		tape.Reset()
 		nn.ZeroGrad(m)
-		loss := autograd.SoftmaxCrossEntropy(tape, m.Forward(tape, tape.Input(x, in.Shape(o.BatchSize)...)), labels, 1)
-		tape.Backward(loss)
+		loss := autograd.SoftmaxCrossEntropy(tape, m.Forward(tape, tape.Input(x, in.Shape(n)...)), labels, 1)
+		if gsync != nil {
+			stepErr = errors.Join(stepErr, gsync.Backward(tape, loss, float64(n)/float64(o.BatchSize)))
+		} else {
+			tape.Backward(loss)
+		}
 		opt.Step()
 	}
 	for i := 0; i < o.Warmup; i++ {
@@ -136,6 +173,10 @@ func Bench(ctx context.Context, o BenchSettings) (*BenchResult, error) {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	// The processes start together and the slowest one's time counts.
+	if err := dist.Agree(comm, stepErr); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	for i := 0; i < o.Steps; i++ {
 		if err := ctx.Err(); err != nil {
@@ -143,27 +184,82 @@ func Bench(ctx context.Context, o BenchSettings) (*BenchResult, error) {
 		}
 		step()
 	}
+	if err := dist.Agree(comm, stepErr); err != nil {
+		return nil, err
+	}
 	r.TrainImgS = round3(float64(o.BatchSize*o.Steps) / time.Since(start).Seconds())
 	// Inference: evaluation mode on a tape without gradients, the
 	// training tape released first (PeakRSSMB is training's).
+	if gsync != nil {
+		gsync.Close()
+		gsync = nil
+	}
 	tape = nil
 	runtime.GC()
 	infer := autograd.NewTape[float32](autograd.NoGrad())
 	m.SetTraining(false)
 	forward := func() {
 		infer.Reset()
-		m.Forward(infer, infer.Input(x, in.Shape(o.BatchSize)...))
+		m.Forward(infer, infer.Input(x, in.Shape(n)...))
 	}
 	for i := 0; i < o.Warmup; i++ {
 		forward()
+	}
+	if err := dist.Agree(comm, nil); err != nil {
+		return nil, err
 	}
 	start = time.Now()
 	for i := 0; i < o.Steps; i++ {
 		forward()
 	}
+	if err := dist.Agree(comm, nil); err != nil {
+		return nil, err
+	}
 	r.InferImgS = round3(float64(o.BatchSize*o.Steps) / time.Since(start).Seconds())
 	r.PeakRSSMB = round3(peakRSSMB())
+	if comm.Size() > 1 {
+		if r.AllreduceS, err = benchAllreduce(comm, m, o.Steps); err != nil {
+			return nil, err
+		}
+		r.AllreduceMBs = round3(4 * float64(trainableValues(m)) / 1e6 / r.AllreduceS)
+	}
 	return r, nil
+}
+
+// trainableValues is the number of m's trainable values (its gradient's).
+func trainableValues(m nn.Module[float32]) int {
+	n := 0
+	for _, p := range nn.Trainable(m) {
+		n += p.Len()
+	}
+	return n
+}
+
+// benchAllreduce times the sum over the processes of a gradient the size
+// of m's, in train's buckets, the mean of steps sums after one untimed.
+func benchAllreduce(comm dist.Comm, m nn.Module[float32], steps int) (float64, error) {
+	buf := make([]float32, trainableValues(m))
+	sum := func() error {
+		for b := buf; len(b) > 0; {
+			k := min(len(b), train.BucketValues)
+			if err := comm.SumFloat32(b[:k]); err != nil {
+				return err
+			}
+			b = b[k:]
+		}
+		return nil
+	}
+	if err := sum(); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	for i := 0; i < steps; i++ {
+		if err := sum(); err != nil {
+			return 0, err
+		}
+	}
+	s := time.Since(start).Seconds() / float64(steps)
+	return float64(int64(s*1e6+0.5)) / 1e6, nil
 }
 
 // benchGraSP times GraSP's scores (float64, exact Hg) of a fresh model on

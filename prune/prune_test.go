@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/winnow-ml/winnow/autograd"
+	"github.com/winnow-ml/winnow/dist"
 	"github.com/winnow-ml/winnow/nn"
 )
 
@@ -372,5 +373,58 @@ func TestCollapseWarning(t *testing.T) {
 	rep := NewReport(net, []int{2, 6, 6}, "test", 0.9)
 	if len(rep.Warnings) != 2 || rep.Layers[1].DeadOutputs != 3 {
 		t.Errorf("warnings %v, dead %d", rep.Warnings, rep.Layers[1].DeadOutputs)
+	}
+}
+
+// TestScoresOverRanks: GraSP's and SNIP's scores, their batches shared out
+// among the ranks of a data-parallel run and g and Hg summed over them,
+// are one process's, to float64 rounding; with four ranks for three
+// batches one rank has none and adds zeros.
+func TestScoresOverRanks(t *testing.T) {
+	setup := func() (nn.Module[float64], []Batch) {
+		rng := rand.New(rand.NewPCG(8, 8))
+		return smallNet(rng), smallBatches(rng, 3)
+	}
+	methods := map[string]func(nn.Module[float64], []Batch, dist.Comm) (map[string][]float64, error){
+		"grasp": func(net nn.Module[float64], bs []Batch, c dist.Comm) (map[string][]float64, error) {
+			return GraSP(context.Background(), net, bs, GraSPOptions{Temperature: 200, Comm: c})
+		},
+		"snip": func(net nn.Module[float64], bs []Batch, c dist.Comm) (map[string][]float64, error) {
+			return SNIP(context.Background(), net, bs, c)
+		},
+	}
+	for name, score := range methods {
+		net, bs := setup()
+		want, err := score(net, bs, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{2, 4} {
+			got := make([]map[string][]float64, n)
+			errs := make([]error, n)
+			done := make(chan struct{})
+			for r, c := range dist.Loopback(n) {
+				go func() {
+					defer func() { done <- struct{}{} }()
+					net, bs := setup()
+					got[r], errs[r] = score(net, bs, c)
+				}()
+			}
+			for range n {
+				<-done
+			}
+			for r := range n {
+				if errs[r] != nil {
+					t.Fatalf("%s, rank %d of %d: %v", name, r, n, errs[r])
+				}
+				for layer, w := range want {
+					for i, v := range w {
+						if d := math.Abs(got[r][layer][i] - v); d > 1e-12*math.Max(1e-300, math.Abs(v)) && d > 1e-18 {
+							t.Fatalf("%s, rank %d of %d: %s[%d] = %v, one process %v", name, r, n, layer, i, got[r][layer][i], v)
+						}
+					}
+				}
+			}
+		}
 	}
 }

@@ -17,14 +17,18 @@ import (
 // where steps are slower and the overlap matters more than the calls).
 const bucketBytes = 4 << 20
 
-// gradReducer sums the gradients of a backward pass over the processes in
-// buckets, each started as soon as its leaves' gradients are complete
-// (autograd.Tape.OnLeafGrad), on a goroutine of its own while the rules of
-// earlier layers run. Every collective call of a step goes through its
-// queue (sumFloat64 for the others, BatchNorm's): the processes must make
-// them in the same order, which a second goroutine calling MPI on its own
-// would not keep.
-type gradReducer struct {
+// BucketValues is the float32 values of a bucket.
+const BucketValues = bucketBytes / 4
+
+// GradientSync runs the backward pass of a data-parallel step: it sums
+// the gradients over the processes in buckets of a few MB, each started as
+// soon as its leaves' gradients are complete (autograd.Tape.OnLeafGrad),
+// on a goroutine of its own while the rules of earlier layers run, as
+// PyTorch's DDP does. Every collective call of a step goes through its
+// queue (SumFloat64 for the others, synchronised BatchNorm's): the
+// processes must make them in the same order, which a second goroutine
+// calling MPI on its own would not keep.
+type GradientSync struct {
 	comm    dist.Comm
 	pending []*autograd.Var[float32] // leaves of the bucket being filled
 	size    int                      // their values
@@ -32,10 +36,15 @@ type gradReducer struct {
 	done    chan error
 	sent    int
 	buf     []float32
+	undo    func()
 }
 
-func newGradReducer(comm dist.Comm, tape *autograd.Tape[float32]) *gradReducer {
-	r := &gradReducer{comm: comm, jobs: make(chan func(), 64), done: make(chan error, 64)}
+// NewGradientSync sums the gradients of tape's backward passes over comm;
+// with syncBatchNorm, m's BatchNorm layers normalise over the whole batch
+// (every process's shard) in training mode, as one process would. Close
+// undoes both.
+func NewGradientSync(comm dist.Comm, tape *autograd.Tape[float32], m nn.Module[float32], syncBatchNorm bool) *GradientSync {
+	r := &GradientSync{comm: dist.Or(comm), jobs: make(chan func(), 64), done: make(chan error, 64), undo: func() {}}
 	go func() {
 		for job := range r.jobs {
 			job()
@@ -50,19 +59,45 @@ func newGradReducer(comm dist.Comm, tape *autograd.Tape[float32]) *gradReducer {
 			r.flush()
 		}
 	})
+	if syncBatchNorm {
+		r.undo = r.syncBatchNorm(m)
+	}
+	off := r.undo
+	r.undo = func() { off(); tape.OnLeafGrad(nil) }
 	return r
 }
 
-// sumFloat64 is comm.SumFloat64 in the queue's order, after the buckets
-// sent before it.
-func (r *gradReducer) sumFloat64(x []float64) error {
+// Backward runs tape's backward pass from loss, the mean loss of this
+// process's share of the batch, seeded with share (its examples over the
+// whole batch's), so that the gradients summed are those of the whole
+// batch's mean loss; it returns when every bucket is summed.
+func (r *GradientSync) Backward(tape *autograd.Tape[float32], loss *autograd.Var[float32], share float64) error {
+	r.sent = 0
+	tape.BackwardFrom(loss, []float32{float32(share)})
+	r.flush()
+	var errs []error
+	for ; r.sent > 0; r.sent-- {
+		errs = append(errs, <-r.done)
+	}
+	return errors.Join(errs...)
+}
+
+// SumFloat64 is the communicator's SumFloat64 in the queue's order.
+func (r *GradientSync) SumFloat64(x []float64) error {
 	done := make(chan error)
 	r.jobs <- func() { done <- r.comm.SumFloat64(x) }
 	return <-done
 }
 
+// Close stops the queue's goroutine and undoes the BatchNorm
+// synchronisation.
+func (r *GradientSync) Close() {
+	r.undo()
+	close(r.jobs)
+}
+
 // sum sums a bucket's gradients, packed in one buffer, over the processes.
-func (r *gradReducer) sum(leaves []*autograd.Var[float32]) error {
+func (r *GradientSync) sum(leaves []*autograd.Var[float32]) error {
 	n := 0
 	for _, v := range leaves {
 		n += len(v.Grad)
@@ -85,7 +120,7 @@ func (r *gradReducer) sum(leaves []*autograd.Var[float32]) error {
 	return nil
 }
 
-func (r *gradReducer) flush() {
+func (r *GradientSync) flush() {
 	if len(r.pending) == 0 {
 		return
 	}
@@ -95,30 +130,15 @@ func (r *gradReducer) flush() {
 	r.pending, r.size = nil, 0
 }
 
-// start begins a step.
-func (r *gradReducer) start() { r.sent = 0 }
-
-// wait sums what is left and waits for every bucket of the step.
-func (r *gradReducer) wait() error {
-	r.flush()
-	var errs []error
-	for ; r.sent > 0; r.sent-- {
-		errs = append(errs, <-r.done)
-	}
-	return errors.Join(errs...)
-}
-
-func (r *gradReducer) close() { close(r.jobs) }
-
 // syncBatchNorm makes m's BatchNorm layers normalise over the whole batch
-// of every process, their sums taken in the reducer's order; the returned
+// of every process, their sums taken in the queue's order; the returned
 // function undoes it.
-func (r *gradReducer) syncBatchNorm(m nn.Module[float32]) (undo func()) {
+func (r *GradientSync) syncBatchNorm(m nn.Module[float32]) (undo func()) {
 	var layers []*nn.BatchNorm2d[float32]
 	nn.EachBatchNorm(m, func(b *nn.BatchNorm2d[float32]) {
 		layers = append(layers, b)
 		b.Reduce = func(x []float64) {
-			if err := r.sumFloat64(x); err != nil {
+			if err := r.SumFloat64(x); err != nil {
 				// Inside the tape's rules there is no error to return;
 				// MPI's own failures abort the run before this.
 				panic(fmt.Sprintf("train: synchronised BatchNorm %s: %v", b.Weight.Name, err))

@@ -166,17 +166,14 @@ func (t *Trainer) Run(ctx context.Context) error {
 	params := nn.AllParams(t.Model)
 	nb := t.Train.NumBatches()
 	comm := dist.Or(t.Comm)
-	var reducer *gradReducer
+	var gsync *GradientSync
 	// A data-parallel run stops where the processes agree (the step's
 	// sums): no process's loader stops on its own.
 	loadCtx := ctx
 	if comm.Size() > 1 {
 		loadCtx = context.WithoutCancel(ctx)
-		reducer = newGradReducer(comm, tape)
-		defer reducer.close()
-		if t.SyncBatchNorm {
-			defer reducer.syncBatchNorm(t.Model)()
-		}
+		gsync = NewGradientSync(comm, tape, t.Model, t.SyncBatchNorm)
+		defer gsync.Close()
 	}
 	for t.pos.Epoch < t.Config.Epochs {
 		epoch := t.pos.Epoch
@@ -223,9 +220,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 				// The gradient of the whole batch's mean loss: this shard's
 				// share of it, summed over the processes.
 				if comm.Size() > 1 {
-					reducer.start()
-					tape.BackwardFrom(loss, []float32{float32(float64(b.N) / step[2])})
-					if err := reducer.wait(); err != nil {
+					if err := gsync.Backward(tape, loss, float64(b.N)/step[2]); err != nil {
 						return err
 					}
 				} else {

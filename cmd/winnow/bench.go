@@ -28,7 +28,13 @@ scoring's own peak memory (on Linux; the peak is reset after it for
 training's); peak_rss_mb (training's; with --sparsity it includes the
 pruning), threads, blas (the BLAS of small products) and kernels (avx512:
 large products on winnow's micro-kernels; blas: all through the BLAS, on
-CPUs without AVX-512).`,
+CPUs without AVX-512).
+
+Under mpirun (the mpi build), the processes time data-parallel steps:
+each takes its share of every batch of --batch-size, gradients are summed
+as winnow train sums them (BatchNorm synchronised), images per second are
+the whole batch's; allreduce_s is the seconds to sum one whole gradient,
+allreduce_mb_s one process's gradient megabytes a second.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd.Context(), cmd.OutOrStdout(), o) },
 	}
@@ -46,8 +52,9 @@ CPUs without AVX-512).`,
 }
 
 func runBench(ctx context.Context, w io.Writer, o experiment.BenchSettings) error {
+	o.Comm = world(ctx)
 	r, err := experiment.Bench(ctx, o)
-	if err != nil {
+	if err != nil || o.Comm.Rank() != 0 {
 		return err
 	}
 	return r.Write(w)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -291,5 +292,23 @@ func TestMPIInterruptAndResume(t *testing.T) {
 		if err != nil || len(rec.Resumes) != 1 || rec.Resumes[0].Step == 0 || rec.Resumes[0].Runtime.Processes != processes {
 			t.Fatalf("%s: not resumed within an epoch by %d processes: %+v (%v)", d, processes, rec.Resumes, err)
 		}
+	}
+}
+
+// TestMPIBench: winnow bench under mpirun prints one line, rank 0's, for
+// the processes together, with the gradient's sum timed.
+func TestMPIBench(t *testing.T) {
+	bin := needMPI(t)
+	out, err := mpirun(bin, 2, "bench", "--model", "resnet20", "--batch-size", "8", "--steps", "1", "--warmup", "0", "--threads", "1").Output()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var r experiment.BenchResult
+	if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &r) != nil {
+		t.Fatalf("want one JSON line:\n%s", out)
+	}
+	if r.Processes != 2 || r.AllreduceS <= 0 || r.AllreduceMBs <= 0 || r.TrainImgS <= 0 {
+		t.Errorf("processes %d, allreduce %v s (%v MB/s), %v img/s", r.Processes, r.AllreduceS, r.AllreduceMBs, r.TrainImgS)
 	}
 }
