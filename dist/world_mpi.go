@@ -49,6 +49,9 @@ type mpiComm struct {
 // alone when none did.
 func World() (Comm, error) {
 	if !launched() {
+		if n, _ := launchedAs(); n > 1 { // srun -n N without --mpi=pmix
+			return nil, notJoined("the launcher gave them no MPI wiring (srun --mpi=pmix)")
+		}
 		return Single{}, nil
 	}
 	c := &mpiComm{calls: make(chan func())}

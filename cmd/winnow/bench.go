@@ -13,8 +13,9 @@ import (
 func newBenchCommand() *cobra.Command {
 	o := experiment.BenchSettings{Model: "vgg19", BatchSize: 64, Steps: 5, Warmup: 2, Threads: runtime.GOMAXPROCS(0), Method: "random"}
 	cmd := &cobra.Command{
-		Use:   "bench",
-		Short: "Measure training throughput and GraSP scoring time on random data; prints one JSON line",
+		Annotations: map[string]string{dataParallel: "yes"},
+		Use:         "bench",
+		Short:       "Measure training throughput and GraSP scoring time on random data; prints one JSON line",
 		Long: `Measure, on random CIFAR-sized (or MNIST-sized for the LeNets) inputs:
 train_img_s, images per second of forward + backward + SGD step after warm-up;
 infer_img_s, images per second of inference (evaluation mode, no gradients);

@@ -46,27 +46,31 @@ func runMain() int {
 	comm, err := dist.World()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "winnow: joining the MPI run:", err)
-		return 1
+		return 2
 	}
 	err = newRootCommand().ExecuteContext(withWorld(ctx, comm))
 	code := exitCode(ctx, err)
+	// Errors every process stops with: those Agree shares, interruptions
+	// (the processes stop at one step), bad usage (the same flags on every
+	// process). Any other may leave the others waiting in a sum.
+	shared := dist.Agreed(err) || errors.Is(err, context.Canceled) || code == 2
 	switch {
 	case code == 0:
 	case comm.Size() == 1:
 		fmt.Fprintln(os.Stderr, "winnow:", err)
 	case comm.Rank() == 0: // rank 0 speaks for the run
 		fmt.Fprintln(os.Stderr, "winnow:", err)
-		if !dist.Agreed(err) && !errors.Is(err, context.Canceled) {
-			// The others may wait in a sum this process never joins.
+		if !shared {
 			dist.Abort(comm, code)
 		}
-	case errors.Is(err, context.Canceled), errors.Is(err, dist.ErrOtherProcess):
+	case shared && !errors.Is(err, dist.ErrOtherProcess) && dist.Agreed(err):
+		// its own failure, which rank 0 only counts
+		fmt.Fprintf(os.Stderr, "winnow: process %d of %d: %v\n", comm.Rank(), comm.Size(), err)
+	case shared:
 		// rank 0 says it
 	default:
 		fmt.Fprintf(os.Stderr, "winnow: process %d of %d: %v\n", comm.Rank(), comm.Size(), err)
-		if !dist.Agreed(err) {
-			dist.Abort(comm, code)
-		}
+		dist.Abort(comm, code)
 	}
 	if err := comm.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "winnow:", err)
@@ -108,10 +112,20 @@ func newRootCommand() *cobra.Command {
 		return nil
 	}
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if c := world(cmd.Context()); c.Size() > 1 && cmd.Annotations[dataParallel] == "" {
+			return usageError{fmt.Errorf("%s does not run as %d processes (mpirun, srun): only train, prune and bench do", cmd.CommandPath(), c.Size())}
+		}
+		return nil
+	}
 	root.AddCommand(newModelsCommand(), newDataCommand(), newPruneCommand(), newTrainCommand(), newSweepCommand(), newReportCommand(),
 		newBenchCommand(), newEigenDamageCommand(), newEvalCommand(), newCorrBenchCommand())
 	return root
 }
+
+// dataParallel annotates the commands that run as the processes of one
+// data-parallel run under mpirun or srun.
+const dataParallel = "data-parallel"
 
 // noArgs rejects positional arguments as a usage error.
 func noArgs(cmd *cobra.Command, args []string) error {

@@ -145,9 +145,9 @@ func metricsRow(t *testing.T, dir string) map[string]float64 {
 // gradient weighted by anything but each shard's share of the batch shows.
 // ResNet-20's BatchNorm over the whole batch (--bn sync) must agree as
 // well; over each process's shard (--bn local) it must not. ResNet-20 runs
-// at lr 0.001: at 0.1 its first steps are chaotic (one process, half its
-// initial weights moved by one ulp: running variances 20% apart after 8
-// steps), and rounding alone would tell the runs apart.
+// 4 steps at lr 0.001: at 0.1 its first steps are chaotic (one process,
+// half its initial weights moved by one ulp: running variances 20% apart
+// after 8 steps), and rounding alone would tell the runs apart.
 func TestMPITrainMatchesOneProcess(t *testing.T) {
 	bin := needMPI(t)
 	cases := []struct {
@@ -159,8 +159,8 @@ func TestMPITrainMatchesOneProcess(t *testing.T) {
 		extra   []string
 	}{
 		{"lenet5", 3, "sync", 1e-6, false, []string{"--limit-train", "1024"}},
-		{"resnet20", 2, "sync", 1e-4, false, []string{"--limit-train", "512", "--lr", "0.001"}},
-		{"resnet20", 2, "local", 5e-4, true, []string{"--limit-train", "512", "--lr", "0.001"}},
+		{"resnet20", 2, "sync", 1e-5, false, []string{"--limit-train", "256", "--lr", "0.001"}},
+		{"resnet20", 2, "local", 1e-4, true, []string{"--limit-train", "256", "--lr", "0.001"}},
 	}
 	root := t.TempDir()
 	ones := map[string]string{}
@@ -310,5 +310,59 @@ func TestMPIBench(t *testing.T) {
 	}
 	if r.Processes != 2 || r.AllreduceS <= 0 || r.AllreduceMBs <= 0 || r.TrainImgS <= 0 {
 		t.Errorf("processes %d, allreduce %v s (%v MB/s), %v img/s", r.Processes, r.AllreduceS, r.AllreduceMBs, r.TrainImgS)
+	}
+}
+
+// TestSlurmSrunMPI launches a data-parallel run the way a cluster does,
+// srun --mpi=pmix inside Slurm: it ends bit for bit as under mpirun (two
+// processes sum in one order). Without --mpi=pmix the tasks cannot work
+// together and are refused, instead of each training alone.
+func TestSlurmSrunMPI(t *testing.T) {
+	needSlurm(t)
+	bin := needMPI(t)
+	root := t.TempDir()
+	args := []string{"train", "--model", "lenet5", "--prune", "grasp", "--sparsity", "0.9", "--epochs", "1", "--limit-train", "1024",
+		"--limit-test", "256", "--batch-size", "64", "--threads", "1", "--quiet"}
+	viaSrun, viaMpirun := filepath.Join(root, "srun"), filepath.Join(root, "mpirun")
+	srun := exec.Command("srun", append([]string{"--mpi=pmix", "-n", "2", "--cpus-per-task", "1", bin}, append(args, "--out", viaSrun)...)...)
+	if out, err := srun.CombinedOutput(); err != nil {
+		t.Fatalf("srun: %v: %s", err, out)
+	}
+	if out, err := mpirun(bin, 2, append(args, "--out", viaMpirun)...).CombinedOutput(); err != nil {
+		t.Fatalf("mpirun: %v: %s", err, out)
+	}
+	sameTensors(t, filepath.Join(viaMpirun, "final.safetensors"), filepath.Join(viaSrun, "final.safetensors"))
+	if rec, err := experiment.ReadRecord(viaSrun); err != nil || rec.Runtime.Processes != 2 {
+		t.Errorf("the record of the srun run: %+v (%v)", rec.Runtime, err)
+	}
+	out, err := exec.Command("srun", append([]string{"-n", "2", bin}, append(args, "--out", filepath.Join(root, "bare"))...)...).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--mpi=pmix") {
+		t.Errorf("srun -n 2 without MPI's wiring: %v: %s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(root, "bare")); err == nil {
+		t.Errorf("srun -n 2 without MPI's wiring made a run folder")
+	}
+}
+
+// TestMPIRefusesWhatCannotRunTogether: the default build under mpirun
+// cannot join the others, and commands other than train, prune and bench
+// do not run as several processes: each says so, with the usage status,
+// rather than every process running alone.
+func TestMPIRefusesWhatCannotRunTogether(t *testing.T) {
+	mpiBin := needMPI(t)
+	plain := buildWinnow(t)
+	for _, c := range []struct {
+		bin  string
+		args []string
+		want string
+	}{
+		{plain, []string{"train", "--epochs", "1", "--out", filepath.Join(t.TempDir(), "run")}, "built without MPI"},
+		{mpiBin, []string{"sweep", "--methods", "dense", "--seeds", "1", "--out", filepath.Join(t.TempDir(), "sweep")}, "only train, prune and bench"},
+	} {
+		out, err := mpirun(c.bin, 2, c.args...).CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), c.want) {
+			t.Errorf("%s under mpirun: %v, want exit 2 saying %q:\n%s", c.args[0], err, c.want, out)
+		}
 	}
 }

@@ -25,8 +25,9 @@ func newPruneCommand() *cobra.Command {
 	s := experiment.DefaultSettings()
 	var o pruneOptions
 	cmd := &cobra.Command{
-		Use:   "prune",
-		Short: "Score a freshly initialised network, write its masks and print the per-layer report",
+		Annotations: map[string]string{dataParallel: "yes"},
+		Use:         "prune",
+		Short:       "Score a freshly initialised network, write its masks and print the per-layer report",
 		Long: `Build the model at initialisation (--seed), score its conv and linear weights
 with the method, remove the fraction --sparsity with the highest GraSP score or
 the lowest score of the other methods, and print a per-layer report: shape,

@@ -28,8 +28,9 @@ func newTrainCommand() *cobra.Command {
 	var o runtimeOptions
 	var dryRun bool
 	cmd := &cobra.Command{
-		Use:   "train",
-		Short: "Prune a fresh network at initialisation and train it (default: lenet5 on MNIST, GraSP at 98%)",
+		Annotations: map[string]string{dataParallel: "yes"},
+		Use:         "train",
+		Short:       "Prune a fresh network at initialisation and train it (default: lenet5 on MNIST, GraSP at 98%)",
 		Long: `Build the model, prune it at initialisation with --prune at --sparsity (the
 fraction of conv and linear weights removed; --prune none trains the dense
 network, or the masked network of --mask or --init), and train it with SGD,
