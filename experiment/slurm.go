@@ -23,7 +23,8 @@ type SlurmOptions struct {
 	Binary       string        // the winnow executable, at a path every node sees
 	Partition    string        // "": the cluster's default
 	Time         string        // a task's time limit, as sbatch takes it (HH:MM:SS); "": the partition's
-	CPUsPerTask  int           // threads of each run (0: 1)
+	CPUsPerTask  int           // threads of each process of a run (0: 1)
+	Tasks        int           // processes of each run (srun --mpi=pmix; an mpi build); 0: 1
 	Mem          string        // memory per task, as sbatch takes it (8G); "": the default
 	MaxParallel  int           // array tasks at once (0: no limit)
 	SignalBefore time.Duration // USR1 this long before the time limit (0: 120 s)
@@ -36,7 +37,8 @@ const SlurmDir = "slurm"
 
 // SlurmScript writes dir/slurm/sweep.sbatch, the job array of the runs of
 // the plan in dir at the given indices (one array task a run; logs in
-// dir/slurm/%A_%a.out), and returns its path. Each task runs `winnow sweep
+// dir/slurm/%A_%a.out), and returns its path. With Tasks > 1 each run is
+// data-parallel: srun starts its processes, wired by PMIx. Each task runs `winnow sweep
 // run DIR --index $SLURM_ARRAY_TASK_ID`, which resumes its run from a
 // checkpoint and does nothing for a run done. Slurm signals USR1 before the
 // time limit (--signal=B:USR1@...): the script passes it on, the run
@@ -59,6 +61,9 @@ func SlurmScript(dir string, indices []int, o SlurmOptions) (string, error) {
 	if o.CPUsPerTask < 1 {
 		o.CPUsPerTask = 1
 	}
+	if o.Tasks < 1 {
+		o.Tasks = 1
+	}
 	if o.SignalBefore <= 0 {
 		o.SignalBefore = 120 * time.Second
 	}
@@ -74,7 +79,7 @@ func SlurmScript(dir string, indices []int, o SlurmOptions) (string, error) {
 	var b bytes.Buffer
 	err = slurmTemplate.Execute(&b, map[string]any{
 		"Name": "winnow-" + filepath.Base(abs), "Array": array, "Logs": filepath.Join(abs, SlurmDir),
-		"CPUs": o.CPUsPerTask, "Time": o.Time, "Mem": o.Mem, "Partition": o.Partition,
+		"CPUs": o.CPUsPerTask, "Tasks": o.Tasks, "Time": o.Time, "Mem": o.Mem, "Partition": o.Partition,
 		"Signal": int(o.SignalBefore.Seconds()), "Extra": o.SbatchArgs,
 		"Binary": shellQuote(o.Binary), "Dir": shellQuote(abs),
 	})
@@ -97,7 +102,7 @@ var slurmTemplate = template.Must(template.New("sbatch").Parse(`#!/bin/bash
 #SBATCH --output={{.Logs}}/%A_%a.out
 #SBATCH --open-mode=append
 #SBATCH --cpus-per-task={{.CPUs}}
-#SBATCH --ntasks=1
+#SBATCH --ntasks={{.Tasks}}
 {{- if .Time}}
 #SBATCH --time={{.Time}}{{end}}
 {{- if .Mem}}
@@ -123,7 +128,7 @@ requeue() {
 	exit 0
 }
 trap requeue USR1
-{{.Binary}} sweep run {{.Dir}} --index "$SLURM_ARRAY_TASK_ID" --threads "${SLURM_CPUS_PER_TASK:-1}" --log-interval 1m &
+{{if gt .Tasks 1}}srun --mpi=pmix {{end}}{{.Binary}} sweep run {{.Dir}} --index "$SLURM_ARRAY_TASK_ID" --threads "${SLURM_CPUS_PER_TASK:-1}" --log-interval 1m &
 pid=$!
 wait "$pid"
 `))

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,7 +110,7 @@ func TestSlurmSweep(t *testing.T) {
 // checkpoints at its next step, resumes there, and ends with the same
 // final weights, byte for byte, as a run never stopped.
 func TestSlurmRequeue(t *testing.T) {
-	requeueTest(t, func(task string) []string { return []string{"scontrol", "requeue", task} }, "")
+	requeueTest(t, func(task string) []string { return []string{"scontrol", "requeue", task} }, "", 1)
 }
 
 // TestSlurmTimeLimitSignal sends the USR1 that --signal=B:USR1@120 sends
@@ -117,20 +118,32 @@ func TestSlurmRequeue(t *testing.T) {
 // the script requeues its task, which resumes and ends as a run never
 // stopped.
 func TestSlurmTimeLimitSignal(t *testing.T) {
-	requeueTest(t, func(task string) []string { return []string{"scancel", "--batch", "--signal=USR1", task} }, "checkpointed before the time limit; requeued")
+	requeueTest(t, func(task string) []string { return []string{"scancel", "--batch", "--signal=USR1", task} }, "checkpointed before the time limit; requeued", 1)
+}
+
+// TestSlurmDataParallelTimeLimitSignal: the same with each run two
+// processes (--ntasks 2: srun --mpi=pmix in the task), which srun passes
+// USR1 to; the run ends as a two-process run never stopped.
+func TestSlurmDataParallelTimeLimitSignal(t *testing.T) {
+	requeueTest(t, func(task string) []string { return []string{"scancel", "--batch", "--signal=USR1", task} }, "checkpointed before the time limit; requeued", 2)
 }
 
 // requeueTest interrupts an array task within its run by the command of
 // stop, lets the task run again at once, and compares the run's final
 // weights with a run never stopped; the task's log must say logged.
-func requeueTest(t *testing.T, stop func(task string) []string, logged string) {
+func requeueTest(t *testing.T, stop func(task string) []string, logged string, tasks int) {
 	needSlurm(t)
-	bin := buildWinnow(t)
+	var bin string
+	if tasks > 1 {
+		bin = needMPI(t)
+	} else {
+		bin = buildWinnow(t)
+	}
 	root := t.TempDir()
 	args := []string{"sweep", "--model", "lenet5", "--methods", "magnitude", "--sparsity", "0.5", "--seeds", "1",
 		"--epochs", "3", "--limit-train", "6000", "--limit-test", "300", "--batch-size", "16", "--lr", "0.02"}
 	dir := filepath.Join(root, "slurm")
-	out, err := exec.Command(bin, append(args, "--slurm", "--out", dir)...).CombinedOutput()
+	out, err := exec.Command(bin, append(args, "--slurm", "--ntasks", strconv.Itoa(tasks), "--out", dir)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
@@ -172,8 +185,21 @@ func requeueTest(t *testing.T, stop func(task string) []string, logged string) {
 			t.Errorf("the task's log lacks %q:\n%s", logged, b)
 		}
 	}
-	if out, err := exec.Command(bin, append(args, "--in-process", "--threads", "1", "--out", filepath.Join(root, "local"))...).CombinedOutput(); err != nil {
-		t.Fatalf("local sweep: %v: %s", err, out)
+	local := filepath.Join(root, "local")
+	if tasks == 1 {
+		if out, err := exec.Command(bin, append(args, "--in-process", "--threads", "1", "--out", local)...).CombinedOutput(); err != nil {
+			t.Fatalf("local sweep: %v: %s", err, out)
+		}
+	} else {
+		if out, err := exec.Command(bin, append(args, "--dry-run", "--out", local)...).CombinedOutput(); err != nil {
+			t.Fatalf("local plan: %v: %s", err, out)
+		}
+		if out, err := mpirun(bin, tasks, "sweep", "run", local, "--index", "0", "--threads", "1").CombinedOutput(); err != nil {
+			t.Fatalf("local run under mpirun: %v: %s", err, out)
+		}
 	}
-	sameFinals(t, dir, filepath.Join(root, "local"), "magnitude-0.5-s1")
+	sameFinals(t, dir, local, "magnitude-0.5-s1")
+	if rec.Runtime.Processes != tasks {
+		t.Errorf("the run's record says %d processes, want %d", rec.Runtime.Processes, tasks)
+	}
 }

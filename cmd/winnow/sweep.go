@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/winnow-ml/winnow/dist"
+
 	"github.com/winnow-ml/winnow/experiment"
 	"github.com/winnow-ml/winnow/prune"
 )
@@ -68,7 +70,8 @@ time left.`,
 	f.BoolVar(&o.slurm, "slurm", false, "submit the runs to Slurm as a job array (DIR/slurm/sweep.sbatch) instead of running them here")
 	f.StringVar(&o.sl.Partition, "partition", "", "with --slurm: the partition")
 	f.StringVar(&o.sl.Time, "time", "", "with --slurm: each task's time limit (HH:MM:SS); runs longer checkpoint and are requeued")
-	f.IntVar(&o.sl.CPUsPerTask, "cpus-per-task", 1, "with --slurm: cores of each run (its threads)")
+	f.IntVar(&o.sl.CPUsPerTask, "cpus-per-task", 1, "with --slurm: cores of each process of a run (its threads)")
+	f.IntVar(&o.sl.Tasks, "ntasks", 1, "with --slurm: processes of each run, data-parallel (srun --mpi=pmix; the winnow binary an mpi build)")
 	f.StringVar(&o.sl.Mem, "mem", "", "with --slurm: memory of each task (e.g. 8G)")
 	f.IntVar(&o.sl.MaxParallel, "max-parallel", 0, "with --slurm: most tasks at once (0: no limit)")
 	f.StringArrayVar(&o.sl.SbatchArgs, "sbatch-arg", nil, "with --slurm: another sbatch option for the script (repeat for more), e.g. --sbatch-arg=--account=lab")
@@ -94,6 +97,9 @@ func runSweep(ctx context.Context, w io.Writer, s experiment.Settings, o sweepOp
 		return err
 	}
 	if o.slurm {
+		if o.sl.Tasks > 1 && o.sl.Binary == "" && !dist.Built {
+			return usageError{fmt.Errorf("--ntasks %d: this winnow is built without MPI; build one with -tags mpi and name it with --winnow", o.sl.Tasks)}
+		}
 		return submitSlurm(ctx, w, plan, o)
 	}
 	if o.dryRun {
@@ -122,8 +128,9 @@ func newSweepRunCommand() *cobra.Command {
 	var index int
 	var o runtimeOptions
 	cmd := &cobra.Command{
-		Use:   "run DIR --index I",
-		Short: "Run one run of a sweep's plan (DIR/sweep.json) by its index, resuming it if it was interrupted",
+		Annotations: map[string]string{dataParallel: "yes"},
+		Use:         "run DIR --index I",
+		Short:       "Run one run of a sweep's plan (DIR/sweep.json) by its index, resuming it if it was interrupted",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageError{fmt.Errorf("winnow sweep run takes the sweep folder, got %d arguments", len(args))}
@@ -158,7 +165,9 @@ func runSweepRun(cmd *cobra.Command, dir string, index int, o runtimeOptions) er
 	o.out = filepath.Join(dir, j.Name)
 	o.resume = !o.force && st.State == experiment.Interrupted
 	if !o.force && st.State == experiment.Finished && len(st.Conflict) == 0 {
-		fmt.Fprintf(cmd.OutOrStdout(), "%s is done already\n", o.out)
+		if world(cmd.Context()).Rank() == 0 {
+			fmt.Fprintf(cmd.OutOrStdout(), "%s is done already\n", o.out)
+		}
 		return nil
 	}
 	rt, err := o.runtime(cmd)
