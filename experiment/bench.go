@@ -35,9 +35,10 @@ type BenchSettings struct {
 	CPUProfile string  // write a CPU profile of the timed work here
 	// Comm, with several processes, times data-parallel steps: each
 	// process a share of every batch of BatchSize, gradients summed as
-	// train does (BatchNorm synchronised), and the sum of one whole
-	// gradient alone.
+	// train does, and the sum of one whole gradient alone. BN is train's
+	// --bn: sync (BatchNorm over the whole batch; "" too) or local.
 	Comm dist.Comm
+	BN   string
 }
 
 // BenchResult is one line of winnow bench: training and inference images
@@ -58,6 +59,7 @@ type BenchResult struct {
 	Density        float64 `json:"density"` // kept fraction of the conv and linear weights trained
 	Steps          int     `json:"steps"`   // timed steps
 	Processes      int     `json:"processes"`
+	BN             string  `json:"bn,omitempty"` // with several processes: sync or local
 	// AllreduceS is the seconds to sum one whole float32 gradient over the
 	// processes in train's buckets, AllreduceMBs its megabytes (of one
 	// process's gradient) a second.
@@ -87,6 +89,9 @@ func Bench(ctx context.Context, o BenchSettings) (*BenchResult, error) {
 	if comm.Size() > 1 && o.BatchSize < comm.Size() {
 		return nil, bad("batch-size", o.BatchSize, "smaller than the %d processes, each of which takes a share of every batch", comm.Size())
 	}
+	if o.BN != "" && o.BN != "sync" && o.BN != "local" {
+		return nil, bad("bn", o.BN, "want sync or local")
+	}
 	if comm.Size() > 1 && o.GraSP {
 		return nil, bad("grasp", true, "under mpirun: GraSP's scoring shares whole batches, and the benchmark's one batch would go to one process; time it in one process")
 	}
@@ -98,6 +103,12 @@ func Bench(ctx context.Context, o BenchSettings) (*BenchResult, error) {
 	}
 	runtime.GOMAXPROCS(o.Threads)
 	r := &BenchResult{Model: o.Model, Batch: o.BatchSize, Threads: o.Threads, BLAS: kernels.BLAS(), Kernels: "blas", Processes: comm.Size()}
+	if comm.Size() > 1 {
+		r.BN = "sync"
+		if o.BN == "local" {
+			r.BN = "local"
+		}
+	}
 	if kernels.DirectLowering() {
 		r.Kernels = "avx512"
 	}
@@ -140,7 +151,7 @@ func Bench(ctx context.Context, o BenchSettings) (*BenchResult, error) {
 	tape := autograd.NewTape[float32]()
 	var gsync *train.GradientSync
 	if comm.Size() > 1 {
-		gsync = train.NewGradientSync(comm, tape, m, true)
+		gsync = train.NewGradientSync(comm, tape, m, o.BN != "local")
 		defer func() {
 			if gsync != nil {
 				gsync.Close()

@@ -49,3 +49,23 @@ func BenchmarkStepLeNet5(b *testing.B)   { benchStep(b, "lenet5") }
 func BenchmarkStepLeNet300(b *testing.B) { benchStep(b, "lenet300") }
 func BenchmarkStepResNet32(b *testing.B) { benchStep(b, "resnet32") }
 func BenchmarkStepVGG19(b *testing.B)    { benchStep(b, "vgg19") }
+
+// BenchmarkSGDStep: one step of SGD with momentum and weight decay over
+// VGG-19's 20 million weights, half of them masked (memory-bound: 24 bytes
+// a weight read or written).
+func BenchmarkSGDStep(b *testing.B) {
+	n := 20 << 20
+	p := &nn.Param[float32]{Name: "w", Shape: []int{n}, Data: make([]float32, n), Grad: make([]float32, n), Mask: make([]float32, n)}
+	for i := range p.Data {
+		p.Data[i], p.Grad[i] = float32(i%7)*0.01, float32(i%5)*0.001
+		if i%2 == 0 {
+			p.Mask[i] = 1
+		}
+	}
+	opt := NewSGD([]*nn.Param[float32]{p}, 0.1, 0.9, 5e-4, false)
+	opt.Step()
+	b.SetBytes(int64(24 * n))
+	for b.Loop() {
+		opt.Step()
+	}
+}

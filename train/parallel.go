@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/winnow-ml/winnow/autograd"
 	"github.com/winnow-ml/winnow/data"
@@ -33,8 +34,9 @@ type GradientSync struct {
 	pending []*autograd.Var[float32] // leaves of the bucket being filled
 	size    int                      // their values
 	jobs    chan func()
-	done    chan error
-	sent    int
+	sent    sync.WaitGroup // the step's sums not done
+	mu      sync.Mutex
+	errs    []error // of the step's sums
 	buf     []float32
 	undo    func()
 }
@@ -44,7 +46,7 @@ type GradientSync struct {
 // (every process's shard) in training mode, as one process would. Close
 // undoes both.
 func NewGradientSync(comm dist.Comm, tape *autograd.Tape[float32], m nn.Module[float32], syncBatchNorm bool) *GradientSync {
-	r := &GradientSync{comm: dist.Or(comm), jobs: make(chan func(), 64), done: make(chan error, 64), undo: func() {}}
+	r := &GradientSync{comm: dist.Or(comm), jobs: make(chan func(), 64), undo: func() {}}
 	go func() {
 		for job := range r.jobs {
 			job()
@@ -54,8 +56,12 @@ func NewGradientSync(comm dist.Comm, tape *autograd.Tape[float32], m nn.Module[f
 		if len(v.Grad) == 0 {
 			return
 		}
+		if len(v.Grad) >= BucketValues { // a bucket of its own, summed in place
+			r.send([]*autograd.Var[float32]{v})
+			return
+		}
 		r.pending = append(r.pending, v)
-		if r.size += len(v.Grad); 4*r.size >= bucketBytes {
+		if r.size += len(v.Grad); r.size >= BucketValues {
 			r.flush()
 		}
 	})
@@ -72,14 +78,12 @@ func NewGradientSync(comm dist.Comm, tape *autograd.Tape[float32], m nn.Module[f
 // whole batch's), so that the gradients summed are those of the whole
 // batch's mean loss; it returns when every bucket is summed.
 func (r *GradientSync) Backward(tape *autograd.Tape[float32], loss *autograd.Var[float32], share float64) error {
-	r.sent = 0
 	tape.BackwardFrom(loss, []float32{float32(share)})
 	r.flush()
-	var errs []error
-	for ; r.sent > 0; r.sent-- {
-		errs = append(errs, <-r.done)
-	}
-	return errors.Join(errs...)
+	r.sent.Wait()
+	err := errors.Join(r.errs...)
+	r.errs = r.errs[:0]
+	return err
 }
 
 // SumFloat64 is the communicator's SumFloat64 in the queue's order.
@@ -96,8 +100,12 @@ func (r *GradientSync) Close() {
 	close(r.jobs)
 }
 
-// sum sums a bucket's gradients, packed in one buffer, over the processes.
+// sum sums a bucket's gradients, packed in one buffer, over the processes
+// (a bucket of one leaf in place).
 func (r *GradientSync) sum(leaves []*autograd.Var[float32]) error {
+	if len(leaves) == 1 {
+		return r.comm.SumFloat32(leaves[0].Grad)
+	}
 	n := 0
 	for _, v := range leaves {
 		n += len(v.Grad)
@@ -120,14 +128,25 @@ func (r *GradientSync) sum(leaves []*autograd.Var[float32]) error {
 	return nil
 }
 
+// flush sends the bucket being filled.
 func (r *GradientSync) flush() {
-	if len(r.pending) == 0 {
-		return
+	if len(r.pending) > 0 {
+		r.send(r.pending)
 	}
-	leaves := r.pending
-	r.jobs <- func() { r.done <- r.sum(leaves) }
-	r.sent++
 	r.pending, r.size = nil, 0
+}
+
+// send queues the sum of leaves' gradients.
+func (r *GradientSync) send(leaves []*autograd.Var[float32]) {
+	r.sent.Add(1)
+	r.jobs <- func() {
+		defer r.sent.Done()
+		if err := r.sum(leaves); err != nil {
+			r.mu.Lock()
+			r.errs = append(r.errs, err)
+			r.mu.Unlock()
+		}
+	}
 }
 
 // syncBatchNorm makes m's BatchNorm layers normalise over the whole batch

@@ -34,32 +34,71 @@ func (o *SGD) Step() {
 			buf, first = make([]float32, p.Len()), true
 			o.buf[p] = buf
 		}
-		mask := p.Mask
 		kernels.ParallelFor(p.Len(), 4, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				if mask != nil && mask[i] == 0 { // pruned: stays zero, as its momentum
-					p.Data[i] = 0
-					if buf != nil {
-						buf[i] = 0
-					}
-					continue
-				}
-				d := p.Grad[i] + wd*p.Data[i]
-				if mom != 0 {
-					if first {
-						buf[i] = d
-					} else {
-						buf[i] = mom*buf[i] + d
-					}
-					if o.Nesterov {
-						d += mom * buf[i]
-					} else {
-						d = buf[i]
-					}
-				}
-				p.Data[i] -= lr * d
-			}
+			step(p.Data[lo:hi], p.Grad[lo:hi], part(buf, lo, hi), part(p.Mask, lo, hi), lr, wd, mom, first, o.Nesterov)
 		})
+	}
+}
+
+func part(x []float32, lo, hi int) []float32 {
+	if x == nil {
+		return nil
+	}
+	return x[lo:hi]
+}
+
+// step updates w from g and the momentum buffer b (nil without momentum),
+// masked weights (mask 0) and their momentum set to zero. The common case,
+// momentum without Nesterov past the first step, has a loop of its own
+// without branches; every case computes the same operations in the same
+// order.
+func step(w, g, b, mask []float32, lr, wd, mom float32, first, nesterov bool) {
+	if b != nil && !first && !nesterov {
+		g, b = g[:len(w)], b[:len(w)]
+		if mask == nil {
+			for i, v := range w {
+				d := g[i] + wd*v
+				bi := mom*b[i] + d
+				b[i] = bi
+				w[i] = v - lr*bi
+			}
+			return
+		}
+		mask = mask[:len(w)]
+		for i, v := range w {
+			if mask[i] == 0 {
+				w[i], b[i] = 0, 0
+				continue
+			}
+			d := g[i] + wd*v
+			bi := mom*b[i] + d
+			b[i] = bi
+			w[i] = v - lr*bi
+		}
+		return
+	}
+	for i := range w {
+		if mask != nil && mask[i] == 0 { // pruned: stays zero, as its momentum
+			w[i] = 0
+			if b != nil {
+				b[i] = 0
+			}
+			continue
+		}
+		d := g[i] + wd*w[i]
+		if b != nil {
+			if first {
+				b[i] = d
+			} else {
+				b[i] = mom*b[i] + d
+			}
+			if nesterov {
+				d += mom * b[i]
+			} else {
+				d = b[i]
+			}
+		}
+		w[i] -= lr * d
 	}
 }
 

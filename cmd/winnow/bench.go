@@ -48,6 +48,7 @@ allreduce_mb_s one process's gradient megabytes a second.`,
 	f.IntVar(&o.Threads, "threads", o.Threads, "threads")
 	f.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the timed work to `file` (go tool pprof)")
 	f.Float64Var(&o.Sparsity, "sparsity", 0, "prune this fraction of the conv and linear weights first (with --prune)")
+	f.StringVar(&o.BN, "bn", "sync", "under mpirun: BatchNorm over the whole batch (sync) or each process's share (local), as train's --bn")
 	f.StringVar(&o.Method, "prune", o.Method, "pruning method for --sparsity (data-free: random, magnitude, synflow)")
 	return cmd
 }

@@ -114,7 +114,7 @@ func newRootCommand() *cobra.Command {
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if c := world(cmd.Context()); c.Size() > 1 && cmd.Annotations[dataParallel] == "" {
-			return usageError{fmt.Errorf("%s does not run as %d processes (mpirun, srun): only train, prune and bench do", cmd.CommandPath(), c.Size())}
+			return usageError{fmt.Errorf("%s does not run as %d processes (mpirun, srun): only train, prune, bench and sweep run do", cmd.CommandPath(), c.Size())}
 		}
 		return nil
 	}

@@ -357,7 +357,7 @@ func TestMPIRefusesWhatCannotRunTogether(t *testing.T) {
 		want string
 	}{
 		{plain, []string{"train", "--epochs", "1", "--out", filepath.Join(t.TempDir(), "run")}, "built without MPI"},
-		{mpiBin, []string{"sweep", "--methods", "dense", "--seeds", "1", "--out", filepath.Join(t.TempDir(), "sweep")}, "only train, prune and bench"},
+		{mpiBin, []string{"sweep", "--methods", "dense", "--seeds", "1", "--out", filepath.Join(t.TempDir(), "sweep")}, "only train, prune, bench and sweep run"},
 	} {
 		out, err := mpirun(c.bin, 2, c.args...).CombinedOutput()
 		var ee *exec.ExitError
