@@ -29,6 +29,10 @@ type SlurmOptions struct {
 	MaxParallel  int           // array tasks at once (0: no limit)
 	SignalBefore time.Duration // USR1 this long before the time limit (0: 120 s)
 	SbatchArgs   []string      // more sbatch options, one #SBATCH line each
+	// CheckpointEvery and CheckpointInterval are each run's checkpoints
+	// within epochs (against a node lost without a signal).
+	CheckpointEvery    int
+	CheckpointInterval time.Duration
 }
 
 // SlurmDir is the folder of a sweep's Slurm files: the script, the tasks'
@@ -81,7 +85,7 @@ func SlurmScript(dir string, indices []int, o SlurmOptions) (string, error) {
 		"Name": "winnow-" + filepath.Base(abs), "Array": array, "Logs": filepath.Join(abs, SlurmDir),
 		"CPUs": o.CPUsPerTask, "Tasks": o.Tasks, "Time": o.Time, "Mem": o.Mem, "Partition": o.Partition,
 		"Signal": int(o.SignalBefore.Seconds()), "Extra": o.SbatchArgs,
-		"Binary": shellQuote(o.Binary), "Dir": shellQuote(abs),
+		"Binary": shellQuote(o.Binary), "Dir": shellQuote(abs), "Checkpoint": checkpointFlag(o.CheckpointEvery, o.CheckpointInterval),
 	})
 	if err != nil {
 		return "", err
@@ -128,7 +132,7 @@ requeue() {
 	exit 0
 }
 trap requeue USR1
-{{if gt .Tasks 1}}srun --mpi=pmix {{end}}{{.Binary}} sweep run {{.Dir}} --index "$SLURM_ARRAY_TASK_ID" --threads "${SLURM_CPUS_PER_TASK:-1}" --log-interval 1m &
+{{if gt .Tasks 1}}srun --mpi=pmix {{end}}{{.Binary}} sweep run {{.Dir}} --index "$SLURM_ARRAY_TASK_ID" --threads "${SLURM_CPUS_PER_TASK:-1}" --log-interval 1m{{if .Checkpoint}} --checkpoint-every {{.Checkpoint}}{{end}} &
 pid=$!
 wait "$pid"
 `))

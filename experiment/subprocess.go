@@ -33,6 +33,9 @@ func (p Subprocess) Run(ctx context.Context, sweepDir string, index int, j Job, 
 	if rt.Force {
 		args = append(args, "--force")
 	}
+	if c := checkpointFlag(rt.CheckpointEvery, rt.CheckpointInterval); c != "" {
+		args = append(args, "--checkpoint-every", c)
+	}
 	logf, err := os.OpenFile(filepath.Join(rt.Out, "log.txt"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
@@ -57,4 +60,16 @@ func (p Subprocess) Run(ctx context.Context, sweepDir string, index int, j Job, 
 		return fmt.Errorf("%w (see %s)", err, filepath.Join(rt.Out, "log.txt"))
 	}
 	return nil
+}
+
+// checkpointFlag is --checkpoint-every's value for steps or an interval
+// ("": none).
+func checkpointFlag(steps int, interval time.Duration) string {
+	switch {
+	case steps > 0:
+		return strconv.Itoa(steps)
+	case interval > 0:
+		return interval.String()
+	}
+	return ""
 }

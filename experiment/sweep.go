@@ -218,6 +218,10 @@ type Sweep struct {
 	Threads int    // threads of each run
 	Force   bool   // start every run over
 	Runner  Runner // nil: InProcess
+	// CheckpointEvery and CheckpointInterval are each run's checkpoints
+	// within epochs, as Runtime's.
+	CheckpointEvery    int
+	CheckpointInterval time.Duration
 	Log     io.Writer
 }
 
@@ -285,7 +289,8 @@ func (s *Sweep) Run(ctx context.Context) error {
 				running++
 				status("started " + it.job.Name)
 				mu.Unlock()
-				rt := Runtime{Out: filepath.Join(s.Dir, it.job.Name), Threads: s.Threads, Force: it.state == New, Resume: it.state == Interrupted}
+				rt := Runtime{Out: filepath.Join(s.Dir, it.job.Name), Threads: s.Threads, Force: it.state == New, Resume: it.state == Interrupted,
+					CheckpointEvery: s.CheckpointEvery, CheckpointInterval: s.CheckpointInterval}
 				err := runner.Run(ctx, s.Dir, it.index, it.job, rt)
 				mu.Lock()
 				running--

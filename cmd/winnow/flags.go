@@ -111,14 +111,9 @@ func (o *runtimeOptions) runtime(cmd *cobra.Command) (experiment.Runtime, error)
 	if o.logEvery < 0 || o.logInterval < 0 {
 		return rt, usageError{errors.New("--log-every and --log-interval must not be negative")}
 	}
-	if c := o.checkpointEvery; c != "" {
-		if n, err := strconv.Atoi(c); err == nil && n > 0 {
-			rt.CheckpointEvery = n
-		} else if d, err := time.ParseDuration(c); err == nil && d > 0 {
-			rt.CheckpointInterval = d
-		} else {
-			return rt, usageError{fmt.Errorf("--checkpoint-every %q: want a number of steps or a duration such as 10m", c)}
-		}
+	var err error
+	if rt.CheckpointEvery, rt.CheckpointInterval, err = parseCheckpointEvery(o.checkpointEvery); err != nil {
+		return rt, err
 	}
 	if !o.quiet && comm.Rank() == 0 {
 		w := cmd.OutOrStdout()
@@ -148,4 +143,19 @@ func applyPreset(cmd *cobra.Command, s *experiment.Settings) error {
 		s.Sparsity = 0
 	}
 	return nil
+}
+
+// parseCheckpointEvery reads --checkpoint-every: a number of steps or a
+// duration ("": neither).
+func parseCheckpointEvery(c string) (steps int, interval time.Duration, err error) {
+	if c == "" {
+		return 0, 0, nil
+	}
+	if n, err := strconv.Atoi(c); err == nil && n > 0 {
+		return n, 0, nil
+	}
+	if d, err := time.ParseDuration(c); err == nil && d > 0 {
+		return 0, d, nil
+	}
+	return 0, 0, usageError{fmt.Errorf("--checkpoint-every %q: want a number of steps or a duration such as 10m", c)}
 }

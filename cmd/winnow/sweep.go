@@ -25,6 +25,7 @@ type sweepOptions struct {
 	force, inProcess, dryRun   bool
 	slurm                      bool
 	sl                         experiment.SlurmOptions
+	checkpointEvery            string
 }
 
 func newSweepCommand() *cobra.Command {
@@ -67,6 +68,7 @@ time left.`,
 	f.BoolVar(&o.force, "force", false, "start every run of the sweep over")
 	f.BoolVar(&o.inProcess, "in-process", false, "run the runs in this process, one at a time, instead of as child processes")
 	f.BoolVar(&o.dryRun, "dry-run", false, "write the plan (DIR/sweep.json), and with --slurm the job script, and run nothing")
+	f.StringVar(&o.checkpointEvery, "checkpoint-every", "", "each run also checkpoints within epochs: every N steps, or a duration such as 10m")
 	f.BoolVar(&o.slurm, "slurm", false, "submit the runs to Slurm as a job array (DIR/slurm/sweep.sbatch) instead of running them here")
 	f.StringVar(&o.sl.Partition, "partition", "", "with --slurm: the partition")
 	f.StringVar(&o.sl.Time, "time", "", "with --slurm: each task's time limit (HH:MM:SS); runs longer checkpoint and are requeued")
@@ -96,6 +98,11 @@ func runSweep(ctx context.Context, w io.Writer, s experiment.Settings, o sweepOp
 	if err != nil {
 		return err
 	}
+	steps, interval, err := parseCheckpointEvery(o.checkpointEvery)
+	if err != nil {
+		return err
+	}
+	o.sl.CheckpointEvery, o.sl.CheckpointInterval = steps, interval
 	if o.slurm {
 		if o.sl.Tasks > 1 && o.sl.Binary == "" && !dist.Built {
 			return usageError{fmt.Errorf("--ntasks %d: this winnow is built without MPI; build one with -tags mpi and name it with --winnow", o.sl.Tasks)}
@@ -109,7 +116,8 @@ func runSweep(ctx context.Context, w io.Writer, s experiment.Settings, o sweepOp
 		fmt.Fprintf(w, "%d runs planned in %s\n", len(plan.Jobs), filepath.Join(o.out, experiment.PlanFile))
 		return nil
 	}
-	sw := &experiment.Sweep{Dir: o.out, Plan: plan, Jobs: o.jobs, Threads: max(1, o.threads/o.jobs), Force: o.force, Log: w}
+	sw := &experiment.Sweep{Dir: o.out, Plan: plan, Jobs: o.jobs, Threads: max(1, o.threads/o.jobs), Force: o.force, Log: w,
+		CheckpointEvery: steps, CheckpointInterval: interval}
 	if !o.inProcess {
 		bin, err := os.Executable()
 		if err != nil {

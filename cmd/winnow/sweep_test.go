@@ -223,3 +223,26 @@ func waitFor(t *testing.T, path string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestSweepCheckpointEvery: --checkpoint-every reaches every run of a
+// sweep, run as a child process, and the job script of --slurm.
+func TestSweepCheckpointEvery(t *testing.T) {
+	bin := buildWinnow(t)
+	dir := t.TempDir()
+	args := []string{"sweep", "--model", "lenet300", "--methods", "magnitude", "--sparsity", "0.5", "--seeds", "1", "--epochs", "1",
+		"--limit-train", "200", "--limit-test", "100", "--batch-size", "50", "--checkpoint-every", "3", "--out", dir}
+	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	rec, err := experiment.ReadRecord(filepath.Join(dir, "magnitude-0.5-s1"))
+	if err != nil || rec.Runtime.CheckpointEvery != 3 {
+		t.Errorf("the run's record: checkpoint every %d steps (%v), want 3", rec.Runtime.CheckpointEvery, err)
+	}
+	slurm := t.TempDir()
+	if out, err := exec.Command(bin, append(args, "--slurm", "--dry-run", "--out", slurm)...).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(slurm, "slurm", "sweep.sbatch")); !strings.Contains(string(b), "--checkpoint-every 3 ") {
+		t.Errorf("the job script does not pass --checkpoint-every:\n%s", b)
+	}
+}
