@@ -222,7 +222,7 @@ type Sweep struct {
 	// within epochs, as Runtime's.
 	CheckpointEvery    int
 	CheckpointInterval time.Duration
-	Log     io.Writer
+	Log                io.Writer
 }
 
 // Run writes the plan and executes the runs not finished yet, printing a
