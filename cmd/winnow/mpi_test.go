@@ -251,7 +251,7 @@ func TestMPIRefusesEmptyShards(t *testing.T) {
 func TestMPIInterruptAndResume(t *testing.T) {
 	bin := needMPI(t)
 	root := t.TempDir()
-	args := []string{"train", "--model", "lenet5", "--prune", "magnitude", "--sparsity", "0.5", "--epochs", "3", "--limit-train", "6000",
+	args := []string{"train", "--model", "lenet5", "--prune", "magnitude", "--sparsity", "0.5", "--epochs", "2", "--limit-train", "16000",
 		"--limit-test", "300", "--batch-size", "16", "--lr", "0.02", "--threads", "1", "--log-interval", "0"}
 	dir := filepath.Join(root, "two")
 	cmd := mpirun(bin, 2, append(args, "--out", dir)...)
@@ -260,8 +260,9 @@ func TestMPIInterruptAndResume(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Epochs take seconds (1000 steps): the signal lands within the second.
 	waitFor(t, filepath.Join(dir, "metrics.csv")) // an epoch done
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err == nil {
 		t.Fatalf("mpirun exited 0 after SIGTERM:\n%s", log.String())
