@@ -88,9 +88,9 @@ func batchNorm[T Float](t *Tape[T], x, gamma, beta *Var[T], stats *BatchNormStat
 	// recomputed from x when needed again (the mask and the next op's
 	// backward): by apply below, the forward pass's own arithmetic.
 	y := t.newOutput(append([]int(nil), x.Shape...), relu && train, x, gamma, beta)
-	t.record("batchnorm", y.Shape, int64(2*len(y.Value)), gamma, beta)
+	t.record("batchnorm", y.Shape, int64(2*numel(y.Shape)), gamma, beta) // from the shape: a shapes-only tape has no values
 	if relu {
-		t.record("relu", y.Shape, int64(len(y.Value)), nil)
+		t.record("relu", y.Shape, int64(numel(y.Shape)), nil)
 	}
 	if t.cfg.shapesOnly {
 		return y

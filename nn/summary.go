@@ -25,6 +25,12 @@ type Summary struct {
 	Params          int          // trainable parameters (weights, biases, BN affine)
 	FLOPs           int64        // every op: conv, linear, BN, ReLU, pooling, adds
 	ConvLinearFLOPs int64        // conv and linear layers only
+	// OfficialFLOPs is the convention of EigenDamage-Pytorch's
+	// compute_flops, which counts what its modules' hooks see: conv,
+	// linear, BatchNorm, max pooling, and ReLU where it is a module (the
+	// VGGs). It skips additions, average pooling (functional or built in
+	// forward there) and the ReLUs of residual networks (F.relu there).
+	OfficialFLOPs int64
 	Activations     int64        // elements of every op's output: what a pass keeps per input
 }
 
@@ -45,8 +51,20 @@ func Summarize[T Float](m Module[T], input ...int) Summary {
 	t := autograd.NewTape[T](autograd.ShapesOnly())
 	x := &autograd.Var[T]{Shape: append([]int{1}, input...)}
 	m.Forward(t, x)
+	residual := false
+	for _, r := range t.Records() {
+		residual = residual || r.Op == "add"
+	}
 	for _, r := range t.Records() {
 		s.FLOPs += r.FLOPs
+		switch r.Op {
+		case "conv2d", "linear", "batchnorm", "maxpool2d":
+			s.OfficialFLOPs += r.FLOPs
+		case "relu":
+			if !residual {
+				s.OfficialFLOPs += r.FLOPs
+			}
+		}
 		n := int64(1)
 		for _, d := range r.Out[1:] {
 			n *= int64(d)
