@@ -31,6 +31,8 @@ type StructuredSettings struct {
 	Rounds         int      `json:"rounds"`
 	Limit          float64  `json:"limit"`
 	Fisher         string   `json:"fisher"`
+	FisherExamples int      `json:"fisher_examples,omitempty"` // 0: the whole training set
+	Damping        float64  `json:"damping,omitempty"`         // C-OBS, Kron-OBS; 0 as the official code
 	FinetuneEpochs int      `json:"finetune_epochs"`
 	BatchSize      int      `json:"batch_size"`
 	LR             float64  `json:"lr"`
@@ -74,6 +76,15 @@ func (s *StructuredSettings) Validate() error {
 	}
 	if _, err := eigendamage.ParseFisher(s.Fisher); err != nil {
 		return bad("fisher", s.Fisher, "%v", err)
+	}
+	if s.FisherExamples < 0 {
+		return bad("fisher-examples", s.FisherExamples, "must not be negative (0: the whole training set)")
+	}
+	if !finite(s.Damping) || s.Damping < 0 {
+		return bad("damping", s.Damping, "must be finite and not negative")
+	}
+	if s.Damping > 0 && s.Method != eigendamage.COBS && s.Method != eigendamage.KronOBS {
+		return bad("damping", s.Damping, "only c-obs and kron-obs invert a factor")
 	}
 	if !finite(s.LR) || !(s.LR > 0) {
 		return bad("lr", s.LR, "must be positive and finite")
@@ -201,12 +212,12 @@ func EigenDamage(ctx context.Context, s StructuredSettings, rt Runtime) (*Struct
 	var pruned Stage
 	for r := 1; r <= rounds; r++ {
 		start := time.Now()
-		cfg := eigendamage.Config{Ratio: s.Ratio, Limit: s.Limit, Fisher: fisher, Seed: d.Seed + uint64(r)}
+		cfg := eigendamage.Config{Ratio: s.Ratio, Limit: s.Limit, Fisher: fisher, Seed: d.Seed + uint64(r), Damping: s.Damping}
 		var res *eigendamage.Result
 		if s.Method == "eigendamage" {
-			res, err = eigendamage.Prune(ctx, st.Model, curvatureBatches(ctx, statsLoader), cfg)
+			res, err = eigendamage.Prune(ctx, st.Model, curvatureBatches(ctx, statsLoader, s.FisherExamples), cfg)
 		} else {
-			res, err = eigendamage.PruneFilters(ctx, st.Model, curvatureBatches(ctx, statsLoader), s.Method, cfg)
+			res, err = eigendamage.PruneFilters(ctx, st.Model, curvatureBatches(ctx, statsLoader, s.FisherExamples), s.Method, cfg)
 		}
 		if err != nil {
 			return nil, err
@@ -272,14 +283,20 @@ func EigenDamage(ctx context.Context, s StructuredSettings, rt Runtime) (*Struct
 	return sum, nil
 }
 
-func curvatureBatches(ctx context.Context, l *data.Loader) iter.Seq2[eigendamage.Batch[float32], error] {
+// curvatureBatches yields the loader's batches, whole ones, until at least
+// examples examples (all when 0).
+func curvatureBatches(ctx context.Context, l *data.Loader, examples int) iter.Seq2[eigendamage.Batch[float32], error] {
 	return func(yield func(eigendamage.Batch[float32], error) bool) {
+		seen := 0
 		for b, err := range l.Batches(ctx, 0) {
 			if err != nil {
 				yield(eigendamage.Batch[float32]{}, err)
 				return
 			}
 			if !yield(eigendamage.Batch[float32]{X: b.X, Shape: b.Shape(), Labels: b.Labels}, nil) {
+				return
+			}
+			if seen += b.N; examples > 0 && seen >= examples {
 				return
 			}
 		}

@@ -100,7 +100,7 @@ func (c Chain[T]) Slim(keep []int) {
 	o := w.Shape[0]
 	rowLen := w.Len() / o
 	sliceRows(w, keep, rowLen)
-	if b := c.Layer.bias(); b != nil {
+	if b := c.Layer.Bias(); b != nil {
 		sliceRows(b, keep, 1)
 	}
 	if c.BN != nil {
@@ -132,7 +132,8 @@ func (c Chain[T]) Slim(keep []int) {
 	replace(nw, shape, data)
 }
 
-func (l Layer[T]) bias() *Param[T] {
+// Bias is the layer's bias, nil when it has none.
+func (l Layer[T]) Bias() *Param[T] {
 	if l.Conv != nil {
 		return l.Conv.Bias
 	}

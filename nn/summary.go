@@ -31,7 +31,7 @@ type Summary struct {
 	// VGGs). It skips additions, average pooling (functional or built in
 	// forward there) and the ReLUs of residual networks (F.relu there).
 	OfficialFLOPs int64
-	Activations     int64        // elements of every op's output: what a pass keeps per input
+	Activations   int64 // elements of every op's output: what a pass keeps per input
 }
 
 // Summarize counts m's parameters and forward FLOPs for an input of the

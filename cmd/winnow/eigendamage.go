@@ -16,18 +16,22 @@ func newEigenDamageCommand() *cobra.Command {
 	var o runtimeOptions
 	cmd := &cobra.Command{
 		Use:   "eigendamage",
-		Short: "Prune a trained network structurally (EigenDamage, or C-OBD / Kron-OBD / Kron-OBS filters) and fine-tune it",
+		Short: "Prune a trained network structurally (EigenDamage, or C-OBD / C-OBS / Kron-OBD / Kron-OBS filters) and fine-tune it",
 		Long: `Load a trained network (--checkpoint: a train run's checkpoint.safetensors or
-final.safetensors), collect K-FAC statistics over the training set (model in
-evaluation mode, labels drawn from its softmax: --fisher true), remove the
+final.safetensors), collect K-FAC statistics over the training set (or its first
+--fisher-examples examples; model in evaluation mode, labels drawn from its
+softmax: --fisher true), remove the
 fraction --ratio of all eigenbasis directions under one global threshold
 (at most --limit of any layer's inputs or outputs), rebuild each pruned layer
 as input rotation, core and output rotation where that has fewer weights, and
 fine-tune with SGD (momentum 0.9, x0.1 at 50% and 75% of the epochs), then
-re-estimate BatchNorm statistics. --method c-obd, kron-obd or kron-obs prune
-whole output units (filters, features) instead, scored with the exact diagonal
-Fisher or the K-FAC factors (OBS also corrects the kept units), and rebuild
-the layers slimmer; units that join residual additions are kept. --iterative R prunes in R rounds, each
+re-estimate BatchNorm statistics. --method c-obd, c-obs, kron-obd or kron-obs
+prune whole output units (filters, features) instead, as the official code
+defines them (docs/eigendamage.md): scored with the exact diagonal Fisher, the
+diagonal of the K-FAC inverse or the K-FAC factors, the OBS methods also
+correcting the kept units, one threshold over every layer's and the
+classifier's scores (the classifier keeps its outputs), and rebuild the
+layers slimmer; units that join residual additions are kept. --iterative R prunes in R rounds, each
 removing the fraction --ratio of what is left (official: 7 rounds of 0.5),
 each followed by fine-tuning.
 
@@ -48,12 +52,14 @@ re-estimation).`,
 	}
 	f := cmd.Flags()
 	addDataFlags(f, &s.Data)
-	f.StringVar(&s.Method, "method", s.Method, "eigendamage, or a filter-pruning baseline that rebuilds slimmer layers: c-obd, kron-obd, kron-obs (--ratio: fraction of units)")
+	f.StringVar(&s.Method, "method", s.Method, "eigendamage, or a filter-pruning baseline that rebuilds slimmer layers: c-obd, c-obs, kron-obd, kron-obs (--ratio: fraction of units)")
 	f.StringVar(&s.Checkpoint, "checkpoint", "", "trained network: checkpoint.safetensors or final.safetensors of a train run (required)")
 	f.Float64Var(&s.Ratio, "ratio", s.Ratio, "fraction of all eigenbasis directions removed (per round with --iterative)")
 	f.IntVar(&s.Rounds, "iterative", 0, "prune in this many rounds (0: one-shot)")
 	f.Float64Var(&s.Limit, "limit", 0, "most a layer may lose of its input or output directions (0: 0.95 one-shot, 0.5 per round)")
 	f.StringVar(&s.Fisher, "fisher", s.Fisher, "labels of the curvature pass: true (sampled from the model) or empirical (the data's)")
+	f.IntVar(&s.FisherExamples, "fisher-examples", 0, "curvature statistics over this many training examples (0: the whole training set, as the official code)")
+	f.Float64Var(&s.Damping, "damping", 0, "c-obs, kron-obs: add this times the mean diagonal to each Kronecker factor before inverting it (0: none, as the official code)")
 	f.IntVar(&s.FinetuneEpochs, "finetune-epochs", s.FinetuneEpochs, "fine-tuning epochs after each round (0: none)")
 	f.IntVar(&s.BatchSize, "batch-size", s.BatchSize, "batch size of statistics, fine-tuning and evaluation")
 	f.Float64Var(&s.LR, "lr", s.LR, "fine-tuning learning rate")

@@ -17,6 +17,10 @@ type Config struct {
 	Limit  float64 // most a layer may lose, of its input or its output directions
 	Fisher Fisher
 	Seed   uint64 // for the labels of the true Fisher
+	// Damping, for C-OBS and Kron-OBS, adds Damping times the mean
+	// diagonal to each factor before it is inverted; 0, the official
+	// code's choice, adds nothing.
+	Damping float64
 }
 
 // OneShotLimit and RoundLimit are the official per-layer caps: 0.95 in

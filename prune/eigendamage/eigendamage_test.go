@@ -5,6 +5,7 @@ import (
 	"iter"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/winnow-ml/winnow/autograd"
@@ -260,13 +261,24 @@ func TestPlan(t *testing.T) {
 	if len(plans[1].KeepIn) != 1 || len(plans[1].KeepOut) != 1 || !plans[1].CappedIn {
 		t.Errorf("layer b keeps %v, %v; want one of each (capped)", plans[1].KeepIn, plans[1].KeepOut)
 	}
-	// A cap of 0.5 keeps the best half of a's inputs.
+	// The official cap: a's inputs lose 3 of 4 at the threshold, more than
+	// 0.5; capped, those above a's own sorted[floor(4·0.5)] = 3 are kept,
+	// which is [3] again (the count is n - floor(n·limit) - 1).
 	capped, err := Plan([]*Scored{a, b}, 0.5, 0.5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in := capped[0].KeepIn; len(in) != 2 || in[0] != 2 || in[1] != 3 || !capped[0].CappedIn {
-		t.Errorf("layer a with cap 0.5 keeps inputs %v, want [2 3] (capped)", in)
+	if in := capped[0].KeepIn; len(in) != 1 || in[0] != 3 || !capped[0].CappedIn {
+		t.Errorf("layer a with cap 0.5 keeps inputs %v, want [3] (capped)", in)
+	}
+	// 64 scores, all below the threshold, cap 0.95: sorted[60] is 60, and
+	// 61, 62, 63 are kept (not ceil(0.05·64) = 4).
+	many := make([]float64, 64)
+	for i := range many {
+		many[i] = float64(i)
+	}
+	if idx, c := keep(many, 100, 0.95); !slices.Equal(idx, []int{61, 62, 63}) || !c {
+		t.Errorf("64 units under the cap of 0.95 keep %v (capped %v), want [61 62 63]", idx, c)
 	}
 	// a: 1*4 + 4*1*9 + 8*4 = 72 <= 288; b: 1*2 + 1*1 + 2*1 = 5 > 4.
 	if !plans[0].Rewrite || plans[0].ParamsAfter != 72 || plans[1].Rewrite || plans[1].ParamsAfter != 5 {

@@ -38,6 +38,13 @@ func Decompose(f *Factors) (*Basis, error) {
 }
 
 func eigenSym(a []float64, n int) (q, l []float64, err error) {
+	return eigenSymFloor(a, n, eigenFloor)
+}
+
+// eigenSymFloor eigendecomposes the symmetric part of a (n x n, row-major):
+// eigenvectors as the columns of q, eigenvalues l ascending, those not above
+// floor set to 0.
+func eigenSymFloor(a []float64, n int, floor float64) (q, l []float64, err error) {
 	sym := mat.NewSymDense(n, nil)
 	for i := 0; i < n; i++ {
 		for j := i; j < n; j++ {
@@ -50,7 +57,7 @@ func eigenSym(a []float64, n int) (q, l []float64, err error) {
 	}
 	l = e.Values(nil)
 	for i, v := range l {
-		if !(v > eigenFloor) {
+		if !(v > floor) {
 			l[i] = 0
 		}
 	}
@@ -173,27 +180,37 @@ func Plan(layers []*Scored, ratio, limit float64) ([]LayerPlan, error) {
 	return plans, nil
 }
 
-// keep returns the indices scoring above threshold, or, when that removes
-// more than the fraction limit, the ceil((1-limit)*n) best (at least one).
+// keep returns the indices scoring above threshold. When that removes
+// more than the fraction limit, it keeps, as the official code does, those
+// scoring above the layer's own score at position floor(n·limit) of its
+// sorted scores (n - floor(n·limit) - 1 of n when they differ: 3 of 64 at
+// 0.95). At least one is kept: the best (the official code keeps unit 0).
 func keep(scores []float64, threshold, limit float64) (idx []int, capped bool) {
-	n := len(scores)
-	for i, s := range scores {
-		if s > threshold {
-			idx = append(idx, i)
+	above := func(t float64) []int {
+		var idx []int
+		for i, s := range scores {
+			if s > t {
+				idx = append(idx, i)
+			}
 		}
+		return idx
 	}
-	least := max(1, int(math.Ceil((1-limit)*float64(n)-1e-9)))
-	if len(idx) >= least {
-		return idx, false
+	n := len(scores)
+	idx = above(threshold)
+	if 1-float64(len(idx))/float64(n) > limit {
+		sorted := slices.Sorted(slices.Values(scores))
+		idx, capped = above(sorted[int(float64(n)*limit)]), true
 	}
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
+	if len(idx) == 0 {
+		best := 0
+		for i, s := range scores {
+			if s > scores[best] {
+				best = i
+			}
+		}
+		idx, capped = []int{best}, true
 	}
-	sort.SliceStable(order, func(a, b int) bool { return scores[order[a]] > scores[order[b]] })
-	idx = append([]int(nil), order[:least]...)
-	slices.Sort(idx)
-	return idx, true
+	return idx, capped
 }
 
 // Score rotates a layer's core into its eigenbasis and scores its
