@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"iter"
@@ -15,6 +16,7 @@ import (
 	"github.com/winnow-ml/winnow/data"
 	"github.com/winnow-ml/winnow/internal/fsutil"
 	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/nn/models"
 	"github.com/winnow-ml/winnow/prune/eigendamage"
 	"github.com/winnow-ml/winnow/train"
 )
@@ -144,10 +146,13 @@ type StructuredSummary struct {
 	// (nn.Summary.OfficialFLOPs), as the paper's tables report it.
 	FLOPsKeptOfficial float64 `json:"flops_kept_official"`
 	FinalTestAcc      float64 `json:"final_test_acc"`
-	// InferenceSpeedup is the ratio of the median inference times before
-	// and after, 0 when either timing was too noisy to tell (Noisy).
-	InferenceSpeedup float64 `json:"inference_speedup"`
-	SpeedupNote      string  `json:"inference_speedup_note,omitempty"`
+	// InferenceSpeedup is the median over interleaved pairs of passes of
+	// the network before pruning and the final one of their time ratio
+	// (Speedup holds the pairs' spread), 0 when the pairs do not tell
+	// which is faster (SpeedupNote says so).
+	InferenceSpeedup float64       `json:"inference_speedup"`
+	Speedup          train.Speedup `json:"inference_speedup_pairs"`
+	SpeedupNote      string        `json:"inference_speedup_note,omitempty"`
 }
 
 // EigenDamage prunes the trained network of s.Checkpoint structurally, in
@@ -204,6 +209,19 @@ func EigenDamage(ctx context.Context, s StructuredSettings, rt Runtime) (*Struct
 	chw := st.InputCHW()
 	before, err := Measure(ctx, st.Model, chw, test)
 	if err != nil {
+		return nil, err
+	}
+	// The network as loaded, kept to time against the pruned one at the
+	// end under the same machine load.
+	original, err := models.New[float32](d.Model, st.Input, models.Options{Width: d.Width}, d.Seed)
+	if err != nil {
+		return nil, err
+	}
+	var state bytes.Buffer
+	if err := nn.WriteState(&state, st.Model, nil); err != nil {
+		return nil, err
+	}
+	if _, err := nn.ReadState(&state, original); err != nil {
 		return nil, err
 	}
 	rt.logf("before pruning: %d weights, %.4g MFLOPs, test accuracy %.4f", before.Weights, float64(before.FLOPs)/1e6, before.TestAcc)
@@ -272,10 +290,13 @@ func EigenDamage(ctx context.Context, s StructuredSettings, rt Runtime) (*Struct
 		WeightsKept: float64(final.Weights) / float64(before.Weights), FLOPsKept: float64(final.FLOPs) / float64(before.FLOPs),
 		FLOPsKeptOfficial: float64(final.OfficialFLOPs) / float64(before.OfficialFLOPs),
 		FinalTestAcc:      final.TestAcc}
-	if before.Inference.Noisy() || final.Inference.Noisy() {
-		sum.SpeedupNote = fmt.Sprintf("too noisy to tell: the timed passes spread %.0f%% and %.0f%% about their medians", 100*before.Inference.Spread, 100*final.Inference.Spread)
+	if sum.Speedup, err = train.CompareInference(ctx, original, st.Model, chw, 100, 10, 60, 6*time.Second); err != nil {
+		return nil, err
+	}
+	if sp := sum.Speedup; sp.Clear() {
+		sum.InferenceSpeedup = sp.Ratio
 	} else {
-		sum.InferenceSpeedup = before.InferMsPerImg / final.InferMsPerImg
+		sum.SpeedupNote = fmt.Sprintf("cannot tell which is faster: over %d interleaved pairs the time ratio ran %.2f-%.2f (10th-90th percentile), median %.2f", sp.Pairs, sp.P10, sp.P90, sp.Ratio)
 	}
 	if err := train.WriteJSON(result, sum); err != nil {
 		return nil, err

@@ -165,3 +165,84 @@ func TimeInference(ctx context.Context, m nn.Module[float32], chw []int, batch, 
 	t.Spread = (q(0.9) - q(0.1)) / t.MedianMs
 	return t, nil
 }
+
+// Speedup compares the inference time of two networks measured in
+// interleaved pairs of passes, so that both see the same machine: Ratio is
+// the median over pairs of time(before) / time(after), above 1 when after
+// is faster; P10 and P90 bound the middle 80% of the pairs' ratios.
+type Speedup struct {
+	Ratio  float64 `json:"ratio"`
+	P10    float64 `json:"p10"`
+	P90    float64 `json:"p90"`
+	Pairs  int     `json:"pairs"`
+	Batch  int     `json:"batch"`
+	Before Timing  `json:"before"`
+	After  Timing  `json:"after"`
+}
+
+// Clear reports whether the pairs tell which network is faster: the middle
+// 80% of their ratios lie on one side of 1.
+func (s Speedup) Clear() bool { return s.P10 > 1 || s.P90 < 1 }
+
+// CompareInference times evaluation-mode forward passes of before and
+// after on the same batch inputs of shape chw (after a warm-up pass of
+// each), alternating which of the two goes first: at least minPairs pairs,
+// then more until budget is spent or maxPairs are done. Both are left in
+// training mode.
+func CompareInference(ctx context.Context, before, after nn.Module[float32], chw []int, batch, minPairs, maxPairs int, budget time.Duration) (Speedup, error) {
+	if minPairs < 1 || maxPairs < minPairs {
+		panic(fmt.Sprintf("train: CompareInference: %d to %d pairs", minPairs, maxPairs))
+	}
+	n := batch
+	for _, d := range chw {
+		n *= d
+	}
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(i%17) / 17
+	}
+	shape := append([]int{batch}, chw...)
+	nets := [2]nn.Module[float32]{before, after}
+	var tapes [2]*autograd.Tape[float32]
+	for i, m := range nets {
+		m.SetTraining(false)
+		defer m.SetTraining(true)
+		tapes[i] = autograd.NewTape[float32](autograd.NoGrad())
+	}
+	pass := func(i int) float64 {
+		tapes[i].Reset()
+		start := time.Now()
+		nets[i].Forward(tapes[i], tapes[i].Input(x, shape...))
+		return time.Since(start).Seconds() * 1000 / float64(batch)
+	}
+	pass(0)
+	pass(1)
+	var ratios []float64
+	var times [2][]float64
+	began := time.Now()
+	for p := 0; p < maxPairs && (p < minPairs || time.Since(began) < budget); p++ {
+		if err := ctx.Err(); err != nil {
+			return Speedup{}, err
+		}
+		var t [2]float64
+		first := p % 2
+		t[first] = pass(first)
+		t[1-first] = pass(1 - first)
+		ratios = append(ratios, t[0]/t[1])
+		times[0], times[1] = append(times[0], t[0]), append(times[1], t[1])
+	}
+	q := func(v []float64, f float64) float64 { return v[int(math.Round(f*float64(len(v)-1)))] }
+	slices.Sort(ratios)
+	s := Speedup{Ratio: q(ratios, 0.5), P10: q(ratios, 0.1), P90: q(ratios, 0.9), Pairs: len(ratios), Batch: batch}
+	for i, ts := range times {
+		slices.Sort(ts)
+		t := Timing{MedianMs: q(ts, 0.5), MinMs: ts[0], MaxMs: ts[len(ts)-1], Passes: len(ts), Batch: batch}
+		t.Spread = (q(ts, 0.9) - q(ts, 0.1)) / t.MedianMs
+		if i == 0 {
+			s.Before = t
+		} else {
+			s.After = t
+		}
+	}
+	return s, nil
+}

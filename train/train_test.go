@@ -364,3 +364,27 @@ func TestLineProgress(t *testing.T) {
 		t.Errorf("lines:\n%s", b.String())
 	}
 }
+
+// TestCompareInference: the pairs are counted, each network's passes are
+// its own, and the ratio points the right way for networks whose costs
+// differ some 300-fold (a 784-4096-4096-10 MLP against 784-10): a swapped
+// ratio fails it whatever the machine's load.
+func TestCompareInference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	big := nn.NewSequential[float32](nn.Flatten[float32]{}, nn.NewLinear[float32](rng, 784, 4096, true), nn.ReLU[float32]{},
+		nn.NewLinear[float32](rng, 4096, 4096, true), nn.ReLU[float32]{}, nn.NewLinear[float32](rng, 4096, 10, true))
+	small := nn.NewSequential[float32](nn.Flatten[float32]{}, nn.NewLinear[float32](rng, 784, 10, true))
+	s, err := CompareInference(context.Background(), big, small, []int{1, 28, 28}, 8, 6, 6, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Pairs != 6 || s.Before.Passes != 6 || s.After.Passes != 6 || s.Batch != 8 {
+		t.Fatalf("pairs %d, passes %d and %d, batch %d; want 6, 6, 6, 8", s.Pairs, s.Before.Passes, s.After.Passes, s.Batch)
+	}
+	if !(s.P10 <= s.Ratio && s.Ratio <= s.P90) || !(s.Before.MinMs <= s.Before.MedianMs && s.Before.MedianMs <= s.Before.MaxMs) {
+		t.Errorf("quantiles out of order: %+v", s)
+	}
+	if !(s.Ratio > 2) || !s.Clear() {
+		t.Errorf("the 784-10 network is not found faster than the 784-4096-4096-10 one: %+v", s)
+	}
+}

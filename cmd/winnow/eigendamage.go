@@ -37,8 +37,9 @@ each followed by fine-tuning.
 
 Files in --out: config.json, layers.txt (kept directions per layer and round),
 round-N/ (fine-tuning metrics and checkpoint), pruned.safetensors (the pruned
-network; winnow eval loads it) and summary.json (weights, FLOPs, inference
-time per image with its spread, and test accuracy: before pruning, after
+network; winnow eval loads it) and summary.json (weights, FLOPs in winnow's and the
+official convention, the inference speed-up over interleaved pairs of passes
+of the network before and after with its spread, and test accuracy: before pruning, after
 pruning, and final: the last fine-tuning epoch's model after BN
 re-estimation).`,
 		Args: noArgs,
@@ -77,9 +78,10 @@ func runEigenDamage(ctx context.Context, w io.Writer, s experiment.StructuredSet
 		return err
 	}
 	b, f := sum.Before, sum.Final
-	speed := fmt.Sprintf("inference %.3f -> %.3f ms per image", b.InferMsPerImg, f.InferMsPerImg)
+	sp := sum.Speedup
+	speed := fmt.Sprintf("inference %.3f -> %.3f ms per image, %.2fx (%.2f-%.2f over %d interleaved pairs)", sp.Before.MedianMs, sp.After.MedianMs, sp.Ratio, sp.P10, sp.P90, sp.Pairs)
 	if sum.SpeedupNote != "" {
-		speed += " (" + sum.SpeedupNote + ")"
+		speed += ": " + sum.SpeedupNote
 	}
 	fmt.Fprintf(w, "final (last fine-tuning epoch, BN re-estimated): test accuracy %.4f (before pruning %.4f); weights %d -> %d (%.1f%% kept), FLOPs %.4g -> %.4g M (%.1f%% kept), %s\n",
 		f.TestAcc, b.TestAcc, b.Weights, f.Weights, 100*sum.WeightsKept, float64(b.FLOPs)/1e6, float64(f.FLOPs)/1e6, 100*sum.FLOPsKept, speed)

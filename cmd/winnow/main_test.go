@@ -338,6 +338,15 @@ func TestEigenDamage(t *testing.T) {
 	if out, code = run(t, append([]string{"eval", "--checkpoint", filepath.Join(kron, "pruned.safetensors")}, common...)...); code != 0 {
 		t.Fatalf("eval of the slimmed network: exit %d: %s", code, out)
 	}
+	// C-OBS, its statistics over the first 512 training images.
+	cobs := filepath.Join(dir, "cobs")
+	if out, code = run(t, append([]string{"eigendamage", "--method", "c-obs", "--checkpoint", filepath.Join(dir, "dense", "final.safetensors"),
+		"--ratio", "0.5", "--fisher-examples", "512", "--finetune-epochs", "0", "--quiet", "--out", cobs}, common...)...); code != 0 || !strings.Contains(out, "interleaved pairs") {
+		t.Fatalf("eigendamage --method c-obs: exit %d: %s", code, out)
+	}
+	if out, code := run(t, "eigendamage", "--method", "c-obd", "--damping", "0.1", "--checkpoint", "x"); code != 2 || !strings.Contains(out, "damping") {
+		t.Errorf("--damping with c-obd: exit %d, want 2: %s", code, out)
+	}
 	// winnow train fine-tunes the factored network further (--init), and
 	// resumes it after an interruption.
 	ft := filepath.Join(dir, "finetune")
