@@ -372,6 +372,15 @@ func TestOpDerivatives(t *testing.T) {
 				return h(t, Conv2d(t, v[0], v[1], v[2], [2]int{1, 1}, [2]int{1, 1}))
 			}
 		}},
+		// The union rule's addition: channel 2 gets both summands, 0 and 3
+		// a's only, 1 b's only.
+		{"joinrelu", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "a", 1, 2, 3, 2, 2), randLeaf(r, "b", 1, 2, 2, 2, 2)}
+		}, func(h func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] {
+				return h(t, JoinReLU(t, v[0], []int{0, 2, 3}, v[1], []int{1, 2}, 4))
+			}
+		}},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -35,6 +35,7 @@ type StructuredSettings struct {
 	Fisher         string   `json:"fisher"`
 	FisherExamples int      `json:"fisher_examples,omitempty"` // 0: the whole training set
 	Damping        float64  `json:"damping,omitempty"`         // C-OBS, Kron-OBS; 0 as the official code
+	KeepResidual   bool     `json:"keep_residual,omitempty"`   // filter methods: residual writers kept whole
 	FinetuneEpochs int      `json:"finetune_epochs"`
 	BatchSize      int      `json:"batch_size"`
 	LR             float64  `json:"lr"`
@@ -87,6 +88,9 @@ func (s *StructuredSettings) Validate() error {
 	}
 	if s.Damping > 0 && s.Method != eigendamage.COBS && s.Method != eigendamage.KronOBS {
 		return bad("damping", s.Damping, "only c-obs and kron-obs invert a factor")
+	}
+	if s.KeepResidual && s.Method == "eigendamage" {
+		return bad("keep-residual", s.KeepResidual, "only the filter methods remove units of residual additions")
 	}
 	if !finite(s.LR) || !(s.LR > 0) {
 		return bad("lr", s.LR, "must be positive and finite")
@@ -230,7 +234,7 @@ func EigenDamage(ctx context.Context, s StructuredSettings, rt Runtime) (*Struct
 	var pruned Stage
 	for r := 1; r <= rounds; r++ {
 		start := time.Now()
-		cfg := eigendamage.Config{Ratio: s.Ratio, Limit: s.Limit, Fisher: fisher, Seed: d.Seed + uint64(r), Damping: s.Damping}
+		cfg := eigendamage.Config{Ratio: s.Ratio, Limit: s.Limit, Fisher: fisher, Seed: d.Seed + uint64(r), Damping: s.Damping, KeepResidual: s.KeepResidual}
 		var res *eigendamage.Result
 		if s.Method == "eigendamage" {
 			res, err = eigendamage.Prune(ctx, st.Model, curvatureBatches(ctx, statsLoader, s.FisherExamples), cfg)

@@ -9,11 +9,13 @@ import (
 // BasicBlock is the residual block of ResNet-18/34 and the CIFAR ResNets:
 // relu(bn2(conv2(relu(bn1(conv1 x)))) + shortcut(x)), where the shortcut is
 // the identity, or a 1x1 convolution and BatchNorm where the shape changes.
-// State names: conv1, bn1, conv2, bn2, shortcut.0, shortcut.1.
+// State names: conv1, bn1, conv2, bn2, shortcut.0, shortcut.1, and for a
+// block pruned by the union rule join.branch, join.shortcut.
 type BasicBlock[T Float] struct {
 	Conv1, Conv2 *Conv2d[T]
 	BN1, BN2     *BatchNorm2d[T]
 	Shortcut     *Sequential[T] // nil for the identity
+	Join         *Join[T]       // nil: the summands have the same channels
 }
 
 // NewBasicBlock makes a block from in to out channels with the given stride.
@@ -36,7 +38,7 @@ func (b *BasicBlock[T]) Forward(t *autograd.Tape[T], x *autograd.Var[T]) *autogr
 	if b.Shortcut != nil {
 		s = b.Shortcut.Forward(t, x)
 	}
-	return autograd.AddReLU(t, o, s)
+	return joinForward(t, b.Join, o, s)
 }
 
 // Params lists the block's state.
@@ -47,6 +49,10 @@ func (b *BasicBlock[T]) Params(prefix string, dst []*Param[T]) []*Param[T] {
 	dst = b.BN2.Params(join(prefix, "bn2"), dst)
 	if b.Shortcut != nil {
 		dst = b.Shortcut.Params(join(prefix, "shortcut"), dst)
+	}
+	if b.Join != nil {
+		b.Join.Branch.Name, b.Join.Shortcut.Name = join(prefix, "join.branch"), join(prefix, "join.shortcut")
+		dst = append(dst, b.Join.Branch, b.Join.Shortcut)
 	}
 	return dst
 }

@@ -162,9 +162,22 @@ func ShapeLike[T Float](m Module[T], tensors []safetensors.Tensor) error {
 		}
 		l.Factor(make([]T, in[0]*i), in[0], make([]T, core[0]*core[1]*spatial), make([]T, o*out[1]), out[1])
 	}
+	// Blocks pruned by the union rule get their joins (values set later).
+	for _, nb := range basicBlocks(m) {
+		br, ok1 := byName[join(nb.name, "join.branch")]
+		sc, ok2 := byName[join(nb.name, "join.shortcut")]
+		if !ok1 && !ok2 {
+			nb.block.Join = nil
+			continue
+		}
+		if len(br) != 1 || len(sc) != 1 || br[0] < 1 || sc[0] < 1 || br[0] > 1<<20 || sc[0] > 1<<20 {
+			return fmt.Errorf("nn: block %s: join tensors of shapes %v and %v, want two lists of channels", nb.name, br, sc)
+		}
+		nb.block.Join = &Join[T]{Branch: newParam[T](Index, br[0]), Shortcut: newParam[T](Index, sc[0])}
+	}
 	for _, p := range AllParams(m) {
 		shape, ok := byName[p.Name]
-		if !ok || sameShape(shape, p.Shape) || len(shape) != len(p.Shape) || p.Kind == Counter {
+		if !ok || sameShape(shape, p.Shape) || len(shape) != len(p.Shape) || p.Kind == Counter || p.Kind == Index {
 			continue
 		}
 		n := 1

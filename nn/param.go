@@ -28,6 +28,9 @@ const (
 	// Counter is a saved integer scalar (num_batches_tracked), held in Data[0]
 	// and stored as int64.
 	Counter
+	// Index holds channel positions (a pruned block's Join), stored as
+	// int64.
+	Index
 )
 
 func (k Kind) String() string {
@@ -44,6 +47,8 @@ func (k Kind) String() string {
 		return "buffer"
 	case Counter:
 		return "counter"
+	case Index:
+		return "index"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -73,7 +78,7 @@ func newParam[T Float](kind Kind, shape ...int) *Param[T] {
 		p.Shape, p.Data = []int{}, make([]T, 1)
 		return p
 	}
-	if kind != Buffer {
+	if kind < Buffer {
 		p.Grad = mem.Zeroed[T](n)
 	}
 	return p

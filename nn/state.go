@@ -16,8 +16,12 @@ import (
 func StateTensors[T Float](m Module[T], dtype safetensors.DType) []safetensors.Tensor {
 	var out []safetensors.Tensor
 	for _, p := range AllParams(m) {
-		if p.Kind == Counter {
-			out = append(out, safetensors.FromInt64s(p.Name, []int{}, []int64{int64(p.Data[0])}))
+		if p.Kind == Counter || p.Kind == Index {
+			v := make([]int64, len(p.Data))
+			for i, x := range p.Data {
+				v[i] = int64(x)
+			}
+			out = append(out, safetensors.FromInt64s(p.Name, p.Shape, v))
 			continue
 		}
 		out = append(out, safetensors.FromFloats(p.Name, dtype, p.Shape, p.Data))
@@ -65,7 +69,7 @@ func SetState[T Float](m Module[T], tensors []safetensors.Tensor) error {
 		if !sameShape(t.Shape, p.Shape) {
 			return fmt.Errorf("tensor %q has shape %v, the model wants %v", p.Name, t.Shape, p.Shape)
 		}
-		if p.Kind == Counter {
+		if p.Kind == Counter || p.Kind == Index {
 			if t.DType != safetensors.I64 && t.DType != safetensors.I32 {
 				return fmt.Errorf("tensor %q is %s, the model wants an integer (I64)", p.Name, t.DType)
 			}
@@ -84,7 +88,7 @@ func SetState[T Float](m Module[T], tensors []safetensors.Tensor) error {
 	for name := range byName {
 		return fmt.Errorf("tensor %q is not part of the model", name)
 	}
-	return nil
+	return checkJoins(m)
 }
 
 // CopyState copies every parameter and buffer of src into dst, converting

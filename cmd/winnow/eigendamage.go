@@ -31,7 +31,9 @@ defines them (docs/eigendamage.md): scored with the exact diagonal Fisher, the
 diagonal of the K-FAC inverse or the K-FAC factors, the OBS methods also
 correcting the kept units, one threshold over every layer's and the
 classifier's scores (the classifier keeps its outputs), and rebuild the
-layers slimmer; units that join residual additions are kept. --iterative R prunes in R rounds, each
+layers slimmer. Layers whose outputs join residual additions are pruned by
+the official union rule (a block's output keeps a channel its branch or its
+shortcut keeps); --keep-residual keeps them whole. --iterative R prunes in R rounds, each
 removing the fraction --ratio of what is left (official: 7 rounds of 0.5),
 each followed by fine-tuning.
 
@@ -61,6 +63,7 @@ re-estimation).`,
 	f.StringVar(&s.Fisher, "fisher", s.Fisher, "labels of the curvature pass: true (sampled from the model) or empirical (the data's)")
 	f.IntVar(&s.FisherExamples, "fisher-examples", 0, "curvature statistics over this many training examples (0: the whole training set, as the official code)")
 	f.Float64Var(&s.Damping, "damping", 0, "c-obs, kron-obs: add this times the mean diagonal to each Kronecker factor before inverting it (0: none, as the official code)")
+	f.BoolVar(&s.KeepResidual, "keep-residual", false, "filter methods: keep every unit of the layers whose outputs join residual additions (default: the official union rule prunes them)")
 	f.IntVar(&s.FinetuneEpochs, "finetune-epochs", s.FinetuneEpochs, "fine-tuning epochs after each round (0: none)")
 	f.IntVar(&s.BatchSize, "batch-size", s.BatchSize, "batch size of statistics, fine-tuning and evaluation")
 	f.Float64Var(&s.LR, "lr", s.LR, "fine-tuning learning rate")

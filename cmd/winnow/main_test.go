@@ -398,3 +398,49 @@ func TestCorrBench(t *testing.T) {
 		t.Errorf("a missing file: exit %d: %s", code, out)
 	}
 }
+
+// TestEigenDamageResidual prunes a ResNet-20's filters by the union rule
+// (residual writers included) and loads the slimmed network, its blocks
+// joined, back with winnow eval: the same accuracy as the summary's.
+func TestEigenDamageResidual(t *testing.T) {
+	dir := t.TempDir()
+	common := []string{"--model", "resnet20", "--width", "1", "--limit-train", "512", "--limit-test", "200", "--batch-size", "64"}
+	if out, code := run(t, append([]string{"train", "--prune", "none", "--epochs", "1", "--quiet", "--out", filepath.Join(dir, "dense")}, common...)...); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, out)
+	}
+	out := filepath.Join(dir, "kron-obd")
+	if o, code := run(t, append([]string{"eigendamage", "--method", "kron-obd", "--checkpoint", filepath.Join(dir, "dense", "final.safetensors"),
+		"--ratio", "0.4", "--finetune-epochs", "0", "--quiet", "--out", out}, common...)...); code != 0 {
+		t.Fatalf("eigendamage: exit %d: %s", code, o)
+	}
+	table, _ := os.ReadFile(filepath.Join(out, "layers.txt"))
+	if !strings.Contains(string(table), "layer1.0.conv2") || !strings.Contains(string(table), "layer2.0.shortcut.0") {
+		t.Errorf("layers.txt lacks the residual writers:\n%s", table)
+	}
+	var s struct {
+		Final struct {
+			TestAcc float64 `json:"test_acc"`
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil || json.Unmarshal(b, &s) != nil {
+		t.Fatalf("summary.json: %v", err)
+	}
+	o, code := run(t, append([]string{"eval", "--checkpoint", filepath.Join(out, "pruned.safetensors")}, common...)...)
+	if code != 0 || !strings.Contains(o, fmt.Sprintf("accuracy %.4f", s.Final.TestAcc)) {
+		t.Errorf("eval: exit %d: %s (summary: %.4f)", code, o, s.Final.TestAcc)
+	}
+	f, err := safetensors.ReadFile(filepath.Join(out, "pruned.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	joins := 0
+	for _, tn := range f.Tensors {
+		if strings.HasSuffix(tn.Name, ".join.branch") {
+			joins++
+		}
+	}
+	if joins == 0 {
+		t.Error("no block of the pruned network is joined by the union rule")
+	}
+}

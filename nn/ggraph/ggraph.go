@@ -136,6 +136,12 @@ func (gr *Graph[T]) module(m nn.Module[T], x *G.Node) (*G.Node, error) {
 				return nil, err
 			}
 		}
+		if l.Join != nil {
+			// The union rule's addition: each summand placed in the output's
+			// channels by a 1x1 convolution of zeros and ones.
+			branch, shortcut, width := l.Join.Positions()
+			o, s = gr.placed(l.Join.Branch.Name, o, branch, width), gr.placed(l.Join.Shortcut.Name, s, shortcut, width)
+		}
 		return G.Must(G.Rectify(G.Must(G.Add(o, s)))), nil
 	case *nn.Bottleneck[T]:
 		o := G.Must(G.Rectify(gr.batchNorm(l.BN1, gr.conv(l.Conv1, x))))
@@ -229,4 +235,14 @@ func (gr *Graph[T]) batchNorm(b *nn.BatchNorm2d[T], x *G.Node) *G.Node {
 	}
 	y := G.Must(G.BroadcastHadamardProd(x, G.Must(G.Reshape(scale, shape)), nil, pattern))
 	return G.Must(G.BroadcastAdd(y, G.Must(G.Reshape(shift, shape)), nil, pattern))
+}
+
+// placed puts channel c of x at channel pos[c] of a width-channel output,
+// by a 1x1 convolution of zeros and ones.
+func (gr *Graph[T]) placed(name string, x *G.Node, pos []int, width int) *G.Node {
+	w := make([]T, width*len(pos))
+	for k, p := range pos {
+		w[p*len(pos)+k] = 1
+	}
+	return convNode(x, gr.constant(name, w, width, len(pos), 1, 1), [2]int{1, 1}, [2]int{0, 0})
 }

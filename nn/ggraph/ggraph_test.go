@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/winnow-ml/winnow/autograd"
@@ -44,6 +45,7 @@ func TestGraphMatchesWinnow(t *testing.T) {
 		{"lenet5", models.Input{Channels: 1, Height: 28, Width: 28, Classes: 10}, models.Options{}, 4},
 		{"vgg11", models.Input{Channels: 3, Height: 32, Width: 32, Classes: 10}, models.Options{}, 2},
 		{"resnet20", models.Input{Channels: 3, Height: 32, Width: 32, Classes: 10}, models.Options{Width: 1}, 2},
+		{"resnet20/union", models.Input{Channels: 3, Height: 32, Width: 32, Classes: 10}, models.Options{Width: 1}, 2},
 	} {
 		t.Run(c.model, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(5, 6))
@@ -51,7 +53,19 @@ func TestGraphMatchesWinnow(t *testing.T) {
 			for i := range x {
 				x[i] = float32(rng.NormFloat64())
 			}
-			m := network(t, c.model, c.in, c.opts, x, 0.8)
+			m := network(t, strings.TrimSuffix(c.model, "/union"), c.in, c.opts, x, 0.8)
+			if strings.HasSuffix(c.model, "/union") {
+				// Writers keep every other unit: the blocks join by the union rule.
+				keep := map[string][]int{}
+				for i, w := range nn.ResidualWriters(m) {
+					for u := i % 2; u < w.Layer.Core().Shape[0]; u += 2 {
+						keep[w.Layer.Name] = append(keep[w.Layer.Name], u)
+					}
+				}
+				if err := nn.SlimResidual(m, keep); err != nil {
+					t.Fatal(err)
+				}
+			}
 			m.SetTraining(false)
 			tape := autograd.NewTape[float32](autograd.NoGrad())
 			want := m.Forward(tape, tape.Input(x, c.in.Shape(c.n)...)).Value
@@ -71,8 +85,17 @@ func TestGraphMatchesWinnow(t *testing.T) {
 			if r := math.Sqrt(num / den); !(r < 1e-5) {
 				t.Errorf("logits differ from winnow's by %.3g relative", r)
 			}
-			if len(g.Masks) != len(nn.Prunable(m)) || len(g.Params) != len(nn.AllParams(m)) {
-				t.Errorf("%d masks, %d params exported; the network has %d prunable weights, %d params", len(g.Masks), len(g.Params), len(nn.Prunable(m)), len(nn.AllParams(m)))
+			params, masked := 0, 0
+			for _, p := range nn.AllParams(m) {
+				if p.Kind != nn.Index { // joins become constants
+					params++
+				}
+				if p.Mask != nil { // slimmed weights lose theirs
+					masked++
+				}
+			}
+			if len(g.Masks) != masked || len(g.Params) != params {
+				t.Errorf("%d masks, %d params exported; the network has %d masked weights, %d params", len(g.Masks), len(g.Params), masked, params)
 			}
 		})
 	}

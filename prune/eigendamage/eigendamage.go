@@ -21,6 +21,10 @@ type Config struct {
 	// diagonal to each factor before it is inverted; 0, the official
 	// code's choice, adds nothing.
 	Damping float64
+	// KeepResidual, for the filter methods, keeps the outputs of layers
+	// that join residual additions whole (earlier versions' rule) instead
+	// of pruning them by the official union rule.
+	KeepResidual bool
 }
 
 // OneShotLimit and RoundLimit are the official per-layer caps: 0.95 in

@@ -47,8 +47,12 @@ import (
 // the classifier: one threshold over all scores, at the official position
 // floor(ratio·n) of the sorted scores, and a unit is kept when it scores
 // above it. The classifier keeps all its outputs, as in the official code;
-// its scores only move the threshold. Layers whose outputs join a residual
-// addition keep them and are not scored.
+// its scores only move the threshold. Layers whose outputs join residual
+// additions (nn.ResidualWriters: the stem, each block's conv2 and shortcut)
+// are scored and pruned like the others, by the official union rule
+// (nn.SlimResidual): a block's output keeps a channel when its branch or its
+// shortcut does. Config.KeepResidual keeps their outputs whole instead, out
+// of the score pool.
 const (
 	COBD    = "c-obd"
 	COBS    = "c-obs"
@@ -93,6 +97,13 @@ func PruneFilters[T nn.Float](ctx context.Context, net nn.Module[T], batches ite
 	}
 	if classifier.Factored() {
 		return nil, fmt.Errorf("eigendamage: %s: filter pruning needs an unfactored classifier", classifier.Name)
+	}
+	var writers []nn.Writer[T]
+	if !c.KeepResidual {
+		writers = nn.ResidualWriters(net)
+	}
+	for _, w := range writers {
+		layers = append(layers, w.Layer)
 	}
 	layers = append(layers, classifier)
 	rng := rand.New(rand.NewPCG(c.Seed, 0x6569_6765_6e))
@@ -153,30 +164,42 @@ func PruneFilters[T nn.Float](ctx context.Context, net nn.Module[T], batches ite
 	if c.Ratio > 0 {
 		threshold = pool[int(c.Ratio*float64(len(pool)))]
 	}
+	// Every pruned layer but the classifier (last): chains, then writers.
+	pruned := layers[:len(layers)-1]
 	res := &Result{}
-	for _, ch := range chains {
-		w := ch.Layer.Core()
-		res.Layers = append(res.Layers, LayerPlan{Layer: ch.Layer.Name, Out: w.Shape[0], In: w.Shape[1],
-			ParamsBefore: w.Len(), Rewrite: true})
-	}
-	for i, ch := range chains {
-		kept, capped := keep(scores[i], threshold, c.Limit)
-		if len(kept) < len(scores[i]) {
+	kept := make([][]int, len(pruned))
+	for i, l := range pruned {
+		w := l.Core()
+		res.Layers = append(res.Layers, LayerPlan{Layer: l.Name, Out: w.Shape[0], In: w.Shape[1], ParamsBefore: w.Len(), Rewrite: true})
+		var capped bool
+		kept[i], capped = keep(scores[i], threshold, c.Limit)
+		if len(kept[i]) < len(scores[i]) {
 			switch method {
 			case COBS:
-				cobsUpdate(weights[i], ginv[i], ainv[i], kept)
-				setUnitMatrix(ch.Layer, weights[i])
+				cobsUpdate(weights[i], ginv[i], ainv[i], kept[i])
+				setUnitMatrix(l, weights[i])
 			case KronOBS:
-				kronOBSUpdate(weights[i], ginv[i], kept)
-				setUnitMatrix(ch.Layer, weights[i])
+				kronOBSUpdate(weights[i], ginv[i], kept[i])
+				setUnitMatrix(l, weights[i])
 			}
 		}
-		ch.Slim(kept)
-		res.Layers[i].KeepOut, res.Layers[i].CappedOut = kept, capped
+		res.Layers[i].KeepOut, res.Layers[i].CappedOut = kept[i], capped
 	}
-	// Sizes after all slimming: a layer loses inputs to the chain before it.
 	for i, ch := range chains {
-		w := ch.Layer.Core()
+		ch.Slim(kept[i])
+	}
+	if len(writers) > 0 {
+		byName := map[string][]int{}
+		for i, w := range writers {
+			byName[w.Layer.Name] = kept[len(chains)+i]
+		}
+		if err := nn.SlimResidual(net, byName); err != nil {
+			return nil, err
+		}
+	}
+	// Sizes after all slimming: a layer loses inputs to the layers before.
+	for i, l := range pruned {
+		w := l.Core()
 		res.Layers[i].KeepIn = seqInts(w.Shape[1])
 		res.Layers[i].ParamsAfter = w.Len()
 	}

@@ -6,12 +6,14 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/winnow-ml/winnow/autograd"
 	"github.com/winnow-ml/winnow/nn"
+	"github.com/winnow-ml/winnow/nn/models"
 )
 
 // directStats are the official factors of every layer of tinyNet over its
@@ -399,6 +401,90 @@ func TestKronOBSRemovesOneOptimally(t *testing.T) {
 			if math.Abs(gd.At(k, j)) > 1e-8 {
 				t.Fatalf("(G ΔW)[%d, %d] = %v, want 0", k, j, gd.At(k, j))
 			}
+		}
+	}
+}
+
+// TestUnionRuleInPruneFilters prunes a ResNet-20 with Kron-OBD: the
+// residual writers (stem, conv2s, shortcuts) are scored with the chains and
+// the classifier under one threshold, each keeps the units the official
+// rule gives, and the network still runs; with KeepResidual they keep
+// every unit and leave the pool.
+func TestUnionRuleInPruneFilters(t *testing.T) {
+	build := func() nn.Module[float64] {
+		m, err := models.New[float64]("resnet20", models.Input{Channels: 3, Height: 8, Width: 8, Classes: 10}, models.Options{Width: 1}, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	var batches []Batch[float64]
+	for b := 0; b < 2; b++ {
+		x := make([]float64, 4*3*8*8)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		batches = append(batches, Batch[float64]{X: x, Shape: []int{4, 3, 8, 8}, Labels: []int32{1, 5, 7, 2}})
+	}
+	net := build()
+	st := collectDirect(t, net, batches)
+	index := map[string]int{}
+	for i, l := range nn.Layers(net) {
+		index[l.Name] = i
+	}
+	var scored []nn.Layer[float64]
+	for _, ch := range nn.Chains(net) {
+		scored = append(scored, ch.Layer)
+	}
+	for _, w := range nn.ResidualWriters(net) {
+		scored = append(scored, w.Layer)
+	}
+	all := nn.Layers(net)
+	scored = append(scored, all[len(all)-1])
+	var pool []float64
+	scores := map[string][]float64{}
+	for _, l := range scored {
+		s := officialScores(t, KronOBD, unitMatrix(l), index[l.Name], st)
+		scores[l.Name] = s
+		pool = append(pool, s...)
+	}
+	sort.Float64s(pool)
+	const ratio = 0.4
+	threshold := pool[int(ratio*float64(len(pool)))]
+	res, err := PruneFilters(context.Background(), net, seq(batches), KronOBD, Config{Ratio: ratio, Limit: 0.95, Fisher: EmpiricalFisher})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writersPruned := 0
+	for _, p := range res.Layers {
+		want, _ := keep(scores[p.Layer], threshold, 0.95)
+		if !slices.Equal(p.KeepOut, want) {
+			t.Errorf("%s keeps %v, the official rule %v", p.Layer, p.KeepOut, want)
+		}
+		if strings.HasSuffix(p.Layer, "conv2") || strings.Contains(p.Layer, "shortcut") || p.Layer == "conv1" {
+			if len(p.KeepOut) < p.Out {
+				writersPruned++
+			}
+		}
+	}
+	if len(res.Layers) != 9+12 || writersPruned == 0 {
+		t.Errorf("%d layers pruned (want 9 chains and 12 writers), %d writers lost units", len(res.Layers), writersPruned)
+	}
+	if err := nn.CheckInput(net, 10, 3, 8, 8); err != nil {
+		t.Fatalf("the pruned network does not run: %v", err)
+	}
+	kept := build()
+	res, err = PruneFilters(context.Background(), kept, seq(batches), KronOBD, Config{Ratio: ratio, Limit: 0.95, Fisher: EmpiricalFisher, KeepResidual: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Layers) != 9 {
+		t.Errorf("KeepResidual pruned %d layers, want the 9 chains", len(res.Layers))
+	}
+	for _, w := range nn.ResidualWriters(kept) {
+		if o := w.Layer.Core().Shape[0]; o != 16 && o != 32 && o != 64 {
+			t.Errorf("KeepResidual: %s has %d outputs", w.Layer.Name, o)
 		}
 	}
 }
