@@ -18,6 +18,7 @@ import (
 	"github.com/winnow-ml/winnow/nn"
 	"github.com/winnow-ml/winnow/nn/models"
 	"github.com/winnow-ml/winnow/prune/eigendamage"
+	"github.com/winnow-ml/winnow/safetensors"
 	"github.com/winnow-ml/winnow/train"
 )
 
@@ -36,10 +37,14 @@ type StructuredSettings struct {
 	FisherExamples int      `json:"fisher_examples,omitempty"` // 0: the whole training set
 	Damping        float64  `json:"damping,omitempty"`         // C-OBS, Kron-OBS; 0 as the official code
 	KeepResidual   bool     `json:"keep_residual,omitempty"`   // filter methods: residual writers kept whole
-	FinetuneEpochs int      `json:"finetune_epochs"`
-	BatchSize      int      `json:"batch_size"`
-	LR             float64  `json:"lr"`
-	WeightDecay    float64  `json:"weight_decay"`
+	// FLOPsTarget, when not 0, is the fraction of the network's FLOPs (the
+	// official convention) to keep: the ratio is the least that keeps no
+	// more, searched on copies of the network with the round's scores.
+	FLOPsTarget    float64 `json:"flops_target,omitempty"`
+	FinetuneEpochs int     `json:"finetune_epochs"`
+	BatchSize      int     `json:"batch_size"`
+	LR             float64 `json:"lr"`
+	WeightDecay    float64 `json:"weight_decay"`
 }
 
 // Validate checks the settings, filling in the default per-layer cap
@@ -89,6 +94,12 @@ func (s *StructuredSettings) Validate() error {
 	if s.Damping > 0 && s.Method != eigendamage.COBS && s.Method != eigendamage.KronOBS {
 		return bad("damping", s.Damping, "only c-obs and kron-obs invert a factor")
 	}
+	if !finite(s.FLOPsTarget) || s.FLOPsTarget < 0 || s.FLOPsTarget >= 1 {
+		return bad("flops-target", s.FLOPsTarget, "want 0 < target < 1 (0: prune at --ratio)")
+	}
+	if s.FLOPsTarget > 0 && s.Rounds > 1 {
+		return bad("flops-target", s.FLOPsTarget, "one round only: with --iterative, prune at --ratio")
+	}
 	if s.KeepResidual && s.Method == "eigendamage" {
 		return bad("keep-residual", s.KeepResidual, "only the filter methods remove units of residual additions")
 	}
@@ -137,7 +148,8 @@ type StructuredSummary struct {
 	Method         string  `json:"method"`
 	Model          string  `json:"model"`
 	Dataset        string  `json:"dataset"`
-	Ratio          float64 `json:"ratio"`
+	Ratio          float64 `json:"ratio"` // with a FLOPs target, the ratio found
+	FLOPsTarget    float64 `json:"flops_target,omitempty"`
 	Rounds         int     `json:"rounds"`
 	Fisher         string  `json:"fisher"`
 	FinetuneEpochs int     `json:"finetune_epochs"`
@@ -230,21 +242,30 @@ func EigenDamage(ctx context.Context, s StructuredSettings, rt Runtime) (*Struct
 	}
 	rt.logf("before pruning: %d weights, %.4g MFLOPs, test accuracy %.4f", before.Weights, float64(before.FLOPs)/1e6, before.TestAcc)
 	rounds := max(1, s.Rounds)
+	foundRatio := s.Ratio
 	var table strings.Builder
 	var pruned Stage
 	for r := 1; r <= rounds; r++ {
 		start := time.Now()
 		cfg := eigendamage.Config{Ratio: s.Ratio, Limit: s.Limit, Fisher: fisher, Seed: d.Seed + uint64(r), Damping: s.Damping, KeepResidual: s.KeepResidual}
-		var res *eigendamage.Result
-		if s.Method == "eigendamage" {
-			res, err = eigendamage.Prune(ctx, st.Model, curvatureBatches(ctx, statsLoader, s.FisherExamples), cfg)
-		} else {
-			res, err = eigendamage.PruneFilters(ctx, st.Model, curvatureBatches(ctx, statsLoader, s.FisherExamples), s.Method, cfg)
-		}
+		round, err := eigendamage.NewRound(ctx, st.Model, curvatureBatches(ctx, statsLoader, s.FisherExamples), s.Method, cfg)
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(&table, "round %d of %d: %s, ratio %g, limit %g, %s Fisher\n", r, rounds, s.Method, s.Ratio, s.Limit, s.Fisher)
+		ratio := s.Ratio
+		if s.FLOPsTarget > 0 {
+			var k float64
+			if ratio, k, err = ratioForFLOPs(round, st, s.FLOPsTarget, before.OfficialFLOPs); err != nil {
+				return nil, err
+			}
+			rt.logf("round %d: ratio %.4f keeps %.1f%% of the FLOPs (official convention; target %.1f%%)", r, ratio, 100*k, 100*s.FLOPsTarget)
+			foundRatio = ratio
+		}
+		res, err := round.Apply(st.Model, ratio)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&table, "round %d of %d: %s, ratio %g, limit %g, %s Fisher\n", r, rounds, s.Method, ratio, s.Limit, s.Fisher)
 		res.WriteTable(&table)
 		fmt.Fprintln(&table)
 		if err := fsutil.WriteFile(filepath.Join(rt.Out, "layers.txt"), []byte(table.String())); err != nil {
@@ -289,7 +310,7 @@ func EigenDamage(ctx context.Context, s StructuredSettings, rt Runtime) (*Struct
 	if err := nn.SaveState(filepath.Join(rt.Out, "pruned.safetensors"), st.Model, meta); err != nil {
 		return nil, err
 	}
-	sum := &StructuredSummary{Method: s.Method, Model: d.Model, Dataset: d.Dataset, Ratio: s.Ratio, Rounds: rounds, Fisher: s.Fisher,
+	sum := &StructuredSummary{Method: s.Method, Model: d.Model, Dataset: d.Dataset, Ratio: foundRatio, FLOPsTarget: s.FLOPsTarget, Rounds: rounds, Fisher: s.Fisher,
 		FinetuneEpochs: s.FinetuneEpochs, Before: before, Pruned: pruned, Final: final,
 		WeightsKept: float64(final.Weights) / float64(before.Weights), FLOPsKept: float64(final.FLOPs) / float64(before.FLOPs),
 		FLOPsKeptOfficial: float64(final.OfficialFLOPs) / float64(before.OfficialFLOPs),
@@ -306,6 +327,55 @@ func EigenDamage(ctx context.Context, s StructuredSettings, rt Runtime) (*Struct
 		return nil, err
 	}
 	return sum, nil
+}
+
+// ratioForFLOPs searches, by bisection on copies of st.Model, the least
+// ratio at which round leaves at most target of total FLOPs (the official
+// convention).
+func ratioForFLOPs(round *eigendamage.Round[float32], st *Setup, target float64, total int64) (ratio, kept float64, err error) {
+	var buf bytes.Buffer
+	if err := nn.WriteState(&buf, st.Model, nil); err != nil {
+		return 0, 0, err
+	}
+	f, err := safetensors.Decode(bytes.NewReader(buf.Bytes()), int64(buf.Len()), "the network")
+	if err != nil {
+		return 0, 0, err
+	}
+	keeps := func(ratio float64) (float64, error) {
+		m, err := models.New[float32](st.Settings.Model, st.Input, models.Options{Width: st.Settings.Width}, st.Settings.Seed)
+		if err != nil {
+			return 0, err
+		}
+		if err := nn.ShapeLike(m, f.Tensors); err != nil {
+			return 0, err
+		}
+		if err := nn.SetState(m, f.Tensors); err != nil {
+			return 0, err
+		}
+		if _, err := round.Apply(m, ratio); err != nil {
+			return 0, err
+		}
+		return float64(nn.Summarize(m, st.InputCHW()...).OfficialFLOPs) / float64(total), nil
+	}
+	lo, hi := 0.0, 0.999
+	if kept, err = keeps(hi); err != nil {
+		return 0, 0, err
+	} else if kept > target {
+		return 0, 0, fmt.Errorf("--flops-target %g: %s keeps %.1f%% of the FLOPs at ratio %g and cannot reach it (the per-layer --limit)", target, round.Method, 100*kept, hi)
+	}
+	for hi-lo > 1e-4 {
+		mid := (lo + hi) / 2
+		k, err := keeps(mid)
+		if err != nil {
+			return 0, 0, err
+		}
+		if k <= target {
+			hi, kept = mid, k
+		} else {
+			lo = mid
+		}
+	}
+	return hi, kept, nil
 }
 
 // curvatureBatches yields the loader's batches, whole ones, until at least

@@ -58,6 +58,7 @@ re-estimation).`,
 	f.StringVar(&s.Method, "method", s.Method, "eigendamage, or a filter-pruning baseline that rebuilds slimmer layers: c-obd, c-obs, kron-obd, kron-obs (--ratio: fraction of units)")
 	f.StringVar(&s.Checkpoint, "checkpoint", "", "trained network: checkpoint.safetensors or final.safetensors of a train run (required)")
 	f.Float64Var(&s.Ratio, "ratio", s.Ratio, "fraction of all eigenbasis directions removed (per round with --iterative)")
+	f.Float64Var(&s.FLOPsTarget, "flops-target", 0, "keep this fraction of the FLOPs (official convention) instead: the least ratio that does, searched with the round's scores (one round)")
 	f.IntVar(&s.Rounds, "iterative", 0, "prune in this many rounds (0: one-shot)")
 	f.Float64Var(&s.Limit, "limit", 0, "most a layer may lose of its input or output directions (0: 0.95 one-shot, 0.5 per round)")
 	f.StringVar(&s.Fisher, "fisher", s.Fisher, "labels of the curvature pass: true (sampled from the model) or empirical (the data's)")

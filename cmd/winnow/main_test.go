@@ -344,6 +344,22 @@ func TestEigenDamage(t *testing.T) {
 		"--ratio", "0.5", "--fisher-examples", "512", "--finetune-epochs", "0", "--quiet", "--out", cobs}, common...)...); code != 0 || !strings.Contains(out, "interleaved pairs") {
 		t.Fatalf("eigendamage --method c-obs: exit %d: %s", code, out)
 	}
+	// A FLOPs target instead of a ratio: the least ratio that keeps no more.
+	for _, method := range []string{"kron-obs", "eigendamage"} {
+		target := filepath.Join(dir, "target-"+method)
+		if out, code = run(t, append([]string{"eigendamage", "--method", method, "--checkpoint", filepath.Join(dir, "dense", "final.safetensors"),
+			"--flops-target", "0.3", "--fisher-examples", "512", "--finetune-epochs", "0", "--quiet", "--out", target}, common...)...); code != 0 {
+			t.Fatalf("eigendamage --flops-target: exit %d: %s", code, out)
+		}
+		var ts struct {
+			Ratio float64 `json:"ratio"`
+			Kept  float64 `json:"flops_kept_official"`
+		}
+		b, _ := os.ReadFile(filepath.Join(target, "summary.json"))
+		if err := json.Unmarshal(b, &ts); err != nil || !(ts.Kept <= 0.3 && ts.Kept > 0.25) || !(ts.Ratio > 0 && ts.Ratio < 1) {
+			t.Errorf("%s --flops-target 0.3: ratio %v keeps %v of the FLOPs (%v)", method, ts.Ratio, ts.Kept, err)
+		}
+	}
 	if out, code := run(t, "eigendamage", "--method", "c-obd", "--damping", "0.1", "--checkpoint", "x"); code != 2 || !strings.Contains(out, "damping") {
 		t.Errorf("--damping with c-obd: exit %d, want 2: %s", code, out)
 	}

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"math/rand/v2"
 	"text/tabwriter"
+
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/winnow-ml/winnow/nn"
 )
@@ -43,26 +46,84 @@ type Result struct {
 // eigenbasis of every target layer, one global threshold, and the rewrite
 // of every layer whose parameter count drops.
 func Prune[T nn.Float](ctx context.Context, net nn.Module[T], batches iter.Seq2[Batch[T], error], c Config) (*Result, error) {
+	if !(c.Ratio >= 0 && c.Ratio < 1) {
+		return nil, fmt.Errorf("eigendamage: ratio %v: want 0 <= ratio < 1", c.Ratio)
+	}
+	r, err := NewRound(ctx, net, batches, "eigendamage", c)
+	if err != nil {
+		return nil, err
+	}
+	return r.Apply(net, c.Ratio)
+}
+
+// Round is one round's curvature statistics and scores of a network by a
+// method (Methods), computed once: Apply prunes the network, or a copy of
+// it, at any ratio, so that a ratio can be searched for (a FLOPs target).
+type Round[T nn.Float] struct {
+	Method string
+	Config Config
+	// EigenDamage: each target layer's scored eigenbasis.
+	scored []*Scored
+	// Filter methods: the scored layers (chains, residual writers, the
+	// classifier last), their unit scores, unit matrices and inverses.
+	names           []string
+	chains, writers int
+	unitScores      [][]float64
+	weights         []*mat.Dense
+	ginv, ainv      []*mat.Dense
+}
+
+// NewRound collects the statistics of method over batches and scores
+// net's directions (EigenDamage) or output units (the filter methods).
+// Config.Ratio is not read.
+func NewRound[T nn.Float](ctx context.Context, net nn.Module[T], batches iter.Seq2[Batch[T], error], method string, c Config) (*Round[T], error) {
+	if !(c.Limit > 0 && c.Limit < 1) {
+		return nil, fmt.Errorf("eigendamage: per-layer limit %v: want 0 < limit < 1", c.Limit)
+	}
+	if !(c.Damping >= 0) || math.IsInf(c.Damping, 0) {
+		return nil, fmt.Errorf("eigendamage: damping %v: want a finite value >= 0", c.Damping)
+	}
+	r := &Round[T]{Method: method, Config: c}
+	if method != "eigendamage" {
+		return r, r.scoreFilters(ctx, net, batches)
+	}
 	rng := rand.New(rand.NewPCG(c.Seed, 0x6569_6765_6e))
 	factors, err := Collect(ctx, net, batches, c.Fisher, rng)
 	if err != nil {
 		return nil, err
 	}
-	layers := Targets(net)
-	scored := make([]*Scored, len(layers))
-	for i, l := range layers {
+	for i, l := range Targets(net) {
 		b, err := Decompose(factors[i])
 		if err != nil {
 			return nil, err
 		}
-		scored[i] = Score(l, b)
+		r.scored = append(r.scored, Score(l, b))
 	}
-	plans, err := Plan(scored, c.Ratio, c.Limit)
+	return r, nil
+}
+
+// Apply prunes net, the network the round scored or a copy of it, at the
+// ratio: the fraction of all scores at or below the global threshold.
+func (r *Round[T]) Apply(net nn.Module[T], ratio float64) (*Result, error) {
+	if !(ratio >= 0 && ratio < 1) {
+		return nil, fmt.Errorf("eigendamage: ratio %v: want 0 <= ratio < 1", ratio)
+	}
+	if r.Method != "eigendamage" {
+		return r.applyFilters(net, ratio)
+	}
+	layers := Targets(net)
+	if len(layers) != len(r.scored) {
+		return nil, fmt.Errorf("eigendamage: the network has %d target layers, the round scored %d", len(layers), len(r.scored))
+	}
+	plans, err := Plan(r.scored, ratio, r.Config.Limit)
 	if err != nil {
 		return nil, err
 	}
 	for i, l := range layers {
-		Apply(l, scored[i], plans[i])
+		if l.Name != r.scored[i].Basis.Layer {
+			return nil, fmt.Errorf("eigendamage: layer %s of the network is not %s, the one scored", l.Name, r.scored[i].Basis.Layer)
+		}
+		Apply(l, r.scored[i], plans[i])
 	}
 	return &Result{Layers: plans}, nil
 }

@@ -76,27 +76,38 @@ const (
 // scores) are removed, at most the fraction limit of any layer's, and at
 // least one unit of a layer is kept.
 func PruneFilters[T nn.Float](ctx context.Context, net nn.Module[T], batches iter.Seq2[Batch[T], error], method string, c Config) (*Result, error) {
-	if !(c.Ratio >= 0 && c.Ratio < 1) || !(c.Limit > 0 && c.Limit < 1) {
-		return nil, fmt.Errorf("eigendamage: ratio %v, limit %v: want 0 <= ratio < 1, 0 < limit < 1", c.Ratio, c.Limit)
+	if method == "eigendamage" {
+		return nil, fmt.Errorf("eigendamage: PruneFilters: %q is not a filter method", method)
 	}
-	if !(c.Damping >= 0) || math.IsInf(c.Damping, 0) {
-		return nil, fmt.Errorf("eigendamage: damping %v: want a finite value >= 0", c.Damping)
+	if !(c.Ratio >= 0 && c.Ratio < 1) {
+		return nil, fmt.Errorf("eigendamage: ratio %v: want 0 <= ratio < 1", c.Ratio)
 	}
+	r, err := NewRound(ctx, net, batches, method, c)
+	if err != nil {
+		return nil, err
+	}
+	return r.Apply(net, c.Ratio)
+}
+
+// filterRound scores the output units of every chain, residual writer
+// and the classifier of net.
+func (r *Round[T]) scoreFilters(ctx context.Context, net nn.Module[T], batches iter.Seq2[Batch[T], error]) error {
+	method, c := r.Method, r.Config
 	chains := nn.Chains(net)
 	if len(chains) == 0 {
-		return nil, fmt.Errorf("eigendamage: the network has no layer whose outputs can be removed")
+		return fmt.Errorf("eigendamage: the network has no layer whose outputs can be removed")
 	}
 	all := nn.Layers(net)
 	classifier := all[len(all)-1]
 	layers := make([]nn.Layer[T], 0, len(chains)+1)
 	for _, ch := range chains {
 		if ch.Layer.Factored() || ch.Next.Factored() {
-			return nil, fmt.Errorf("eigendamage: %s: filter pruning needs unfactored layers", ch.Layer.Name)
+			return fmt.Errorf("eigendamage: %s: filter pruning needs unfactored layers", ch.Layer.Name)
 		}
 		layers = append(layers, ch.Layer)
 	}
 	if classifier.Factored() {
-		return nil, fmt.Errorf("eigendamage: %s: filter pruning needs an unfactored classifier", classifier.Name)
+		return fmt.Errorf("eigendamage: %s: filter pruning needs an unfactored classifier", classifier.Name)
 	}
 	var writers []nn.Writer[T]
 	if !c.KeepResidual {
@@ -106,10 +117,12 @@ func PruneFilters[T nn.Float](ctx context.Context, net nn.Module[T], batches ite
 		layers = append(layers, w.Layer)
 	}
 	layers = append(layers, classifier)
+	r.chains, r.writers = len(chains), len(writers)
 	rng := rand.New(rand.NewPCG(c.Seed, 0x6569_6765_6e))
 	weights := make([]*mat.Dense, len(layers))
 	for i, l := range layers {
 		weights[i] = unitMatrix(l)
+		r.names = append(r.names, l.Name)
 	}
 	scores := make([][]float64, len(layers))
 	var ginv, ainv []*mat.Dense // G⁺ (C-OBS, Kron-OBS) and A⁺ (C-OBS) of each layer
@@ -117,7 +130,7 @@ func PruneFilters[T nn.Float](ctx context.Context, net nn.Module[T], batches ite
 	case COBD:
 		diag, err := DiagonalFisher(ctx, net, layers, batches, c.Fisher, rng)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for i := range layers {
 			scores[i] = cobdScores(weights[i], diag[i])
@@ -125,19 +138,19 @@ func PruneFilters[T nn.Float](ctx context.Context, net nn.Module[T], batches ite
 	case COBS, KronOBD, KronOBS:
 		stats, err := collectKron(ctx, net, layers, batches, c.Fisher, rng, method == COBS)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		ginv, ainv = make([]*mat.Dense, len(layers)), make([]*mat.Dense, len(layers))
 		for i, st := range stats {
 			if method != KronOBD {
 				if ginv[i], err = pseudoInverse(st.G, st.Out, c.Damping); err != nil {
-					return nil, fmt.Errorf("eigendamage: layer %s: G: %w", layers[i].Name, err)
+					return fmt.Errorf("eigendamage: layer %s: G: %w", layers[i].Name, err)
 				}
 			}
 			switch method {
 			case COBS:
 				if ainv[i], err = pseudoInverse(st.A, st.D, c.Damping); err != nil {
-					return nil, fmt.Errorf("eigendamage: layer %s: A: %w", layers[i].Name, err)
+					return fmt.Errorf("eigendamage: layer %s: A: %w", layers[i].Name, err)
 				}
 				st.A = nil
 				scores[i] = cobsScores(weights[i], ginv[i], ainv[i])
@@ -148,40 +161,66 @@ func PruneFilters[T nn.Float](ctx context.Context, net nn.Module[T], batches ite
 			}
 		}
 	default:
-		return nil, fmt.Errorf("eigendamage: unknown filter method %q (%v)", method, Methods[1:])
+		return fmt.Errorf("eigendamage: unknown method %q (%v)", method, Methods)
+	}
+	for _, s := range scores {
+		for _, v := range s {
+			if math.IsNaN(v) {
+				return fmt.Errorf("eigendamage: %s: a unit's score is NaN (non-finite weights or curvature)", method)
+			}
+		}
+	}
+	r.unitScores, r.weights, r.ginv, r.ainv = scores, weights, ginv, ainv
+	return nil
+}
+
+// applyFilters removes the units of net (net or a copy of it) the
+// threshold of ratio leaves, the OBS methods correcting the kept rows.
+func (r *Round[T]) applyFilters(net nn.Module[T], ratio float64) (*Result, error) {
+	chains := nn.Chains(net)
+	var writers []nn.Writer[T]
+	if r.writers > 0 {
+		writers = nn.ResidualWriters(net)
+	}
+	if len(chains) != r.chains || len(writers) != r.writers {
+		return nil, fmt.Errorf("eigendamage: the network is not the one scored (%d chains and %d residual writers, scored %d and %d)", len(chains), len(writers), r.chains, r.writers)
+	}
+	var pruned []nn.Layer[T] // every scored layer but the classifier
+	for _, ch := range chains {
+		pruned = append(pruned, ch.Layer)
+	}
+	for _, w := range writers {
+		pruned = append(pruned, w.Layer)
+	}
+	for i, l := range pruned {
+		if l.Name != r.names[i] {
+			return nil, fmt.Errorf("eigendamage: layer %s of the network is not %s, the one scored", l.Name, r.names[i])
+		}
 	}
 	var pool []float64
-	for _, s := range scores {
+	for _, s := range r.unitScores {
 		pool = append(pool, s...)
-	}
-	for _, v := range pool {
-		if math.IsNaN(v) {
-			return nil, fmt.Errorf("eigendamage: %s: a unit's score is NaN (non-finite weights or curvature)", method)
-		}
 	}
 	sort.Float64s(pool)
 	threshold := math.Inf(-1)
-	if c.Ratio > 0 {
-		threshold = pool[int(c.Ratio*float64(len(pool)))]
+	if ratio > 0 {
+		threshold = pool[int(ratio*float64(len(pool)))]
 	}
-	// Every pruned layer but the classifier (last): chains, then writers.
-	pruned := layers[:len(layers)-1]
 	res := &Result{}
 	kept := make([][]int, len(pruned))
 	for i, l := range pruned {
 		w := l.Core()
 		res.Layers = append(res.Layers, LayerPlan{Layer: l.Name, Out: w.Shape[0], In: w.Shape[1], ParamsBefore: w.Len(), Rewrite: true})
 		var capped bool
-		kept[i], capped = keep(scores[i], threshold, c.Limit)
-		if len(kept[i]) < len(scores[i]) {
-			switch method {
-			case COBS:
-				cobsUpdate(weights[i], ginv[i], ainv[i], kept[i])
-				setUnitMatrix(l, weights[i])
-			case KronOBS:
-				kronOBSUpdate(weights[i], ginv[i], kept[i])
-				setUnitMatrix(l, weights[i])
+		kept[i], capped = keep(r.unitScores[i], threshold, r.Config.Limit)
+		if len(kept[i]) < len(r.unitScores[i]) && (r.Method == COBS || r.Method == KronOBS) {
+			corrected := mat.DenseCopyOf(r.weights[i]) // a Round applies more than once
+			if r.Method == COBS {
+				cobsUpdate(corrected, r.ginv[i], r.ainv[i], kept[i])
+			} else {
+				kronOBSUpdate(corrected, r.ginv[i], kept[i])
 			}
+			setUnitMatrix(l, corrected)
 		}
 		res.Layers[i].KeepOut, res.Layers[i].CappedOut = kept[i], capped
 	}

@@ -488,3 +488,43 @@ func TestUnionRuleInPruneFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestRoundAppliesToCopies: a round scored once prunes a copy at one ratio
+// and the network itself at another, and the network ends as a round
+// scored and applied at that ratio alone leaves it (the OBS corrections
+// of the first application do not leak into the second).
+func TestRoundAppliesToCopies(t *testing.T) {
+	batches := tinyBatches(8)
+	for _, method := range Methods {
+		c := Config{Limit: 0.95, Fisher: EmpiricalFisher}
+		net, other, alone := tinyNet(5), tinyNet(5), tinyNet(5)
+		r, err := NewRound(context.Background(), net, seq(batches), method, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Apply(other, 0.6); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Apply(net, 0.3); err != nil {
+			t.Fatal(err)
+		}
+		c.Ratio = 0.3
+		if method == "eigendamage" {
+			_, err = Prune(context.Background(), alone, seq(batches), c)
+		} else {
+			_, err = PruneFilters(context.Background(), alone, seq(batches), method, c)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := nn.AllParams(net), nn.AllParams(alone)
+		if len(a) != len(b) {
+			t.Fatalf("%s: %d parameters, alone %d", method, len(a), len(b))
+		}
+		for i := range a {
+			if !slices.Equal(a[i].Shape, b[i].Shape) || !slices.Equal(a[i].Data, b[i].Data) {
+				t.Fatalf("%s: %s differs from the round applied alone", method, a[i].Name)
+			}
+		}
+	}
+}
