@@ -348,33 +348,3 @@ func sliceOutputs[T Float](l Layer[T], bn *BatchNorm2d[T], keep []int) {
 		}
 	}
 }
-
-// sliceInputs keeps the input channels keep of l, which reads a stream of
-// width channels (a linear layer after a flatten: each channel's block of
-// positions).
-func sliceInputs[T Float](l Layer[T], keep []int, width int) {
-	nw := l.Core()
-	in := nw.Shape[1]
-	if len(keep) == width {
-		return
-	}
-	if in%width != 0 {
-		panic(fmt.Sprintf("nn: SlimResidual: %s has %d inputs for %d channels", l.Name, in, width))
-	}
-	block := in / width
-	per := nw.Len() / (nw.Shape[0] * in)
-	var cols []int
-	for _, k := range keep {
-		for s := 0; s < block; s++ {
-			cols = append(cols, k*block+s)
-		}
-	}
-	rows := nw.Shape[0]
-	data := make([]T, 0, rows*len(cols)*per)
-	for r := 0; r < rows; r++ {
-		for _, col := range cols {
-			data = append(data, nw.Data[(r*in+col)*per:(r*in+col+1)*per]...)
-		}
-	}
-	replace(nw, append([]int{rows, len(cols)}, nw.Shape[2:]...), data)
-}

@@ -108,12 +108,22 @@ func (c Chain[T]) Slim(keep []int) {
 			sliceRows(p, keep, 1)
 		}
 	}
-	nw := c.Next.Core()
+	sliceInputs(c.Next, keep, o)
+}
+
+// sliceInputs keeps the inputs of l fed by the units keep of a layer (or
+// stream) of width units: for a linear layer after a flatten, each unit's
+// block of spatial positions.
+func sliceInputs[T Float](l Layer[T], keep []int, width int) {
+	nw := l.Core()
 	in := nw.Shape[1]
-	if in%o != 0 {
-		panic(fmt.Sprintf("nn: Slim %s: next layer %s has %d inputs for %d units", c.Layer.Name, c.Next.Name, in, o))
+	if in%width != 0 {
+		panic(fmt.Sprintf("nn: layer %s has %d inputs for %d units", l.Name, in, width))
 	}
-	block := in / o // spatial positions per unit after a flatten; 1 otherwise
+	if len(keep) == width {
+		return
+	}
+	block := in / width // spatial positions per unit after a flatten; 1 otherwise
 	per := nw.Len() / (nw.Shape[0] * in)
 	var cols []int
 	for _, k := range keep {
@@ -128,8 +138,7 @@ func (c Chain[T]) Slim(keep []int) {
 			data = append(data, nw.Data[(r*in+col)*per:(r*in+col+1)*per]...)
 		}
 	}
-	shape := append([]int{rows, len(cols)}, nw.Shape[2:]...)
-	replace(nw, shape, data)
+	replace(nw, append([]int{rows, len(cols)}, nw.Shape[2:]...), data)
 }
 
 // Bias is the layer's bias, nil when it has none.

@@ -131,15 +131,7 @@ func (t Timing) Noisy() bool { return t.Spread > NoisyTiming }
 // shape chw (a fixed pattern of values) after one warm-up pass: passes of
 // them, or as many as fit in budget, at least 5. m is left in training mode.
 func TimeInference(ctx context.Context, m nn.Module[float32], chw []int, batch, passes int, budget time.Duration) (Timing, error) {
-	n := batch
-	for _, d := range chw {
-		n *= d
-	}
-	x := make([]float32, n)
-	for i := range x {
-		x[i] = float32(i%17) / 17
-	}
-	shape := append([]int{batch}, chw...)
+	x, shape := patternInput(batch, chw)
 	m.SetTraining(false)
 	defer m.SetTraining(true)
 	tape := autograd.NewTape[float32](autograd.NoGrad())
@@ -193,15 +185,7 @@ func CompareInference(ctx context.Context, before, after nn.Module[float32], chw
 	if minPairs < 1 || maxPairs < minPairs {
 		panic(fmt.Sprintf("train: CompareInference: %d to %d pairs", minPairs, maxPairs))
 	}
-	n := batch
-	for _, d := range chw {
-		n *= d
-	}
-	x := make([]float32, n)
-	for i := range x {
-		x[i] = float32(i%17) / 17
-	}
-	shape := append([]int{batch}, chw...)
+	x, shape := patternInput(batch, chw)
 	nets := [2]nn.Module[float32]{before, after}
 	var tapes [2]*autograd.Tape[float32]
 	for i, m := range nets {
@@ -245,4 +229,18 @@ func CompareInference(ctx context.Context, before, after nn.Module[float32], chw
 		}
 	}
 	return s, nil
+}
+
+// patternInput is a batch of inputs of shape chw holding a fixed pattern,
+// for timing.
+func patternInput(batch int, chw []int) ([]float32, []int) {
+	n := batch
+	for _, d := range chw {
+		n *= d
+	}
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(i%17) / 17
+	}
+	return x, append([]int{batch}, chw...)
 }
