@@ -144,7 +144,8 @@ type Writer[T Float] struct {
 	BN    *BatchNorm2d[T]
 }
 
-// residualWalk is m's leaves in forward order, basic blocks as leaves.
+// residualLeaves is m's leaves in forward order (Sequentials flattened,
+// blocks whole).
 func residualLeaves[T Float](m Module[T]) []namedModule[T] {
 	var out []namedModule[T]
 	var walk func(prefix string, m Module[T])

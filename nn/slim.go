@@ -35,31 +35,7 @@ func Chains[T Float](m Module[T]) []Chain[T] {
 	}
 	walk("", m)
 	// Along the leaves of nested Sequentials, in order.
-	type leaf struct {
-		name string
-		m    Module[T]
-	}
-	var leaves []leaf
-	var flat func(prefix string, m Module[T])
-	flat = func(prefix string, m Module[T]) {
-		if s, ok := m.(*Sequential[T]); ok {
-			for _, c := range s.Children {
-				flat(join(prefix, c.Name), c.Module)
-			}
-			return
-		}
-		leaves = append(leaves, leaf{prefix, m})
-	}
-	flat("", m)
-	asLayer := func(l leaf) (Layer[T], bool) {
-		switch m := l.m.(type) {
-		case *Conv2d[T]:
-			return Layer[T]{Name: l.name, Conv: m}, true
-		case *Linear[T]:
-			return Layer[T]{Name: l.name, Linear: m}, true
-		}
-		return Layer[T]{}, false
-	}
+	leaves := residualLeaves(m)
 	for i, l := range leaves {
 		first, ok := asLayer(l)
 		if !ok {
