@@ -27,4 +27,11 @@
 // the input rotation is a 1x1 convolution. Unlike the official code, a
 // layer's bias is not a homogeneous coordinate of A: it moves after the
 // output rotation, unchanged.
+//
+// The paper's baselines (C-OBD, C-OBS, Kron-OBD, Kron-OBS; PruneFilters)
+// remove whole output units as the official code defines them, written out
+// in filters.go, residual networks by the official union rule
+// (nn.SlimResidual). NewRound computes a round's statistics and scores
+// once, so that Apply can prune copies at several ratios, as a search for
+// a FLOPs target does.
 package eigendamage
