@@ -13,8 +13,8 @@ import (
 // m = k*ᵀ (K + σ²I)⁻¹ y and C = k** - k*ᵀ (K + σ²I)⁻¹ k*, written out with the
 // 2x2 inverse.
 func TestGPClosedForm(t *testing.T) {
-	k := &RBF{LogLengthscales: []float64{math.Log(0.7)}, LogVariance: math.Log(1.3)}
-	g := &GP{Kernel: k, LogNoise: math.Log(0.1)}
+	k := &RBF{Lengthscales: []float64{0.7}, Variance: 1.3}
+	g := &GP{Kernel: k, Noise: 0.1}
 	x := mat.NewDense(2, 1, []float64{-0.5, 0.8})
 	y := []float64{1.2, -0.4}
 	if err := g.Fit(context.Background(), x, y); err != nil {
@@ -68,26 +68,37 @@ func TestGPGradient(t *testing.T) {
 	for i := range y {
 		y[i] = math.Sin(2*x.At(i, 0)) + 0.1*x.At(i, 2) + 0.1*rng.NormFloat64()
 	}
-	g := &GP{Kernel: NewRBF(3), LogNoise: math.Log(0.1)}
-	g.x, g.y = x, y
-	p := []float64{0.1, -0.2, 0.3, 0.05, -1.5}
-	grad := make([]float64, len(p))
-	g.nlml(p, grad)
-	for i := range p {
-		h := 1e-5
-		pp, pm := append([]float64(nil), p...), append([]float64(nil), p...)
-		pp[i] += h
-		pm[i] -= h
-		fp, _ := g.nlml(pp, nil)
-		fm, _ := g.nlml(pm, nil)
-		fd := (fp - fm) / (2 * h)
-		if math.Abs(fd-grad[i]) > 1e-5*(1+math.Abs(fd)) {
-			t.Errorf("d nlml / d p[%d] = %v, central difference %v", i, grad[i], fd)
+	// ARD and isotropic, both with their lower bounds, noise free and fixed.
+	for _, c := range []struct {
+		name string
+		gp   *GP
+		p    []float64
+	}{
+		{"ard", &GP{Kernel: &RBF{Lengthscales: []float64{1, 1, 1}, Variance: 1, MinLengthscale: 1e-4}, Noise: 0.1, MinNoise: 1e-5}, []float64{0.1, -0.2, 0.3, 0.05, -1.5}},
+		{"isotropic", &GP{Kernel: &RBF{Lengthscales: []float64{1}, Variance: 1, MinLengthscale: 0.05}, Noise: 0.1, MinNoise: 1e-3}, []float64{-0.3, 0.2, -2}},
+		{"fixed noise", &GP{Kernel: &RBF{Lengthscales: []float64{1}, Variance: 1}, Noise: 0.01, FixNoise: true}, []float64{0.4, -0.1}},
+	} {
+		g := c.gp
+		g.x, g.y = x, y
+		p := c.p
+		grad := make([]float64, len(p))
+		g.nlml(p, grad)
+		for i := range p {
+			h := 1e-5
+			pp, pm := append([]float64(nil), p...), append([]float64(nil), p...)
+			pp[i] += h
+			pm[i] -= h
+			fp, _ := g.nlml(pp, nil)
+			fm, _ := g.nlml(pm, nil)
+			fd := (fp - fm) / (2 * h)
+			if math.Abs(fd-grad[i]) > 1e-5*(1+math.Abs(fd)) {
+				t.Errorf("%s: d nlml / d p[%d] = %v, central difference %v", c.name, i, grad[i], fd)
+			}
 		}
 	}
-	before := &GP{Kernel: NewRBF(3), LogNoise: math.Log(0.1)}
+	before := &GP{Kernel: &RBF{Lengthscales: []float64{1, 1, 1}, Variance: 1, MinLengthscale: 1e-4}, Noise: 0.1, MinNoise: 1e-5}
 	before.Fit(context.Background(), x, y)
-	fitted := &GP{Kernel: NewRBF(3), LogNoise: math.Log(0.1), Optimise: true}
+	fitted := &GP{Kernel: &RBF{Lengthscales: []float64{1, 1, 1}, Variance: 1}, Noise: 0.1, Optimise: true}
 	if err := fitted.Fit(context.Background(), x, y); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +180,10 @@ func TestBatchMIGIncremental(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	nPool, nTest, k := 9, 5, 4
 	cov := randomPD(rng, nPool+nTest)
-	got := batchMIG(cov, nPool, k)
+	got, err := batchMIG(cov, nPool, k)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var want []int
 	for len(want) < k {
 		best, bestGain := -1, math.Inf(-1)

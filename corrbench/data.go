@@ -253,7 +253,7 @@ func NewToy(d int, dataSeed, splitSeed uint64) (*Toy, error) {
 	t.PoolX, t.PoolY = rows(perm[nTrain : nTrain+nPool])
 	t.TestX, t.TestY = rows(perm[nTrain+nPool:])
 	t.YStd = 1
-	oracle := &GP{Kernel: OracleNNGP(), LogNoise: math.Log(ToyNoise)}
+	oracle := &GP{Kernel: OracleNNGP(), Noise: ToyNoise}
 	if err := oracle.Fit(context.Background(), t.TrainX, t.TrainY); err != nil {
 		return nil, err
 	}

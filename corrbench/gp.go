@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
@@ -29,20 +31,105 @@ type Kernel interface {
 	Grads(x *mat.Dense) []*mat.Dense
 }
 
-// RBF is the squared-exponential kernel with one lengthscale per input
-// dimension (ARD): σ² exp(-½ Σ_d (x_d - x'_d)² / ℓ_d²).
+// RBF is the squared-exponential kernel σ² exp(-½ Σ_d (x_d - x'_d)² / ℓ_d²),
+// with one lengthscale per input dimension (ARD) or one for all
+// (Isotropic, as the official toy study's GP).
+//
+// Lengthscales nil means: set them when a GP is first fitted, from the
+// training inputs as the official code does (MedianLengthscales), with
+// variance 1. MinLengthscale bounds them below during fitting (the official
+// min_ls, 1e-4): a lengthscale that runs to 0 fits every training point
+// exactly and is a degenerate optimum of the marginal likelihood.
 type RBF struct {
-	LogLengthscales []float64
-	LogVariance     float64
+	Lengthscales   []float64
+	Variance       float64
+	Isotropic      bool
+	MinLengthscale float64
 }
 
-// NewRBF starts with unit lengthscales and variance (for standardised data).
-func NewRBF(dims int) *RBF { return &RBF{LogLengthscales: make([]float64, dims)} }
+// NewRBF is the official GP kernel: ARD, lengthscales from the training
+// inputs at the first fit, bounded below by 1e-4.
+func NewRBF() *RBF { return &RBF{MinLengthscale: 1e-4} }
+
+// MedianLengthscales is the official starting point of a GP's lengthscales
+// (median_distance_local and median_distance_global in its utils.py): per
+// dimension, the median of |x_id - x_jd| over all ordered pairs (i, j), i = j
+// included, times √D; isotropic, the median of the Euclidean distances
+// ‖x_i - x_j‖ over the same pairs. A median below 1e-6 becomes 1. Inputs of
+// more than maxMedianRows rows use their first maxMedianRows (the official
+// code takes a random 10,000).
+func MedianLengthscales(x *mat.Dense, isotropic bool) []float64 {
+	n, d := x.Dims()
+	n = min(n, maxMedianRows)
+	pairs := make([]float64, 0, n*(n-1)/2)
+	median := func() float64 {
+		slices.Sort(pairs)
+		// The n² ordered pairs: n zeros (i = j), each unordered pair twice.
+		at := func(k int) float64 {
+			if k < n {
+				return 0
+			}
+			return pairs[(k-n)/2]
+		}
+		total := n * n
+		if total%2 == 1 {
+			return at(total / 2)
+		}
+		return (at(total/2-1) + at(total/2)) / 2
+	}
+	fix := func(v float64) float64 {
+		if math.Abs(v) < 1e-6 {
+			return 1
+		}
+		return v
+	}
+	if isotropic {
+		for i := 0; i < n; i++ {
+			for j := i + 1; j < n; j++ {
+				s := 0.0
+				for c := 0; c < d; c++ {
+					v := x.At(i, c) - x.At(j, c)
+					s += v * v
+				}
+				pairs = append(pairs, math.Sqrt(s))
+			}
+		}
+		return []float64{fix(median())}
+	}
+	out := make([]float64, d)
+	for c := 0; c < d; c++ {
+		pairs = pairs[:0]
+		for i := 0; i < n; i++ {
+			for j := i + 1; j < n; j++ {
+				pairs = append(pairs, math.Abs(x.At(i, c)-x.At(j, c)))
+			}
+		}
+		out[c] = fix(median() * math.Sqrt(float64(d)))
+	}
+	return out
+}
+
+const maxMedianRows = 4000
+
+func (k *RBF) initFrom(x *mat.Dense) {
+	if k.Lengthscales == nil {
+		k.Lengthscales = MedianLengthscales(x, k.Isotropic)
+		k.Variance = 1
+	}
+}
+
+func (k *RBF) lengthscale(d int) float64 {
+	if len(k.Lengthscales) == 1 {
+		return k.Lengthscales[0]
+	}
+	return k.Lengthscales[d]
+}
 
 func (k *RBF) sqdist(a, b *mat.Dense, i, j int) float64 {
+	_, dims := a.Dims()
 	s := 0.0
-	for d, ll := range k.LogLengthscales {
-		v := (a.At(i, d) - b.At(j, d)) / math.Exp(ll)
+	for d := 0; d < dims; d++ {
+		v := (a.At(i, d) - b.At(j, d)) / k.lengthscale(d)
 		s += v * v
 	}
 	return s
@@ -53,43 +140,61 @@ func (k *RBF) Matrix(a, b *mat.Dense) *mat.Dense {
 	ra, _ := a.Dims()
 	rb, _ := b.Dims()
 	out := mat.NewDense(ra, rb, nil)
-	v := math.Exp(k.LogVariance)
 	for i := 0; i < ra; i++ {
 		for j := 0; j < rb; j++ {
-			out.Set(i, j, v*math.Exp(-0.5*k.sqdist(a, b, i, j)))
+			out.Set(i, j, k.Variance*math.Exp(-0.5*k.sqdist(a, b, i, j)))
 		}
 	}
 	return out
 }
 
-// Params implements Kernel: log lengthscales, then log variance.
+// Params implements Kernel: log(ℓ_d - MinLengthscale) for each lengthscale,
+// then log σ².
 func (k *RBF) Params() []float64 {
-	return append(append([]float64(nil), k.LogLengthscales...), k.LogVariance)
+	var p []float64
+	for _, l := range k.Lengthscales {
+		p = append(p, math.Log(l-k.MinLengthscale))
+	}
+	return append(p, math.Log(k.Variance))
 }
 
 // SetParams implements Kernel.
 func (k *RBF) SetParams(p []float64) {
-	copy(k.LogLengthscales, p[:len(k.LogLengthscales)])
-	k.LogVariance = p[len(k.LogLengthscales)]
+	for d := range k.Lengthscales {
+		k.Lengthscales[d] = k.MinLengthscale + math.Exp(p[d])
+	}
+	k.Variance = math.Exp(p[len(k.Lengthscales)])
 }
 
-// Grads implements Kernel.
+// Grads implements Kernel: ∂K/∂u_d = K Σ (x_d - x'_d)²/ℓ_d³ (ℓ_d - min),
+// summed over the dimensions a lengthscale serves; ∂K/∂log σ² = K.
 func (k *RBF) Grads(x *mat.Dense) []*mat.Dense {
-	n, _ := x.Dims()
+	n, dims := x.Dims()
 	kx := k.Matrix(x, x)
 	var out []*mat.Dense
-	for d, ll := range k.LogLengthscales {
+	for p, l := range k.Lengthscales {
+		dimsOf := []int{p}
+		if len(k.Lengthscales) == 1 {
+			dimsOf = make([]int, dims)
+			for d := range dimsOf {
+				dimsOf[d] = d
+			}
+		}
 		g := mat.NewDense(n, n, nil)
-		l2 := math.Exp(2 * ll)
+		scale := (l - k.MinLengthscale) / (l * l * l)
 		for i := 0; i < n; i++ {
 			for j := 0; j < n; j++ {
-				diff := x.At(i, d) - x.At(j, d)
-				g.Set(i, j, kx.At(i, j)*diff*diff/l2)
+				s := 0.0
+				for _, d := range dimsOf {
+					diff := x.At(i, d) - x.At(j, d)
+					s += diff * diff
+				}
+				g.Set(i, j, kx.At(i, j)*s*scale)
 			}
 		}
 		out = append(out, g)
 	}
-	return append(out, kx) // d/d log σ² = K
+	return append(out, kx)
 }
 
 // ReLUNNGP is the kernel of an infinitely wide network with one hidden ReLU
@@ -149,14 +254,30 @@ const jitter = 1e-8
 
 // GP is exact Gaussian-process regression with a zero mean.
 type GP struct {
-	Kernel   Kernel
-	LogNoise float64 // log observation noise variance
-	Optimise bool    // fit the hyperparameters by maximising the marginal likelihood
+	Kernel Kernel
+	Noise  float64 // observation noise variance (the start of the fit when it is fitted)
+	// MinNoise bounds the fitted noise below (the official min_var: 1e-5,
+	// 1e-8 for wine and energy).
+	MinNoise float64
+	Optimise bool // fit the hyperparameters by maximising the marginal likelihood
+	FixNoise bool // when optimising, keep Noise as given (the official toy runs)
+	// Restarts is the number of fits from perturbed starts besides the one
+	// from the given start; the fit of largest marginal likelihood is kept.
+	// Seed seeds the perturbations.
+	Restarts int
+	Seed     uint64
 
 	x     *mat.Dense
 	y     []float64
 	chol  mat.Cholesky
 	alpha *mat.VecDense
+}
+
+// NewGP is the official GP model: the RBF-ARD kernel started from the
+// median distances, noise 0.1 bounded below by 1e-5, fitted by marginal
+// likelihood from that start and from two perturbed ones.
+func NewGP(seed uint64) *GP {
+	return &GP{Kernel: NewRBF(), Noise: 0.1, MinNoise: 1e-5, Optimise: true, Restarts: 2, Seed: seed}
 }
 
 // Name implements Model.
@@ -167,45 +288,87 @@ func (g *GP) Name() string {
 	return "gp"
 }
 
+// params is the vector the fit moves: the kernel's, then log(noise - MinNoise)
+// unless the noise is fixed.
+func (g *GP) params() []float64 {
+	p := g.Kernel.Params()
+	if !g.FixNoise {
+		p = append(p, math.Log(g.Noise-g.MinNoise))
+	}
+	return p
+}
+
+func (g *GP) setParams(p []float64) {
+	nk := len(g.Kernel.Params())
+	g.Kernel.SetParams(p[:nk])
+	if !g.FixNoise {
+		g.Noise = g.MinNoise + math.Exp(p[nk])
+	}
+}
+
 // Fit conditions on (x, y), first maximising the log marginal likelihood
-// over the kernel's log hyperparameters and the log noise variance (BFGS)
-// when Optimise is set.
+// over the hyperparameters (BFGS on the analytic gradient) when Optimise is
+// set: from the given start and from Restarts others, each log
+// hyperparameter of the given start moved by a standard normal draw.
 func (g *GP) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
 	g.x, g.y = x, y
-	if g.Optimise {
-		p0 := append(g.Kernel.Params(), g.LogNoise)
-		prob := optimize.Problem{
-			Func: func(p []float64) float64 {
-				v, _ := g.nlml(p, nil)
-				return v
-			},
-			Grad: func(grad, p []float64) { g.nlml(p, grad) },
+	if k, ok := g.Kernel.(interface{ initFrom(*mat.Dense) }); ok {
+		k.initFrom(x)
+	}
+	if !(g.Noise > g.MinNoise) {
+		return fmt.Errorf("corrbench: GP noise %v must exceed its bound %v", g.Noise, g.MinNoise)
+	}
+	if g.Optimise && len(g.params()) > 0 {
+		start := g.params()
+		rng := rand.New(rand.NewPCG(g.Seed, 0x6e9))
+		best, bestF := start, math.Inf(1)
+		for r := 0; r <= g.Restarts; r++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			p0 := append([]float64(nil), start...)
+			if r > 0 {
+				for i := range p0 {
+					p0[i] += rng.NormFloat64()
+				}
+			}
+			p, f := g.minimise(p0)
+			if f < bestF {
+				best, bestF = p, f
+			}
 		}
-		res, err := optimize.Minimize(prob, p0, &optimize.Settings{MajorIterations: 200}, &optimize.BFGS{})
-		if err != nil && res == nil {
-			return fmt.Errorf("corrbench: fitting the GP: %w", err)
-		}
-		if res != nil && !math.IsInf(res.F, 0) && !math.IsNaN(res.F) {
-			g.Kernel.SetParams(res.X[:len(res.X)-1])
-			g.LogNoise = res.X[len(res.X)-1]
-		} else {
-			g.Kernel.SetParams(p0[:len(p0)-1])
-			g.LogNoise = p0[len(p0)-1]
-		}
+		g.setParams(best)
 	}
 	return g.condition()
+}
+
+// minimise runs BFGS from p0; it returns the start itself if no finite
+// point was reached.
+func (g *GP) minimise(p0 []float64) ([]float64, float64) {
+	prob := optimize.Problem{
+		Func: func(p []float64) float64 {
+			v, _ := g.nlml(p, nil)
+			return v
+		},
+		Grad: func(grad, p []float64) { g.nlml(p, grad) },
+	}
+	res, _ := optimize.Minimize(prob, p0, &optimize.Settings{MajorIterations: 200}, &optimize.BFGS{})
+	if res != nil && !math.IsInf(res.F, 0) && !math.IsNaN(res.F) {
+		return res.X, res.F
+	}
+	f, _ := g.nlml(p0, nil)
+	return p0, f
 }
 
 func (g *GP) condition() error {
 	n := len(g.y)
 	k := g.Kernel.Matrix(g.x, g.x)
-	noise := math.Exp(g.LogNoise)
 	sym := mat.NewSymDense(n, nil)
 	for i := 0; i < n; i++ {
 		for j := i; j < n; j++ {
 			v := k.At(i, j)
 			if i == j {
-				v += noise + jitter
+				v += g.Noise + jitter
 			}
 			sym.SetSym(i, j, v)
 		}
@@ -217,14 +380,12 @@ func (g *GP) condition() error {
 	return g.chol.SolveVecTo(g.alpha, mat.NewVecDense(n, append([]float64(nil), g.y...)))
 }
 
-// nlml is the negative log marginal likelihood at log hyperparameters p
-// (kernel's, then log noise) and, with grad, its gradient:
+// nlml is the negative log marginal likelihood at the fit's parameters p
+// (see params) and, with grad, its gradient:
 //
 //	½ yᵀ K⁻¹ y + ½ log|K| + n/2 log 2π,   ∂/∂θ = -½ tr((α αᵀ - K⁻¹) ∂K/∂θ)
 func (g *GP) nlml(p, grad []float64) (float64, error) {
-	nk := len(p) - 1
-	g.Kernel.SetParams(p[:nk])
-	g.LogNoise = p[nk]
+	g.setParams(p)
 	if err := g.condition(); err != nil {
 		for i := range grad {
 			grad[i] = 0
@@ -256,21 +417,23 @@ func (g *GP) nlml(p, grad []float64) (float64, error) {
 		}
 		return s
 	}
-	for i, d := range g.Kernel.Grads(g.x) {
+	grads := g.Kernel.Grads(g.x)
+	for i, d := range grads {
 		grad[i] = -0.5 * trace(d)
 	}
-	noise := math.Exp(g.LogNoise)
-	tr := 0.0
-	for i := 0; i < n; i++ {
-		tr += w.At(i, i)
+	if !g.FixNoise {
+		tr := 0.0
+		for i := 0; i < n; i++ {
+			tr += w.At(i, i)
+		}
+		grad[len(grads)] = -0.5 * tr * (g.Noise - g.MinNoise)
 	}
-	grad[nk] = -0.5 * tr * noise
 	return v, nil
 }
 
 // LogMarginalLikelihood is log p(y | x) at the present hyperparameters.
 func (g *GP) LogMarginalLikelihood() float64 {
-	v, _ := g.nlml(append(g.Kernel.Params(), g.LogNoise), nil)
+	v, _ := g.nlml(g.params(), nil)
 	return -v
 }
 
@@ -296,5 +459,5 @@ func (g *GP) Predict(x *mat.Dense) (Predictive, error) {
 			cov.SetSym(i, j, kss.At(i, j)-(reduce.At(i, j)+reduce.At(j, i))/2)
 		}
 	}
-	return Predictive{Mean: mean.RawVector().Data, Cov: cov, Noise: math.Exp(g.LogNoise)}, nil
+	return Predictive{Mean: mean.RawVector().Data, Cov: cov, Noise: g.Noise}, nil
 }

@@ -26,9 +26,9 @@ var Models = []string{"gp", "nngp", "ensemble", "dropout", "bbb", "kfac-laplace"
 func NewModel(name string, dims int, seed uint64, net NetConfig) (Model, error) {
 	switch name {
 	case "gp":
-		return &GP{Kernel: NewRBF(dims), LogNoise: math.Log(0.1), Optimise: true}, nil
+		return NewGP(seed), nil
 	case "nngp":
-		return &GP{Kernel: OracleNNGP(), LogNoise: math.Log(0.1), Optimise: true}, nil
+		return &GP{Kernel: OracleNNGP(), Noise: 0.1, MinNoise: 1e-5, Optimise: true}, nil
 	case "ensemble":
 		return &Ensemble{M: 5, Net: net, Seed: seed}, nil
 	case "dropout":
@@ -146,7 +146,8 @@ func Run(ctx context.Context, t *Table, c Config) (*Results, error) {
 
 // runTAL: each round fits the model on the labelled set, predicts pool and
 // test points, and labels the fraction RoundFrac of all rows chosen by the
-// criterion from the model's latent covariance. The oracle GP (RBF-ARD,
+// criterion from TALCovariance (noisy targets at the pool, latent function
+// at the test points, as the official code). The oracle GP (RBF-ARD,
 // hyperparameters fitted once on training and pool data, then fixed) is
 // conditioned on the same labelled set to judge the selection.
 func runTAL(ctx context.Context, s *Split, name, criterion string, seed uint64, c Config) ([]TALRound, error) {
@@ -156,7 +157,7 @@ func runTAL(ctx context.Context, s *Split, name, criterion string, seed uint64, 
 	nTest := len(s.TestY)
 	total := len(trainY) + len(poolY) + nTest
 	k := max(1, int(c.RoundFrac*float64(total)))
-	oracle := &GP{Kernel: NewRBF(d), LogNoise: math.Log(0.1), Optimise: true}
+	oracle := NewGP(seed)
 	if err := oracle.Fit(ctx, stack(trainX, poolX), append(append([]float64(nil), trainY...), poolY...)); err != nil {
 		return nil, err
 	}
@@ -190,7 +191,7 @@ func runTAL(ctx context.Context, s *Split, name, criterion string, seed uint64, 
 		if r == c.Rounds || nPool <= k {
 			return rounds, nil
 		}
-		picked, err := Select(criterion, p.Cov, nPool, k, rng)
+		picked, err := Select(criterion, TALCovariance(p, nPool), nPool, k, rng)
 		if err != nil {
 			return nil, err
 		}
@@ -262,7 +263,7 @@ func RunToy(ctx context.Context, d int, dataSeed uint64, c Config) ([]map[string
 				return nil, err
 			}
 			if g, ok := m.(*GP); ok && name == "nngp" {
-				g.Optimise, g.LogNoise = false, math.Log(ToyNoise) // the oracle itself
+				g.Optimise, g.Noise = false, ToyNoise // the oracle itself
 			}
 			if err := m.Fit(ctx, toy.TrainX, toy.TrainY); err != nil {
 				return nil, fmt.Errorf("toy split %d, %s: %w", seed, name, err)

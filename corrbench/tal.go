@@ -20,9 +20,26 @@ const (
 // Criteria lists the criteria.
 var Criteria = []string{TIG, MIG, BatchMIG, Random}
 
+// TALCovariance is the covariance the official code selects from
+// (gen_correlation in its model_utils.py): the joint covariance of the noisy
+// targets at the first nPool points and the latent function at the rest,
+// that is the prediction's latent covariance with the noise variance added
+// on the pool's diagonal only.
+func TALCovariance(p Predictive, nPool int) *mat.SymDense {
+	n := p.Cov.SymmetricDim()
+	cov := mat.NewSymDense(n, nil)
+	cov.CopySym(p.Cov)
+	for i := 0; i < nPool; i++ {
+		cov.SetSym(i, i, cov.At(i, i)+p.Noise)
+	}
+	return cov
+}
+
 // Select picks k of the nPool pool points (indices into the pool) by the
-// criterion, from the covariance cov over the pool points and then the test
-// points (latent function covariance, as the official code).
+// criterion, from cov, the covariance over the pool points and then the
+// test points (TALCovariance: noisy targets at the pool, latent function at
+// the test points). A gain that is NaN is an error, as is a BatchMIG that
+// finds fewer than k points of positive conditional variance.
 func Select(criterion string, cov *mat.SymDense, nPool, k int, rng *rand.Rand) ([]int, error) {
 	n := cov.SymmetricDim()
 	if k > nPool || nPool > n {
@@ -34,37 +51,52 @@ func Select(criterion string, cov *mat.SymDense, nPool, k int, rng *rand.Rand) (
 		for i := range v {
 			v[i] = cov.At(i, i)
 		}
-		return topK(v, k), nil
+		return topK(criterion, v, k)
 	case MIG:
-		corr := Correlation(cov)
-		v := make([]float64, nPool)
-		for p := range v {
-			for t := nPool; t < n; t++ {
-				r := corr.At(p, t)
-				v[p] -= math.Log(1 - r*r)
-			}
-		}
-		return topK(v, k), nil
+		return topK(criterion, migGains(cov, nPool), k)
 	case BatchMIG:
-		return batchMIG(cov, nPool, k), nil
+		return batchMIG(cov, nPool, k)
 	case Random:
 		return rng.Perm(nPool)[:k], nil
 	}
 	return nil, fmt.Errorf("corrbench: unknown criterion %q (%v)", criterion, Criteria)
 }
 
-// topK returns the indices of the k largest values (stable, descending).
-func topK(v []float64, k int) []int {
+// migGains is each pool point's Σ_t -log(1 - ρ²(p, t)) over the test points.
+func migGains(cov *mat.SymDense, nPool int) []float64 {
+	n := cov.SymmetricDim()
+	corr := Correlation(cov)
+	v := make([]float64, nPool)
+	for p := range v {
+		for t := nPool; t < n; t++ {
+			r := corr.At(p, t)
+			v[p] -= math.Log(1 - r*r)
+		}
+	}
+	return v
+}
+
+// topK returns the indices of the k largest values (stable, descending);
+// a NaN value is an error (it has no place in the order).
+func topK(criterion string, v []float64, k int) ([]int, error) {
 	idx := make([]int, len(v))
 	for i := range idx {
+		if math.IsNaN(v[i]) {
+			return nil, fmt.Errorf("corrbench: %s: the gain of pool point %d is NaN (a variance of 0 or a covariance that is not one)", criterion, i)
+		}
 		idx[i] = i
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return v[idx[a]] > v[idx[b]] })
-	return idx[:k]
+	return idx[:k], nil
 }
 
 // batchMIGEps keeps 1 - ρ² away from 0, as the official code.
 const batchMIGEps = 1e-6
+
+// batchMIGRank: a candidate whose conditional variance given the picks is
+// below this fraction of its own variance is in their span (rounding keeps
+// it from being exactly 0), and is not a candidate.
+const batchMIGRank = 1e-9
 
 // batchMIG picks greedily: with S the picks so far and L the Cholesky factor
 // of K_SS, a candidate p's squared multiple correlation with test point t
@@ -72,7 +104,7 @@ const batchMIGEps = 1e-6
 // L⁻¹K_St)/E_p and E_p² = K_pp - ‖L⁻¹K_Sp‖² (the new row of the Cholesky
 // factor of K_{S∪p}); each pick maximises -Σ_t log(1 + ε - ρ²). L grows by
 // one row per pick (an incremental Cholesky), never refactorised.
-func batchMIG(cov *mat.SymDense, nPool, k int) []int {
+func batchMIG(cov *mat.SymDense, nPool, k int) ([]int, error) {
 	n := cov.SymmetricDim()
 	tests := n - nPool
 	var picked []int
@@ -96,8 +128,8 @@ func batchMIG(cov *mat.SymDense, nPool, k int) []int {
 			for _, r := range rows {
 				e2 -= r[p] * r[p]
 			}
-			if !(e2 > 0) {
-				continue
+			if !(e2 > batchMIGRank*cov.At(p, p)) {
+				continue // no variance left given the picks, up to rounding
 			}
 			e := math.Sqrt(e2)
 			gain := 0.0
@@ -110,12 +142,15 @@ func batchMIG(cov *mat.SymDense, nPool, k int) []int {
 				rho2 := (st[t] + v*v) / cov.At(nPool+t, nPool+t)
 				gain -= math.Log(1 + batchMIGEps - rho2)
 			}
+			if math.IsNaN(gain) {
+				return nil, fmt.Errorf("corrbench: batchmig: the gain of pool point %d is NaN after %d picks", p, len(picked))
+			}
 			if gain > bestGain {
 				best, bestGain = p, gain
 			}
 		}
 		if best < 0 {
-			break
+			return nil, fmt.Errorf("corrbench: batchmig: only %d of the %d points asked for have a positive variance given those picked (a covariance of rank %d?)", len(picked), k, len(picked))
 		}
 		// New row of L⁻¹K_{S∪p}·: (K_p· - Σ_r r_p r·)/E_p.
 		e2 := cov.At(best, best)
@@ -135,5 +170,5 @@ func batchMIG(cov *mat.SymDense, nPool, k int) []int {
 		picked = append(picked, best)
 		inPick[best] = true
 	}
-	return picked
+	return picked, nil
 }
