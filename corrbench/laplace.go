@@ -50,7 +50,7 @@ func (l *Laplace) Name() string { return "kfac-laplace" }
 func (l *Laplace) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
 	rows, d := x.Dims()
 	l.rng = rand.New(rand.NewPCG(l.Seed, 0x1a))
-	l.n = newNet(l.rng, d, l.Net.Hidden)
+	l.n = newNet(l.rng, d, l.Net)
 	if err := train(ctx, l.n, x, y, l.Net, l.rng, 0, l.PriorPrec); err != nil {
 		return err
 	}

@@ -21,6 +21,9 @@ type NetConfig struct {
 	BatchSize int     // mini-batch size (at most the data)
 	LR        float64 // Adam learning rate
 	Samples   int     // predictive samples for the covariance (dropout, BBB)
+	// FixedNoise, when positive, is the noise variance of every network,
+	// not learned (the official toy study fixes it at the data's 0.01).
+	FixedNoise float64
 }
 
 // DefaultNetConfig is winnow's default: 50 hidden units, 2000 Adam steps of
@@ -36,9 +39,13 @@ type net struct {
 	gLogVar []float64
 }
 
-func newNet(rng *rand.Rand, d, hidden int) *net {
+func newNet(rng *rand.Rand, d int, c NetConfig) *net {
+	hidden := c.Hidden
 	n := &net{l1: nn.NewLinear[float64](rng, d, hidden, true), l2: nn.NewLinear[float64](rng, hidden, 1, true),
 		logVar: []float64{math.Log(0.1)}, gLogVar: []float64{0}}
+	if c.FixedNoise > 0 {
+		n.logVar[0] = math.Log(c.FixedNoise)
+	}
 	// Glorot-style scales for a small regression net (nn's default of
 	// N(0, 0.01²) is the GraSP code's classifier initialisation).
 	for _, p := range []*nn.Param[float64]{n.l1.Weight, n.l2.Weight} {
@@ -62,6 +69,15 @@ func (n *net) forward(t *autograd.Tape[float64], x []float64, rows, d int, mask 
 		h = autograd.Scale(t, h, mask)
 	}
 	return n.l2.Forward(t, h)
+}
+
+// noiseParams is the log noise variance and its gradient as Adam's
+// parameters, or nothing when the noise is fixed.
+func (n *net) noiseParams(c NetConfig) (values, grads [][]float64) {
+	if c.FixedNoise > 0 {
+		return nil, nil
+	}
+	return [][]float64{n.logVar}, [][]float64{n.gLogVar}
 }
 
 // adam is Adam (β = 0.9, 0.999, ε = 1e-8) over parameter and gradient slices.
@@ -163,7 +179,7 @@ func (e *Ensemble) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
 	e.nets = nil
 	for m := 0; m < e.M; m++ {
 		rng := rand.New(rand.NewPCG(e.Seed, uint64(m)+1))
-		n := newNet(rng, e.d, e.Net.Hidden)
+		n := newNet(rng, e.d, e.Net)
 		if err := train(ctx, n, x, y, e.Net, rng, 0, 0); err != nil {
 			return err
 		}
@@ -197,7 +213,7 @@ func (e *Ensemble) Predict(x *mat.Dense) (Predictive, error) {
 func train(ctx context.Context, n *net, x *mat.Dense, y []float64, c NetConfig, rng *rand.Rand, dropout, prior float64) error {
 	_, d := x.Dims()
 	params := n.params()
-	values, grads := [][]float64{n.logVar}, [][]float64{n.gLogVar}
+	values, grads := n.noiseParams(c)
 	for _, p := range params {
 		values, grads = append(values, p.Data), append(grads, p.Grad)
 	}
@@ -261,7 +277,7 @@ func (m *Dropout) Name() string { return "dropout" }
 func (m *Dropout) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
 	_, d := x.Dims()
 	m.rng = rand.New(rand.NewPCG(m.Seed, 0xd0))
-	m.n = newNet(m.rng, d, m.Net.Hidden)
+	m.n = newNet(m.rng, d, m.Net)
 	return train(ctx, m.n, x, y, m.Net, m.rng, m.P, 0)
 }
 
@@ -324,7 +340,7 @@ func (b *BBB) sample() [][]float64 {
 func (b *BBB) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
 	_, d := x.Dims()
 	b.rng = rand.New(rand.NewPCG(b.Seed, 0xbb))
-	b.n = newNet(b.rng, d, b.Net.Hidden)
+	b.n = newNet(b.rng, d, b.Net)
 	params := b.n.params()
 	b.mu, b.rho = nil, nil
 	gmu, grho := make([][]float64, len(params)), make([][]float64, len(params))
@@ -337,8 +353,9 @@ func (b *BBB) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
 		b.rho = append(b.rho, r)
 		gmu[i], grho[i] = make([]float64, len(p.Data)), make([]float64, len(p.Data))
 	}
-	values := append(append([][]float64{b.n.logVar}, b.mu...), b.rho...)
-	grads := append(append([][]float64{b.n.gLogVar}, gmu...), grho...)
+	values, grads := b.n.noiseParams(b.Net)
+	values = append(append(values, b.mu...), b.rho...)
+	grads = append(append(grads, gmu...), grho...)
 	opt := newAdam(b.Net.LR, values, grads)
 	size := min(b.Net.BatchSize, len(y))
 	klScale := 1 / float64(len(y))

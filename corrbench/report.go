@@ -44,18 +44,7 @@ func meanErr(v []float64) (mean, stderr float64) {
 // ± standard error over seeds.
 func (r *Report) WriteMarkdown(w io.Writer) error {
 	if r.Toy != nil {
-		fmt.Fprintf(w, "Toy data, d = %d, %d splits: meta-correlation of predictive correlations with the oracle's over pool x test pairs\n\n", r.ToyDim, len(r.Toy))
-		fmt.Fprintln(w, "| model | Pearson | Spearman |\n|---|---|---|")
-		for _, name := range toyModels(r.Toy) {
-			var p, s []float64
-			for _, row := range r.Toy {
-				p, s = append(p, row[name].Pearson), append(s, row[name].Spearman)
-			}
-			pm, pe := meanErr(p)
-			sm, se := meanErr(s)
-			fmt.Fprintf(w, "| %s | %.3f ± %.3f | %.3f ± %.3f |\n", name, pm, pe, sm, se)
-		}
-		return nil
+		return r.writeToy(w)
 	}
 	res := r.Results
 	fmt.Fprintf(w, "%s, %d seeds (mean ± standard error)\n\n", r.Data, len(res.Seeds))
@@ -115,6 +104,111 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	return nil
 }
 
+// writeToy tabulates the toy study: per model the meta-correlations of
+// correlations (pool x test) and of variances (pool), XLL and XLLR against
+// the models as references, and the exact oracle's test fit after one batch
+// chosen by each criterion.
+func (r *Report) writeToy(w io.Writer) error {
+	models := toyModels(r.Toy)
+	fmt.Fprintf(w, "Toy data, d = %d, %d splits (mean ± standard error): meta-correlation with the exact oracle of predictive correlations (pool x test) and of variances (pool); XLL and XLLR against the models as references\n\n", r.ToyDim, len(r.Toy))
+	fmt.Fprintln(w, "| model | correlations, Pearson | Spearman | variances, Pearson | Spearman | XLL | XLLR |\n|---|---|---|---|---|---|---|")
+	for _, name := range models {
+		var cp, cs, vp, vs, xll []float64
+		for _, row := range r.Toy {
+			t := row[name]
+			cp, cs, vp, vs = append(cp, t.Pearson), append(cs, t.Spearman), append(vp, t.VarPearson), append(vs, t.VarSpearman)
+			x := 0.0
+			for _, v := range t.XLL {
+				x += v / float64(len(t.XLL))
+			}
+			xll = append(xll, x)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", name, pm(cp), pm(cs), pm(vp), pm(vs), pm(xll), pm(toyRanks(r.Toy, models)[name]))
+	}
+	if len(r.Toy[0][models[0]].TAL) == 0 {
+		return nil
+	}
+	fmt.Fprint(w, "\nOne batch of active learning per criterion, chosen by each model; the exact oracle's test log-likelihood and RMSE given it:\n\n")
+	fmt.Fprintln(w, "| model | criterion | oracle log-likelihood | oracle RMSE |\n|---|---|---|---|")
+	for _, name := range models {
+		for _, crit := range Criteria {
+			var ll, rmse []float64
+			for _, row := range r.Toy {
+				if t, ok := row[name].TAL[crit]; ok {
+					ll, rmse = append(ll, t.LL), append(rmse, t.RMSE)
+				}
+			}
+			if len(ll) > 0 {
+				fmt.Fprintf(w, "| %s | %s | %s | %s |\n", name, crit, pm(ll), pm(rmse))
+			}
+		}
+	}
+	return nil
+}
+
+// pm is "mean ± standard error" to three decimals.
+func pm(v []float64) string {
+	m, e := meanErr(v)
+	return fmt.Sprintf("%.3f ± %.3f", m, e)
+}
+
+// toyRanks is each model's XLL rank (0 best) per reference and split.
+func toyRanks(rows []map[string]ToyResult, models []string) map[string][]float64 {
+	out := map[string][]float64{}
+	for _, row := range rows {
+		for ref := range row[models[0]].XLL {
+			scores := make([]float64, len(models))
+			for i, m := range models {
+				scores[i] = row[m].XLL[ref]
+			}
+			for i, rk := range Ranks(scores) {
+				out[models[i]] = append(out[models[i]], float64(rk))
+			}
+		}
+	}
+	return out
+}
+
+// toyScatter draws, one labelled point per model, a toy metric against the
+// meta-correlation of correlations: the paper's check that TAL and XLL
+// order the models as meta-correlation does.
+func (r *Report) toyScatter(dir, file, ylabel string, metric func(ToyResult) (float64, bool)) (string, error) {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("toy d = %d: %s against meta-correlation", r.ToyDim, ylabel)
+	p.X.Label.Text = "meta-correlation of correlations (Pearson)"
+	p.Y.Label.Text = ylabel
+	var xy plotter.XYs
+	var labels []string
+	for _, name := range toyModels(r.Toy) {
+		var xs, ys []float64
+		for _, row := range r.Toy {
+			if v, ok := metric(row[name]); ok {
+				xs, ys = append(xs, row[name].Pearson), append(ys, v)
+			}
+		}
+		if len(ys) == 0 {
+			continue
+		}
+		x, _ := meanErr(xs)
+		y, _ := meanErr(ys)
+		xy, labels = append(xy, plotter.XY{X: x, Y: y}), append(labels, name)
+	}
+	if len(xy) == 0 {
+		return "", nil
+	}
+	points, err := plotter.NewScatter(xy)
+	if err != nil {
+		return "", err
+	}
+	names, err := plotter.NewLabels(plotter.XYLabels{XYs: xy, Labels: labels})
+	if err != nil {
+		return "", err
+	}
+	p.Add(points, names, plotter.NewGrid())
+	f := filepath.Join(dir, file)
+	return f, p.Save(6*vg.Inch, 4.5*vg.Inch, f)
+}
+
 func toyModels(rows []map[string]ToyResult) []string {
 	var out []string
 	for _, m := range Models {
@@ -166,6 +260,34 @@ func (r *Report) xllPlot(dir string) (string, error) {
 // against labelled points, one line per criterion, for each model) into
 // dir and returns the files.
 func (r *Report) Plots(dir string) ([]string, error) {
+	if r.Toy != nil {
+		var files []string
+		for _, c := range []struct {
+			file, label string
+			metric      func(ToyResult) (float64, bool)
+		}{
+			{"toy_xll.png", "XLL", func(t ToyResult) (float64, bool) {
+				x := 0.0
+				for _, v := range t.XLL {
+					x += v / float64(len(t.XLL))
+				}
+				return x, len(t.XLL) > 0
+			}},
+			{"toy_tal.png", "oracle test log-likelihood after a BatchMIG batch", func(t ToyResult) (float64, bool) {
+				v, ok := t.TAL[BatchMIG]
+				return v.LL, ok
+			}},
+		} {
+			f, err := r.toyScatter(dir, c.file, c.label, c.metric)
+			if err != nil {
+				return nil, err
+			}
+			if f != "" {
+				files = append(files, f)
+			}
+		}
+		return files, nil
+	}
 	if r.Results == nil {
 		return nil, nil
 	}

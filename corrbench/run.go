@@ -238,15 +238,50 @@ func move(tx *mat.Dense, ty []float64, px *mat.Dense, py []float64, picked []int
 	return newTX, newTY, newPX, newPY
 }
 
-// ToyResult is one model's meta-correlation on one toy split.
+// ToyResult is one model's results on one toy split, as the official
+// toy study (tasks/toy/compute_metrics.py) computes them.
 type ToyResult struct {
-	Pearson  float64 `json:"pearson"`
-	Spearman float64 `json:"spearman"`
+	// Meta-correlation of the predictive correlations with the oracle's
+	// over pool x test pairs, and of the latent variances over the pool.
+	Pearson     float64 `json:"pearson"`
+	Spearman    float64 `json:"spearman"`
+	VarPearson  float64 `json:"var_pearson"`
+	VarSpearman float64 `json:"var_spearman"`
+	// TAL[criterion]: the oracle's test log-likelihood and RMSE once one
+	// batch (RoundFrac of all points) chosen by the model is labelled.
+	TAL map[string]ToyTAL `json:"tal,omitempty"`
+	// XLL[r] uses model r (in Config.Models order) as the reference.
+	XLL []float64 `json:"xll"`
 }
 
-// RunToy fits each model on the toy training points of dimension d and
-// compares its correlations over pool x test pairs with the oracle's, for
-// splits 1..seeds of one data draw (dataSeed).
+// ToyTAL is the exact oracle's test fit after one batch of active learning.
+type ToyTAL struct {
+	LL   float64 `json:"ll"`
+	RMSE float64 `json:"rmse"`
+}
+
+// newToyModel is a model as the official toy runs set it: the noise
+// variance fixed at the data's for every model, the GP's RBF kernel
+// isotropic, the nngp model the oracle's own kernel.
+func newToyModel(name string, d int, seed uint64, c NetConfig) (Model, error) {
+	c.FixedNoise = ToyNoise
+	m, err := NewModel(name, d, seed, c)
+	if g, ok := m.(*GP); ok {
+		g.Noise, g.FixNoise = ToyNoise, true
+		if name == "nngp" {
+			g.Optimise = false
+		} else {
+			g.Kernel = &RBF{Isotropic: true, MinLengthscale: 1e-4}
+		}
+	}
+	return m, err
+}
+
+// RunToy fits each model on the toy training points of dimension d, for
+// splits 1..seeds of one data draw (dataSeed), and compares it with the
+// exact oracle: meta-correlations of correlations and variances, one batch
+// of active learning per criterion in c.Criteria judged by the oracle's test
+// log-likelihood, and XLL against every model as reference.
 func RunToy(ctx context.Context, d int, dataSeed uint64, c Config) ([]map[string]ToyResult, error) {
 	var out []map[string]ToyResult
 	for seed := 1; seed <= c.Seeds; seed++ {
@@ -257,13 +292,14 @@ func RunToy(ctx context.Context, d int, dataSeed uint64, c Config) ([]map[string
 		row := map[string]ToyResult{}
 		x := stack(toy.PoolX, toy.TestX)
 		nPool, _ := toy.PoolX.Dims()
-		for _, name := range c.Models {
-			m, err := NewModel(name, d, uint64(seed), c.Net)
+		nTest := len(toy.TestY)
+		nTrain := len(toy.TrainY)
+		k := max(1, int(c.RoundFrac*float64(nTrain+nPool+nTest)))
+		tests := make([]Predictive, len(c.Models))
+		for i, name := range c.Models {
+			m, err := newToyModel(name, d, uint64(seed), c.Net)
 			if err != nil {
 				return nil, err
-			}
-			if g, ok := m.(*GP); ok && name == "nngp" {
-				g.Optimise, g.Noise = false, ToyNoise // the oracle itself
 			}
 			if err := m.Fit(ctx, toy.TrainX, toy.TrainY); err != nil {
 				return nil, fmt.Errorf("toy split %d, %s: %w", seed, name, err)
@@ -272,11 +308,61 @@ func RunToy(ctx context.Context, d int, dataSeed uint64, c Config) ([]map[string
 			if err != nil {
 				return nil, err
 			}
-			pr, sr := MetaCorrelation(p.Cov, toy.Oracle.Cov, nPool)
-			row[name] = ToyResult{Pearson: pr, Spearman: sr}
-			c.logf("toy d=%d split %d: %-8s meta-correlation Pearson %.4f, Spearman %.4f", d, seed, name, pr, sr)
+			r := ToyResult{TAL: map[string]ToyTAL{}}
+			r.Pearson, r.Spearman = MetaCorrelation(p.Cov, toy.Oracle.Cov, nPool)
+			r.VarPearson, r.VarSpearman = varianceMetaCorrelation(p.Cov, toy.Oracle.Cov, nPool)
+			rng := rand.New(rand.NewPCG(uint64(seed), 0x7a2))
+			for _, crit := range c.Criteria {
+				picked, err := Select(crit, TALCovariance(p, nPool), nPool, k, rng)
+				if err != nil {
+					return nil, fmt.Errorf("toy split %d, %s by %s: %w", seed, name, crit, err)
+				}
+				if r.TAL[crit], err = toyOracleAfter(ctx, toy, picked); err != nil {
+					return nil, err
+				}
+			}
+			tests[i] = subPredictive(p, nPool, nPool+nTest)
+			row[name] = r
+			c.logf("toy d=%d split %d: %-8s meta-correlation Pearson %.4f, Spearman %.4f; variances %.4f, %.4f", d, seed, name, r.Pearson, r.Spearman, r.VarPearson, r.VarSpearman)
+		}
+		for i, name := range c.Models {
+			r := row[name]
+			for j := range c.Models {
+				v, err := XLL(tests[i], tests[j], toy.TestY, min(XLLSubset, nTest))
+				if err != nil {
+					return nil, fmt.Errorf("toy split %d, XLL of %s against %s: %w", seed, name, c.Models[j], err)
+				}
+				r.XLL = append(r.XLL, v)
+			}
+			row[name] = r
 		}
 		out = append(out, row)
 	}
 	return out, nil
+}
+
+// varianceMetaCorrelation is the Pearson and Spearman correlation of two
+// covariances' diagonals over the first nPool points (the official var_pr_f).
+func varianceMetaCorrelation(model, oracle *mat.SymDense, nPool int) (pearson, spearman float64) {
+	a, b := make([]float64, nPool), make([]float64, nPool)
+	for i := range a {
+		a[i], b[i] = model.At(i, i), oracle.At(i, i)
+	}
+	return Pearson(a, b), Spearman(a, b)
+}
+
+// toyOracleAfter conditions the exact oracle (the data's kernel and noise)
+// on the training points and the picked pool points, and scores it on the
+// test points (the official compute_oracle_lld_rmse).
+func toyOracleAfter(ctx context.Context, toy *Toy, picked []int) (ToyTAL, error) {
+	tx, ty, _, _ := move(toy.TrainX, toy.TrainY, toy.PoolX, toy.PoolY, picked)
+	oracle := &GP{Kernel: OracleNNGP(), Noise: ToyNoise}
+	if err := oracle.Fit(ctx, tx, ty); err != nil {
+		return ToyTAL{}, err
+	}
+	p, err := oracle.Predict(toy.TestX)
+	if err != nil {
+		return ToyTAL{}, err
+	}
+	return ToyTAL{LL: LogLikelihood(p, toy.TestY), RMSE: RMSE(p, toy.TestY)}, nil
 }

@@ -401,6 +401,14 @@ func TestCorrBench(t *testing.T) {
 	if !strings.Contains(out, "| nngp | 1.000 ± 0.000 | 1.000 ± 0.000 |") {
 		t.Errorf("the oracle's kernel should reach meta-correlation 1:\n%s", out)
 	}
+	if !strings.Contains(out, "| nngp | batchmig |") {
+		t.Errorf("no toy active-learning row:\n%s", out)
+	}
+	for _, f := range []string{"toy_xll.png", "toy_tal.png"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("toy plot: %v", err)
+		}
+	}
 	again, code := run(t, "report", dir)
 	if code != 0 || !strings.Contains(again, "| gp |") {
 		t.Errorf("report: exit %d: %s", code, again)
