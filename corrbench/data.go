@@ -127,16 +127,47 @@ type Split struct {
 	YMean, YStd          float64
 }
 
-// NewSplit draws the official split: testFrac of the rows for test,
-// trainFrac of all rows for the initial training set, the rest the pool.
+// NewSplit draws seed's split as the official code does
+// (fetch_active_learning_dataset in its al_utils.py), with NumPy's and
+// scikit-learn's generators reproduced (numpyrand.go):
+//
+//  1. a fixed split of all rows, train_test_split with random_state 8888:
+//     testFrac of them (rounded up) apart as test, the rest R;
+//  2. R split again the same way into a fixed validation part V (a fifth
+//     of R, rounded up) and T;
+//  3. the rows of T then of the test part, shuffled by np.random.seed(seed):
+//     the first |T| are this seed's T', the rest its test set;
+//  4. T' then V: its first int(trainFrac n) rows the initial training set,
+//     the others (V among them: the validation part stays in the pool) the
+//     pool.
+//
+// Inputs are standardised by the statistics of training and pool rows
+// together, targets by those of the training rows. Tables of more than
+// 2³² rows are refused.
 func NewSplit(t *Table, testFrac, trainFrac float64, seed uint64) (*Split, error) {
 	n, _ := t.X.Dims()
-	nTest, nTrain := int(testFrac*float64(n)), int(trainFrac*float64(n))
-	if nTest < 2 || nTrain < 2 || n-nTest-nTrain < 1 {
+	if seed > 1<<32-1 {
+		return nil, fmt.Errorf("corrbench: split seed %d: NumPy's seeds are below 2³²", seed)
+	}
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	rest, fixedTest := trainTestSplit(all, testFrac, officialSplitSeed)
+	rest, valid := trainTestSplit(rest, officialValidFrac, officialSplitSeed)
+	union := append(append([]int(nil), rest...), fixedTest...)
+	order := newMT19937(uint32(seed)).permutation(len(union))
+	var shuffled []int
+	for _, o := range order {
+		shuffled = append(shuffled, union[o])
+	}
+	trainAll := append(append([]int(nil), shuffled[:len(rest)]...), valid...)
+	test := shuffled[len(rest):]
+	nTrain := int(float64(n) * trainFrac)
+	if len(test) < 2 || nTrain < 2 || len(trainAll)-nTrain < 1 {
 		return nil, fmt.Errorf("corrbench: %d rows do not split into %g test and %g train", n, testFrac, trainFrac)
 	}
-	perm := rand.New(rand.NewPCG(seed, 0x5eed)).Perm(n)
-	test, train, pool := perm[:nTest], perm[nTest:nTest+nTrain], perm[nTest+nTrain:]
+	train, pool := trainAll[:nTrain], trainAll[nTrain:]
 	xStatsRows := append(append([]int(nil), train...), pool...)
 	mean, std := columnStats(t.X, xStatsRows)
 	s := &Split{}
@@ -172,6 +203,12 @@ func NewSplit(t *Table, testFrac, trainFrac float64, seed uint64) (*Split, error
 	}
 	return s, nil
 }
+
+// The official split's fixed seed and validation fraction.
+const (
+	officialSplitSeed = 8888
+	officialValidFrac = 0.2
+)
 
 func columnStats(x *mat.Dense, rows []int) (mean, std []float64) {
 	_, d := x.Dims()
