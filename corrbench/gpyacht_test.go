@@ -2,8 +2,6 @@ package corrbench
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -14,15 +12,7 @@ import (
 // official start (median distances, noise 0.1 bounded by 1e-5) with
 // restarts reaches the better one (70.1, RMSE 1.01).
 func TestGPYachtOptimum(t *testing.T) {
-	path := filepath.Join(uciDir, "yacht_hydrodynamics.data")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("shared data absent (%v)", err)
-	}
-	tab, err := ReadTable(path, -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := NewSplit(tab, 0.2, 0.2, 1)
+	s, err := NewSplit(readYacht(t), 0.2, 0.2, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

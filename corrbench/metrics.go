@@ -106,9 +106,12 @@ func LogLikelihood(p Predictive, y []float64) float64 {
 }
 
 // TargetCov is the predictive covariance of the targets: Cov + Noise I.
-func TargetCov(p Predictive) *mat.SymDense {
-	n := p.Cov.SymmetricDim()
-	out := mat.NewSymDense(n, nil)
+func TargetCov(p Predictive) *mat.SymDense { return withNoise(p, p.Cov.SymmetricDim()) }
+
+// withNoise is p's covariance with the noise variance added to the first n
+// diagonal entries.
+func withNoise(p Predictive, n int) *mat.SymDense {
+	out := mat.NewSymDense(p.Cov.SymmetricDim(), nil)
 	out.CopySym(p.Cov)
 	for i := 0; i < n; i++ {
 		out.SetSym(i, i, out.At(i, i)+p.Noise)

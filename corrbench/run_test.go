@@ -12,11 +12,9 @@ import (
 
 const uciDir = "../../shared/data/uci"
 
-// TestRunYacht runs every model on the UCI yacht set (one seed, short
-// training) with two rounds of active learning: finite metrics, RMSE well
-// below the targets' spread, and each model's XLL against itself no worse
-// than a constant correlation-free model's.
-func TestRunYacht(t *testing.T) {
+// readYacht reads the UCI yacht set from ../shared, or skips.
+func readYacht(t *testing.T) *Table {
+	t.Helper()
 	path := filepath.Join(uciDir, "yacht_hydrodynamics.data")
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("shared data absent (%v)", err)
@@ -25,6 +23,15 @@ func TestRunYacht(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return tab
+}
+
+// TestRunYacht runs every model on the UCI yacht set (one seed, short
+// training) with two rounds of active learning: finite metrics, RMSE well
+// below the targets' spread, and each model's XLL against itself no worse
+// than a constant correlation-free model's.
+func TestRunYacht(t *testing.T) {
+	tab := readYacht(t)
 	if r, c := tab.X.Dims(); r != 308 || c != 6 {
 		t.Fatalf("yacht: %dx%d inputs, want 308x6", r, c)
 	}

@@ -25,15 +25,7 @@ var Criteria = []string{TIG, MIG, BatchMIG, Random}
 // targets at the first nPool points and the latent function at the rest,
 // that is the prediction's latent covariance with the noise variance added
 // on the pool's diagonal only.
-func TALCovariance(p Predictive, nPool int) *mat.SymDense {
-	n := p.Cov.SymmetricDim()
-	cov := mat.NewSymDense(n, nil)
-	cov.CopySym(p.Cov)
-	for i := 0; i < nPool; i++ {
-		cov.SetSym(i, i, cov.At(i, i)+p.Noise)
-	}
-	return cov
-}
+func TALCovariance(p Predictive, nPool int) *mat.SymDense { return withNoise(p, nPool) }
 
 // Select picks k of the nPool pool points (indices into the pool) by the
 // criterion, from cov, the covariance over the pool points and then the

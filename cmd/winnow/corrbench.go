@@ -40,24 +40,30 @@ func newCorrBenchCommand() *cobra.Command {
 		Long: `Fit Bayesian regression models to a regression table (--data FILE: numbers
 separated by spaces or commas, the target in column --target, -1 the last)
 and compare their predictive correlations, as Wang, Sun and Grosse (AISTATS
-2021): per seed a random split (20% test, 20% train, the rest a pool), test
-RMSE and log-likelihood, XLL of every model against every model as reference
-and its rank XLLR, and transductive active learning (TIG, MIG, BatchMIG,
-random: 1% of the rows labelled per round for --rounds rounds) judged by the
-model's own and a fixed oracle GP's test metrics.
+2021): per seed the official split (20% test, 20% train, the rest a pool
+that holds the fixed validation part), test RMSE and log-likelihood, XLL of
+every model against every model as reference and its rank XLLR, and
+transductive active learning (TIG, MIG, BatchMIG, random: 1% of the rows
+labelled per round for --rounds rounds, chosen from the joint covariance of
+noisy pool targets and latent test values) judged by the model's own and a
+fixed oracle GP's test metrics.
 
 --toy D instead draws the toy data of dimension D (5D training, 500 pool,
-200 test points from a ReLU-NNGP prior, noise variance 0.01) and reports the
-meta-correlation (Pearson, Spearman) of each model's correlations with the
-exact posterior's over pool x test pairs, over --seeds splits.
+200 test points from a ReLU-NNGP prior, noise variance 0.01, fixed at that
+for every model as the official toy runs; the GP's RBF kernel isotropic) and
+reports per model the meta-correlation (Pearson, Spearman) of its
+correlations (pool x test) and variances (pool) with the exact posterior's,
+XLL and XLLR, and the exact oracle's test fit after one batch chosen by each
+criterion, over --seeds splits.
 
-Models: gp (RBF-ARD, marginal likelihood), nngp (ReLU NNGP kernel), ensemble
+Models: gp (RBF-ARD from the official start, lengthscales of median
+distances, 3 fits by marginal likelihood), nngp (ReLU NNGP kernel), ensemble
 (5 networks), dropout (MC dropout), bbb (Bayes by backprop), kfac-laplace
 (K-FAC Laplace around the MAP network); networks have 50 hidden ReLU units
 and a learned noise variance.
 
-Files in --out: results.json, report.md, xll.png (also made by winnow report DIR),
-tal_<model>.png.`,
+Files in --out: results.json, report.md, xll.png and tal_<model>.png
+(toy_xll.png and toy_tal.png for --toy), also made by winnow report DIR.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCorrBench(cmd.Context(), cmd.OutOrStdout(), &o) },
 	}
