@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -54,14 +55,24 @@ type Config struct {
 	TALModels []string
 	Rounds    int     // 10
 	RoundFrac float64 // 0.01
-	Progress  func(format string, args ...any)
+	// Official are models whose test predictions the official code saved
+	// (LoadOfficialPredictions): they join the XLL comparison under their
+	// names, on the official split's test points of each seed.
+	Official []OfficialModel
+	Progress func(format string, args ...any)
+}
+
+// OfficialModel names a folder of the official regression task's saved
+// predictions (results/regression/<dataset>_<method>).
+type OfficialModel struct {
+	Name, Dir string
 }
 
 // ModelResult is one model's results on one seed's test set.
 type ModelResult struct {
 	RMSE float64 `json:"rmse"` // in the target's units
 	LL   float64 `json:"ll"`   // mean marginal log-likelihood, target's units
-	// XLL[r] uses model r (in Config.Models order) as the reference.
+	// XLL[r] uses model r (in Results.Models order: Config.Models, then Config.Official) as the reference.
 	XLL []float64 `json:"xll"`
 }
 
@@ -92,14 +103,26 @@ func (c *Config) logf(format string, args ...any) {
 // the XLL against every model as reference are recorded; then transductive
 // active learning runs for each criterion.
 func Run(ctx context.Context, t *Table, c Config) (*Results, error) {
-	res := &Results{Models: c.Models, TAL: map[string]map[string][][]TALRound{}}
+	names := append([]string(nil), c.Models...)
+	for _, o := range c.Official {
+		if slices.Contains(names, o.Name) {
+			return nil, fmt.Errorf("corrbench: the official predictions %s take the name of a model already compared", o.Name)
+		}
+		names = append(names, o.Name)
+	}
+	res := &Results{Models: names, TAL: map[string]map[string][][]TALRound{}}
 	for seed := 1; seed <= c.Seeds; seed++ {
 		s, err := NewSplit(t, c.TestFrac, c.TrainFrac, uint64(seed))
 		if err != nil {
 			return nil, err
 		}
 		_, d := s.TrainX.Dims()
-		preds := make([]Predictive, len(c.Models))
+		preds := make([]Predictive, len(names))
+		for i, o := range c.Official {
+			if preds[len(c.Models)+i], err = LoadOfficialPredictions(o.Dir, seed, len(s.TestY)); err != nil {
+				return nil, fmt.Errorf("seed %d: %w", seed, err)
+			}
+		}
 		for i, name := range c.Models {
 			m, err := NewModel(name, d, uint64(seed), c.Net)
 			if err != nil {
@@ -113,12 +136,12 @@ func Run(ctx context.Context, t *Table, c Config) (*Results, error) {
 			}
 		}
 		row := map[string]ModelResult{}
-		for i, name := range c.Models {
+		for i, name := range names {
 			r := ModelResult{RMSE: RMSE(preds[i], s.TestY) * s.YStd, LL: LogLikelihood(preds[i], s.TestY) - math.Log(s.YStd)}
-			for j := range c.Models {
+			for j := range names {
 				x, err := XLL(preds[i], preds[j], s.TestY, min(XLLSubset, len(s.TestY)))
 				if err != nil {
-					return nil, fmt.Errorf("seed %d, XLL of %s against %s: %w", seed, name, c.Models[j], err)
+					return nil, fmt.Errorf("seed %d, XLL of %s against %s: %w", seed, name, names[j], err)
 				}
 				r.XLL = append(r.XLL, x-math.Log(s.YStd))
 			}

@@ -49,6 +49,9 @@ func (s *Study) Validate() error {
 	if len(c.Models) == 0 {
 		return errors.New("--models is empty")
 	}
+	if s.Toy > 0 && len(c.Official) > 0 {
+		return errors.New("--official predictions are of the UCI sets' splits, not of the toy study")
+	}
 	return nil
 }
 

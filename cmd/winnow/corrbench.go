@@ -27,6 +27,7 @@ type corrOptions struct {
 	RoundFrac float64  `json:"round_frac"`
 	Steps     int      `json:"steps"`
 	Samples   int      `json:"samples"`
+	Official  []string `json:"official,omitempty"`
 	Threads   int      `json:"threads"`
 	Out       string   `json:"out"`
 	Quiet     bool     `json:"-"`
@@ -62,6 +63,11 @@ distances, 3 fits by marginal likelihood), nngp (ReLU NNGP kernel), ensemble
 (K-FAC Laplace around the MAP network); networks have 50 hidden ReLU units
 and a learned noise variance.
 
+--official NAME=DIR adds a model of the official code from the test
+predictions its regression task saved (mean and covariance per seed, on the
+official split, which winnow reproduces): it is scored on RMSE,
+log-likelihood and XLL beside winnow's models.
+
 Files in --out: results.json, report.md, xll.png and tal_<model>.png
 (toy_xll.png and toy_tal.png for --toy), also made by winnow report DIR.`,
 		Args: noArgs,
@@ -80,6 +86,7 @@ Files in --out: results.json, report.md, xll.png and tal_<model>.png
 	f.Float64Var(&o.RoundFrac, "round-frac", 0.01, "fraction of all rows labelled per round")
 	f.IntVar(&o.Steps, "steps", corrbench.DefaultNetConfig().Steps, "Adam steps per network")
 	f.IntVar(&o.Samples, "samples", corrbench.DefaultNetConfig().Samples, "predictive samples for dropout and BBB covariances")
+	f.StringArrayVar(&o.Official, "official", nil, "NAME=DIR: the official code's saved test predictions (DIR/test_mean_cov_seed<k>.npz, from its results/regression/<dataset>_<method>) join the XLL comparison as NAME")
 	f.IntVar(&o.Threads, "threads", runtime.GOMAXPROCS(0), "threads")
 	f.StringVar(&o.Out, "out", "", "output folder (default runs/corrbench-<data or toy>)")
 	f.BoolVar(&o.Quiet, "quiet", false, "print only the report")
@@ -102,6 +109,13 @@ func runCorrBench(ctx context.Context, w io.Writer, o *corrOptions) error {
 	net.Steps, net.Samples = o.Steps, o.Samples
 	c := corrbench.Config{Models: o.Models, Seeds: o.Seeds, TestFrac: 0.2, TrainFrac: 0.2, Net: net,
 		Criteria: o.Criteria, TALModels: o.TALModels, Rounds: o.Rounds, RoundFrac: o.RoundFrac}
+	for _, v := range o.Official {
+		name, dir, ok := strings.Cut(v, "=")
+		if !ok || name == "" || dir == "" {
+			return usageError{fmt.Errorf("--official %q: want NAME=DIR", v)}
+		}
+		c.Official = append(c.Official, corrbench.OfficialModel{Name: name, Dir: dir})
+	}
 	if !o.Quiet {
 		c.Progress = func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	}

@@ -418,6 +418,12 @@ func TestCorrBench(t *testing.T) {
 			t.Errorf("winnow %v: exit %d, want 2: %s", args, code, out)
 		}
 	}
+	if out, code := run(t, "corrbench", "--toy", "2", "--official", "nodir"); code != 2 || !strings.Contains(out, "NAME=DIR") {
+		t.Errorf("--official without a folder: exit %d: %s", code, out)
+	}
+	if out, code := run(t, "corrbench", "--toy", "2", "--official", "bbb="+dir); code != 2 || !strings.Contains(out, "toy") {
+		t.Errorf("--official with --toy: exit %d: %s", code, out)
+	}
 	if out, code := run(t, "corrbench", "--data", filepath.Join(dir, "missing.csv")); code != 1 || !strings.Contains(out, "missing.csv") {
 		t.Errorf("a missing file: exit %d: %s", code, out)
 	}
