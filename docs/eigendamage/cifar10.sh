@@ -3,11 +3,11 @@
 # copy in ../shared/data), each pruned to the same FLOPs fractions (official
 # convention), one fine-tuning epoch, then `winnow report`. Base training:
 #   winnow train --preset cifar10-vgg19 --dataset folder --data-dir ../shared/data/cifar10-jpeg \
-#       --prune none --sparsity 0 --epochs 10 --out runs/c10-vgg19-dense-10ep
+#       --prune none --sparsity 0 --epochs 5 --out runs/c10-vgg19-dense-5ep
 # Usage: sh docs/eigendamage/cifar10.sh [winnow binary] [out folder]
 W=${1:-./winnow}
 OUT=${2:-runs/ed-c10}
-CK=runs/c10-vgg19-dense-10ep/final.safetensors
+CK=runs/c10-vgg19-dense-5ep/final.safetensors
 for target in 0.5 0.25; do
 	for method in eigendamage kron-obd kron-obs c-obd c-obs; do
 		"$W" eigendamage --model vgg19 --dataset folder --data-dir ../shared/data/cifar10-jpeg --checkpoint "$CK" \
