@@ -169,5 +169,5 @@ func (l *Laplace) Predict(x *mat.Dense) (Predictive, error) {
 	if l.layers == nil {
 		return Predictive{}, fmt.Errorf("corrbench: the Laplace model is not fitted")
 	}
-	return l.n.sampled(x, l.Net.Samples, func() []float64 { l.sample(); return nil }), nil
+	return l.n.sampled(x, l.Net.Samples, func() ([]float64, []float64) { l.sample(); return nil, nil }), nil
 }

@@ -123,16 +123,20 @@ func batchOf(rng *rand.Rand, x *mat.Dense, y []float64, size int, xb, yb []float
 }
 
 // sampled runs the network on x once per sample, after draw sets the
-// sample up (weights drawn into the layers, or a dropout mask returned), and
-// returns the samples' mean and covariance with the network's noise.
-func (n *net) sampled(x *mat.Dense, samples int, draw func() []float64) Predictive {
+// sample up (weights drawn into the layers, or dropout's inputs and hidden
+// mask returned; nil inputs are x's rows), and returns the samples' mean and
+// covariance with the network's noise.
+func (n *net) sampled(x *mat.Dense, samples int, draw func() (inputs, mask []float64)) Predictive {
 	rows, d := x.Dims()
 	t := autograd.NewTape[float64](autograd.NoGrad())
 	fs := make([][]float64, samples)
 	for s := range fs {
-		mask := draw()
+		inputs, mask := draw()
+		if inputs == nil {
+			inputs = x.RawMatrix().Data
+		}
 		t.Reset()
-		fs[s] = append([]float64(nil), n.forward(t, x.RawMatrix().Data, rows, d, mask).Value...)
+		fs[s] = append([]float64(nil), n.forward(t, inputs, rows, d, mask).Value...)
 	}
 	mean, cov := sampleCov(fs, rows)
 	return Predictive{Mean: mean, Cov: cov, Noise: math.Exp(n.logVar[0])}
@@ -262,23 +266,81 @@ func dropoutMask(rng *rand.Rand, n int, p float64) []float64 {
 // Dropout is MC dropout: one network trained with dropout on its hidden
 // units, the covariance estimated from Samples forward passes, each with
 // one fresh mask shared by all inputs.
+//
+// With Tau > 0 it is the official code's (core/dropout.py, utils/nets.py,
+// model_utils.py): dropout of rate P before every dense layer, the inputs'
+// included; the observation variance fixed at Tau; the loss the mean
+// squared error plus the kernels' L2 penalty reg·½Σw² with reg =
+// l²(1-P)/(2Nτ), l = 1e-2; in training a mask per example, in prediction one
+// per sample shared by all inputs (noise_shape [1, n_in]).
 type Dropout struct {
 	P    float64
+	Tau  float64
 	Net  NetConfig
 	Seed uint64
 	n    *net
 	rng  *rand.Rand
+	d    int
 }
+
+// officialDropoutLength is the official code's prior lengthscale l.
+const officialDropoutLength = 1e-2
 
 // Name implements Model.
 func (m *Dropout) Name() string { return "dropout" }
 
 // Fit implements Model.
 func (m *Dropout) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
-	_, d := x.Dims()
+	_, m.d = x.Dims()
 	m.rng = rand.New(rand.NewPCG(m.Seed, 0xd0))
-	m.n = newNet(m.rng, d, m.Net)
+	if m.Tau > 0 {
+		c := m.Net
+		c.FixedNoise = m.Tau
+		m.n = newNet(m.rng, m.d, c)
+		return m.trainOfficial(ctx, x, y, c)
+	}
+	m.n = newNet(m.rng, m.d, m.Net)
 	return train(ctx, m.n, x, y, m.Net, m.rng, m.P, 0)
+}
+
+// trainOfficial is the official dropout's training (see Dropout).
+func (m *Dropout) trainOfficial(ctx context.Context, x *mat.Dense, y []float64, c NetConfig) error {
+	n, p := m.n, m.P
+	reg := officialDropoutLength * officialDropoutLength * (1 - p) / (2 * float64(len(y)) * m.Tau)
+	var values, grads [][]float64
+	for _, q := range n.params() {
+		values, grads = append(values, q.Data), append(grads, q.Grad)
+	}
+	opt := newAdam(c.LR, values, grads)
+	// The Gaussian NLL at variance ½ is the squared error plus a constant:
+	// the same gradient.
+	half, gHalf := []float64{math.Log(0.5)}, []float64{0}
+	size := min(c.BatchSize, len(y))
+	t := autograd.NewTape[float64]()
+	var xb, yb []float64
+	for step := 0; step < c.Steps; step++ {
+		if step%100 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		xb, yb = batchOf(m.rng, x, y, size, xb, yb)
+		for i, v := range dropoutMask(m.rng, len(xb), p) {
+			xb[i] *= v
+		}
+		t.Reset()
+		out := n.forward(t, xb, size, m.d, dropoutMask(m.rng, size*c.Hidden, p))
+		loss := autograd.GaussianNLL(t, out, yb, t.Leaf("half", half, gHalf, nil, nil, 1))
+		if v := loss.Value[0]; math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("corrbench: the dropout loss is %v at step %d", v, step)
+		}
+		t.Backward(loss)
+		for _, k := range []*nn.Param[float64]{n.l1.Weight, n.l2.Weight} {
+			for i, w := range k.Data {
+				k.Grad[i] += reg * w
+			}
+		}
+		opt.update()
+	}
+	return nil
 }
 
 // Predict implements Model.
@@ -286,17 +348,26 @@ func (m *Dropout) Predict(x *mat.Dense) (Predictive, error) {
 	if m.n == nil {
 		return Predictive{}, fmt.Errorf("corrbench: the dropout network is not fitted")
 	}
-	rows, _ := x.Dims()
-	return m.n.sampled(x, m.Net.Samples, func() []float64 {
+	rows, d := x.Dims()
+	hidden := len(m.n.l1.Bias.Data)
+	return m.n.sampled(x, m.Net.Samples, func() ([]float64, []float64) {
 		// One posterior sample is one thinned network: the same units are
 		// dropped for every input (W diag(z), Gal and Ghahramani), or the
 		// inputs' predictions would be independent.
-		z := dropoutMask(m.rng, m.Net.Hidden, m.P)
-		mask := make([]float64, 0, rows*m.Net.Hidden)
+		var inputs []float64
+		if m.Tau > 0 {
+			zin := dropoutMask(m.rng, d, m.P)
+			inputs = append([]float64(nil), x.RawMatrix().Data...)
+			for i := range inputs {
+				inputs[i] *= zin[i%d]
+			}
+		}
+		z := dropoutMask(m.rng, hidden, m.P)
+		mask := make([]float64, 0, rows*hidden)
 		for r := 0; r < rows; r++ {
 			mask = append(mask, z...)
 		}
-		return mask
+		return inputs, mask
 	}), nil
 }
 
@@ -396,5 +467,5 @@ func (b *BBB) Predict(x *mat.Dense) (Predictive, error) {
 	if b.n == nil {
 		return Predictive{}, fmt.Errorf("corrbench: BBB is not fitted")
 	}
-	return b.n.sampled(x, b.Net.Samples, func() []float64 { b.sample(); return nil }), nil
+	return b.n.sampled(x, b.Net.Samples, func() ([]float64, []float64) { b.sample(); return nil, nil }), nil
 }

@@ -59,6 +59,10 @@ type Config struct {
 	// (LoadOfficialPredictions): they join the XLL comparison under their
 	// names, on the official split's test points of each seed.
 	Official []OfficialModel
+	// Dataset, the official name of the UCI set (DatasetOf), selects the
+	// official per-dataset settings of the models (Config.newModel); ""
+	// keeps winnow's.
+	Dataset  string
 	Progress func(format string, args ...any)
 }
 
@@ -124,7 +128,7 @@ func Run(ctx context.Context, t *Table, c Config) (*Results, error) {
 			}
 		}
 		for i, name := range c.Models {
-			m, err := NewModel(name, d, uint64(seed), c.Net)
+			m, err := c.newModel(name, d, uint64(seed))
 			if err != nil {
 				return nil, err
 			}
@@ -188,7 +192,7 @@ func runTAL(ctx context.Context, s *Split, name, criterion string, seed uint64, 
 	rng := rand.New(rand.NewPCG(seed, 0x7a1))
 	var rounds []TALRound
 	for r := 0; ; r++ {
-		m, err := NewModel(name, d, seed+uint64(r)*1000, c.Net)
+		m, err := c.newModel(name, d, seed+uint64(r)*1000)
 		if err != nil {
 			return nil, err
 		}

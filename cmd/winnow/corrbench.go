@@ -28,6 +28,7 @@ type corrOptions struct {
 	Steps     int      `json:"steps"`
 	Samples   int      `json:"samples"`
 	Official  []string `json:"official,omitempty"`
+	Hypers    string   `json:"hypers"`
 	Threads   int      `json:"threads"`
 	Out       string   `json:"out"`
 	Quiet     bool     `json:"-"`
@@ -61,7 +62,10 @@ Models: gp (RBF-ARD from the official start, lengthscales of median
 distances, 3 fits by marginal likelihood), nngp (ReLU NNGP kernel), ensemble
 (5 networks), dropout (MC dropout), bbb (Bayes by backprop), kfac-laplace
 (K-FAC Laplace around the MAP network); networks have 50 hidden ReLU units
-and a learned noise variance.
+and a learned noise variance, except on the official UCI sets with --hypers
+official (the default): there the official widths and Adam rates per set
+(UCI_HYPERS) and the official MC dropout (dropout on every layer's inputs,
+the noise variance fixed at its tau, squared error with weight decay).
 
 --official NAME=DIR adds a model of the official code from the test
 predictions its regression task saved (mean and covariance per seed, on the
@@ -86,6 +90,7 @@ Files in --out: results.json, report.md, xll.png and tal_<model>.png
 	f.Float64Var(&o.RoundFrac, "round-frac", 0.01, "fraction of all rows labelled per round")
 	f.IntVar(&o.Steps, "steps", corrbench.DefaultNetConfig().Steps, "Adam steps per network")
 	f.IntVar(&o.Samples, "samples", corrbench.DefaultNetConfig().Samples, "predictive samples for dropout and BBB covariances")
+	f.StringVar(&o.Hypers, "hypers", "official", "the networks' settings on the official UCI sets: official (UCI_HYPERS widths and rates, the official MC dropout) or winnow (50 units, Adam at 3e-3, dropout p 0.05 with a learned noise)")
 	f.StringArrayVar(&o.Official, "official", nil, "NAME=DIR: the official code's saved test predictions (DIR/test_mean_cov_seed<k>.npz, from its results/regression/<dataset>_<method>) join the XLL comparison as NAME")
 	f.IntVar(&o.Threads, "threads", runtime.GOMAXPROCS(0), "threads")
 	f.StringVar(&o.Out, "out", "", "output folder (default runs/corrbench-<data or toy>)")
@@ -109,6 +114,13 @@ func runCorrBench(ctx context.Context, w io.Writer, o *corrOptions) error {
 	net.Steps, net.Samples = o.Steps, o.Samples
 	c := corrbench.Config{Models: o.Models, Seeds: o.Seeds, TestFrac: 0.2, TrainFrac: 0.2, Net: net,
 		Criteria: o.Criteria, TALModels: o.TALModels, Rounds: o.Rounds, RoundFrac: o.RoundFrac}
+	switch o.Hypers {
+	case "official":
+		c.Dataset = corrbench.DatasetOf(o.Data)
+	case "winnow":
+	default:
+		return usageError{fmt.Errorf("--hypers %q: official or winnow", o.Hypers)}
+	}
 	for _, v := range o.Official {
 		name, dir, ok := strings.Cut(v, "=")
 		if !ok || name == "" || dir == "" {
