@@ -52,7 +52,8 @@ func OfficialHyper(dataset, model string) (Hyper, bool) {
 
 // newModel builds a model for this benchmark: NewModel with, when the
 // table is an official UCI set (Config.Dataset), the official settings:
-// UCI_HYPERS for the networks, the official dropout (Dropout.Tau), and the
+// UCI_HYPERS for the networks, the official dropout (Dropout.Tau) and BBB
+// (BBB.Official), and the
 // GP's noise floor of 1e-8 on wine and energy (1e-5 elsewhere).
 func (c *Config) newModel(name string, d int, seed uint64) (Model, error) {
 	net := c.Net
@@ -69,6 +70,8 @@ func (c *Config) newModel(name string, d int, seed uint64) (Model, error) {
 		if ok {
 			m.P, m.Tau = h.P, h.Tau
 		}
+	case *BBB:
+		m.Official = ok
 	case *GP:
 		if c.Dataset == "wine" || c.Dataset == "energy" {
 			m.MinNoise = 1e-8

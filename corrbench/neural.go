@@ -375,14 +375,27 @@ func (m *Dropout) Predict(x *mat.Dense) (Predictive, error) {
 // over every weight and bias, trained on the ELBO per example (expected
 // Gaussian log-likelihood by the reparameterisation w = μ + softplus(ρ) ε,
 // minus KL(q || N(0, PriorVar)) / N), the noise variance a point estimate.
+//
+// Official is the official code's BBB (core/wvi.py, utils/nets.py
+// mlp_input_outer): q(w) = N(μ, exp(ρ)²) with μ of the weights from N(0, 1),
+// of the biases 0, and ρ = -5; every layer's pre-activation divided by
+// √(n_in + 1), so that the prior N(0, 1) on w is N(0, 1/(n_in+1)) on the
+// weights the layer applies; the noise variance started at e⁻⁴; the expected
+// log-likelihood over OfficialBBBSamples draws a step.
 type BBB struct {
 	PriorVar float64
+	Official bool
 	Net      NetConfig
 	Seed     uint64
 	n        *net
 	mu, rho  [][]float64
+	scale    []float64 // per parameter: the layer's 1/√(n_in+1) (Official), else 1
 	rng      *rand.Rand
 }
+
+// OfficialBBBSamples is the official BBB's draws of the weights per step
+// (its train_samples).
+const OfficialBBBSamples = 10
 
 // Name implements Model.
 func (b *BBB) Name() string { return "bbb" }
@@ -394,17 +407,36 @@ func softplus(v float64) float64 {
 	return math.Log1p(math.Exp(v))
 }
 
+// sd is q's standard deviation for ρ and its derivative dσ/dρ.
+func (b *BBB) sd(rho float64) (float64, float64) {
+	if b.Official {
+		e := math.Exp(rho)
+		return e, e
+	}
+	return softplus(rho), 1 / (1 + math.Exp(-rho))
+}
+
 // sample draws weights into the network's parameters and returns the ε.
 func (b *BBB) sample() [][]float64 {
 	eps := make([][]float64, len(b.mu))
-	for i, p := range b.n.params() {
-		eps[i] = make([]float64, len(p.Data))
-		for j := range p.Data {
+	for i := range b.mu {
+		eps[i] = make([]float64, len(b.mu[i]))
+		for j := range eps[i] {
 			eps[i][j] = b.rng.NormFloat64()
-			p.Data[j] = b.mu[i][j] + softplus(b.rho[i][j])*eps[i][j]
 		}
 	}
+	b.apply(eps)
 	return eps
+}
+
+// apply sets the network's weights to (μ + σ(ρ) ε)·scale.
+func (b *BBB) apply(eps [][]float64) {
+	for i, p := range b.n.params() {
+		for j := range p.Data {
+			sd, _ := b.sd(b.rho[i][j])
+			p.Data[j] = (b.mu[i][j] + sd*eps[i][j]) * b.scale[i]
+		}
+	}
 }
 
 // Fit implements Model.
@@ -412,14 +444,29 @@ func (b *BBB) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
 	_, d := x.Dims()
 	b.rng = rand.New(rand.NewPCG(b.Seed, 0xbb))
 	b.n = newNet(b.rng, d, b.Net)
+	if b.Official && b.Net.FixedNoise == 0 {
+		b.n.logVar[0] = -4 // obs_logstd -2
+	}
 	params := b.n.params()
-	b.mu, b.rho = nil, nil
+	layerIn := map[*nn.Param[float64]]int{b.n.l1.Weight: d, b.n.l1.Bias: d, b.n.l2.Weight: b.Net.Hidden, b.n.l2.Bias: b.Net.Hidden}
+	b.mu, b.rho, b.scale = nil, nil, nil
 	gmu, grho := make([][]float64, len(params)), make([][]float64, len(params))
 	for i, p := range params {
-		b.mu = append(b.mu, append([]float64(nil), p.Data...))
+		mu := append([]float64(nil), p.Data...)
+		scale := 1.0
+		if b.Official {
+			scale = 1 / math.Sqrt(float64(layerIn[p])+1)
+			for j := range mu {
+				mu[j] = 0
+				if p == b.n.l1.Weight || p == b.n.l2.Weight {
+					mu[j] = b.rng.NormFloat64()
+				}
+			}
+		}
+		b.mu, b.scale = append(b.mu, mu), append(b.scale, scale)
 		r := make([]float64, len(p.Data))
 		for j := range r {
-			r[j] = -5 // softplus(-5) ≈ 0.0067
+			r[j] = -5 // softplus(-5) ≈ 0.0067; exp(-5) ≈ 0.0067
 		}
 		b.rho = append(b.rho, r)
 		gmu[i], grho[i] = make([]float64, len(p.Data)), make([]float64, len(p.Data))
@@ -430,6 +477,10 @@ func (b *BBB) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
 	opt := newAdam(b.Net.LR, values, grads)
 	size := min(b.Net.BatchSize, len(y))
 	klScale := 1 / float64(len(y))
+	draws := 1
+	if b.Official {
+		draws = OfficialBBBSamples
+	}
 	t := autograd.NewTape[float64]()
 	var xb, yb []float64
 	for step := 0; step < b.Net.Steps; step++ {
@@ -437,29 +488,66 @@ func (b *BBB) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
 			return ctx.Err()
 		}
 		xb, yb = batchOf(b.rng, x, y, size, xb, yb)
-		eps := b.sample()
-		t.Reset()
-		nn.ZeroGrad[float64](b.n.l1)
-		nn.ZeroGrad[float64](b.n.l2)
-		out := b.n.forward(t, xb, size, d, nil)
-		loss := autograd.GaussianNLL(t, out, yb, t.Leaf("log_noise", b.n.logVar, b.n.gLogVar, nil, nil, 1))
-		if v := loss.Value[0]; math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("corrbench: the BBB loss is %v at step %d", v, step)
-		}
-		t.Backward(loss)
-		// dL/dμ = dL/dw + dKL/dμ; dL/dρ = dL/dw ε σ'(ρ) + dKL/dρ, with
-		// KL = Σ log(σp/σ) + (σ² + μ²)/(2σp²) - ½.
-		for i, p := range params {
-			for j, g := range p.Grad {
-				sd := softplus(b.rho[i][j])
-				dsd := 1 / (1 + math.Exp(-b.rho[i][j]))
-				gmu[i][j] += g + klScale*b.mu[i][j]/b.PriorVar
-				grho[i][j] += (g*eps[i][j] + klScale*(-1/sd+sd/b.PriorVar)) * dsd
+		for s := 0; s < draws; s++ {
+			if _, err := b.drawGrads(t, xb, yb, d, b.sample(), gmu, grho, 1/float64(draws)); err != nil {
+				return fmt.Errorf("%w at step %d", err, step)
 			}
 		}
+		b.n.gLogVar[0] /= float64(draws)
+		b.klGrads(klScale, gmu, grho)
 		opt.update()
 	}
 	return nil
+}
+
+// drawGrads runs the network on a batch with the weights drawn as eps
+// (sample) and adds weight times the gradient of its Gaussian NLL with
+// respect to μ and ρ to gmu and grho (the noise's to the net's own); it
+// returns the NLL. The applied weight is (μ + σ(ρ) ε)·scale: dL/dμ =
+// scale dL/dw, dL/dρ = scale dL/dw ε σ'(ρ).
+func (b *BBB) drawGrads(t *autograd.Tape[float64], xb, yb []float64, d int, eps, gmu, grho [][]float64, weight float64) (float64, error) {
+	t.Reset()
+	nn.ZeroGrad[float64](b.n.l1)
+	nn.ZeroGrad[float64](b.n.l2)
+	out := b.n.forward(t, xb, len(yb), d, nil)
+	loss := autograd.GaussianNLL(t, out, yb, t.Leaf("log_noise", b.n.logVar, b.n.gLogVar, nil, nil, 1))
+	v := loss.Value[0]
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return v, fmt.Errorf("corrbench: the BBB loss is %v", v)
+	}
+	t.Backward(loss)
+	for i, p := range b.n.params() {
+		for j, g := range p.Grad {
+			_, dsd := b.sd(b.rho[i][j])
+			g *= b.scale[i] * weight
+			gmu[i][j] += g
+			grho[i][j] += g * eps[i][j] * dsd
+		}
+	}
+	return v, nil
+}
+
+// kl is KL(q || N(0, PriorVar)) = Σ log(σp/σ) + (σ² + μ²)/(2σp²) - ½.
+func (b *BBB) kl() float64 {
+	s := 0.0
+	for i := range b.mu {
+		for j, mu := range b.mu[i] {
+			sd, _ := b.sd(b.rho[i][j])
+			s += 0.5*math.Log(b.PriorVar) - math.Log(sd) + (sd*sd+mu*mu)/(2*b.PriorVar) - 0.5
+		}
+	}
+	return s
+}
+
+// klGrads adds scale times the KL's gradient to gmu and grho.
+func (b *BBB) klGrads(scale float64, gmu, grho [][]float64) {
+	for i := range b.mu {
+		for j, mu := range b.mu[i] {
+			sd, dsd := b.sd(b.rho[i][j])
+			gmu[i][j] += scale * mu / b.PriorVar
+			grho[i][j] += scale * (-1/sd + sd/b.PriorVar) * dsd
+		}
+	}
 }
 
 // Predict implements Model: Samples draws of the weights.
