@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/winnow-ml/winnow/autograd"
 )
 
@@ -43,12 +45,7 @@ func TestOfficialSettings(t *testing.T) {
 // official τ it follows the data; prediction samples drop inputs, so
 // predictions at different inputs correlate.
 func TestOfficialDropout(t *testing.T) {
-	rng := rand.New(rand.NewPCG(4, 5))
-	x := randX(rng, 80, 2)
-	y := make([]float64, 80)
-	for i := range y {
-		y[i] = math.Sin(2*x.At(i, 0)) + 0.05*rng.NormFloat64()
-	}
+	x, y := sine(4, 80, 2)
 	net := DefaultNetConfig()
 	net.Steps, net.Samples = 1500, 300
 	fit := func(tau float64) (Predictive, float64) {
@@ -84,12 +81,7 @@ func TestOfficialDropout(t *testing.T) {
 // 1/(n_in + 1) (μ from N(0, 1), each layer divided by √(n_in+1)), starts
 // its noise at e⁻⁴, and fits a sine better than a constant would.
 func TestOfficialBBB(t *testing.T) {
-	rng := rand.New(rand.NewPCG(6, 7))
-	x := randX(rng, 100, 3)
-	y := make([]float64, 100)
-	for i := range y {
-		y[i] = math.Sin(2*x.At(i, 0)) + 0.05*rng.NormFloat64()
-	}
+	x, y := sine(6, 100, 3)
 	net := DefaultNetConfig()
 	net.Hidden, net.Steps, net.Samples, net.LR = 400, 0, 200, 0.01
 	b := &BBB{PriorVar: 1, Official: true, Net: net, Seed: 1}
@@ -195,6 +187,17 @@ func TestBBBGradients(t *testing.T) {
 			}
 		}
 	}
+}
+
+// sine is n points of N(0, I_d) inputs and targets sin(2 x_0) + N(0, 0.05²).
+func sine(seed uint64, n, d int) (*mat.Dense, []float64) {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	x := randX(rng, n, d)
+	y := make([]float64, n)
+	for i := range y {
+		y[i] = math.Sin(2*x.At(i, 0)) + 0.05*rng.NormFloat64()
+	}
+	return x, y
 }
 
 func zerosLike(v [][]float64) [][]float64 {

@@ -221,6 +221,31 @@ func train(ctx context.Context, n *net, x *mat.Dense, y []float64, c NetConfig, 
 	for _, p := range params {
 		values, grads = append(values, p.Data), append(grads, p.Grad)
 	}
+	return minimise(ctx, c, rng, x, y, values, grads, func(t *autograd.Tape[float64], xb, yb []float64) error {
+		var mask []float64
+		if dropout > 0 {
+			mask = dropoutMask(rng, len(yb)*c.Hidden, dropout)
+		}
+		out := n.forward(t, xb, len(yb), d, mask)
+		loss := autograd.GaussianNLL(t, out, yb, t.Leaf("log_noise", n.logVar, n.gLogVar, nil, nil, 1))
+		if v := loss.Value[0]; math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("corrbench: the training loss is %v", v)
+		}
+		t.Backward(loss)
+		if prior > 0 {
+			for _, p := range params {
+				for i, w := range p.Data {
+					p.Grad[i] += prior / float64(len(y)) * w
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// minimise runs c.Steps steps of Adam over values on mini-batches of (x,
+// y): each step draws a batch and calls grad, which fills grads.
+func minimise(ctx context.Context, c NetConfig, rng *rand.Rand, x *mat.Dense, y []float64, values, grads [][]float64, grad func(t *autograd.Tape[float64], xb, yb []float64) error) error {
 	opt := newAdam(c.LR, values, grads)
 	size := min(c.BatchSize, len(y))
 	t := autograd.NewTape[float64]()
@@ -231,22 +256,8 @@ func train(ctx context.Context, n *net, x *mat.Dense, y []float64, c NetConfig, 
 		}
 		xb, yb = batchOf(rng, x, y, size, xb, yb)
 		t.Reset()
-		var mask []float64
-		if dropout > 0 {
-			mask = dropoutMask(rng, size*c.Hidden, dropout)
-		}
-		out := n.forward(t, xb, size, d, mask)
-		loss := autograd.GaussianNLL(t, out, yb, t.Leaf("log_noise", n.logVar, n.gLogVar, nil, nil, 1))
-		if v := loss.Value[0]; math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("corrbench: the training loss is %v at step %d", v, step)
-		}
-		t.Backward(loss)
-		if prior > 0 {
-			for _, p := range params {
-				for i, w := range p.Data {
-					p.Grad[i] += prior / float64(len(y)) * w
-				}
-			}
+		if err := grad(t, xb, yb); err != nil {
+			return fmt.Errorf("%w at step %d", err, step)
 		}
 		opt.update()
 	}
@@ -311,26 +322,17 @@ func (m *Dropout) trainOfficial(ctx context.Context, x *mat.Dense, y []float64, 
 	for _, q := range n.params() {
 		values, grads = append(values, q.Data), append(grads, q.Grad)
 	}
-	opt := newAdam(c.LR, values, grads)
 	// The Gaussian NLL at variance ½ is the squared error plus a constant:
 	// the same gradient.
 	half, gHalf := []float64{math.Log(0.5)}, []float64{0}
-	size := min(c.BatchSize, len(y))
-	t := autograd.NewTape[float64]()
-	var xb, yb []float64
-	for step := 0; step < c.Steps; step++ {
-		if step%100 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		xb, yb = batchOf(m.rng, x, y, size, xb, yb)
+	return minimise(ctx, c, m.rng, x, y, values, grads, func(t *autograd.Tape[float64], xb, yb []float64) error {
 		for i, v := range dropoutMask(m.rng, len(xb), p) {
 			xb[i] *= v
 		}
-		t.Reset()
-		out := n.forward(t, xb, size, m.d, dropoutMask(m.rng, size*c.Hidden, p))
+		out := n.forward(t, xb, len(yb), m.d, dropoutMask(m.rng, len(yb)*c.Hidden, p))
 		loss := autograd.GaussianNLL(t, out, yb, t.Leaf("half", half, gHalf, nil, nil, 1))
 		if v := loss.Value[0]; math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("corrbench: the dropout loss is %v at step %d", v, step)
+			return fmt.Errorf("corrbench: the dropout loss is %v", v)
 		}
 		t.Backward(loss)
 		for _, k := range []*nn.Param[float64]{n.l1.Weight, n.l2.Weight} {
@@ -338,9 +340,8 @@ func (m *Dropout) trainOfficial(ctx context.Context, x *mat.Dense, y []float64, 
 				k.Grad[i] += reg * w
 			}
 		}
-		opt.update()
-	}
-	return nil
+		return nil
+	})
 }
 
 // Predict implements Model.
@@ -474,30 +475,21 @@ func (b *BBB) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
 	values, grads := b.n.noiseParams(b.Net)
 	values = append(append(values, b.mu...), b.rho...)
 	grads = append(append(grads, gmu...), grho...)
-	opt := newAdam(b.Net.LR, values, grads)
-	size := min(b.Net.BatchSize, len(y))
 	klScale := 1 / float64(len(y))
 	draws := 1
 	if b.Official {
 		draws = OfficialBBBSamples
 	}
-	t := autograd.NewTape[float64]()
-	var xb, yb []float64
-	for step := 0; step < b.Net.Steps; step++ {
-		if step%100 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		xb, yb = batchOf(b.rng, x, y, size, xb, yb)
+	return minimise(ctx, b.Net, b.rng, x, y, values, grads, func(t *autograd.Tape[float64], xb, yb []float64) error {
 		for s := 0; s < draws; s++ {
 			if _, err := b.drawGrads(t, xb, yb, d, b.sample(), gmu, grho, 1/float64(draws)); err != nil {
-				return fmt.Errorf("%w at step %d", err, step)
+				return err
 			}
 		}
 		b.n.gLogVar[0] /= float64(draws)
 		b.klGrads(klScale, gmu, grho)
-		opt.update()
-	}
-	return nil
+		return nil
+	})
 }
 
 // drawGrads runs the network on a batch with the weights drawn as eps
