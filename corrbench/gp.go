@@ -13,11 +13,22 @@ import (
 
 // Predictive is a model's prediction at a set of inputs: the latent
 // function's mean and covariance, and the observation noise variance (so a
-// target's predictive variance is Cov_ii + Noise).
+// target's predictive variance is Cov_ii + NoiseOf(i)): Noise for every
+// input, or NoiseAt[i] per input where a model's noise varies (the official
+// heteroscedastic ensembles).
 type Predictive struct {
-	Mean  []float64
-	Cov   *mat.SymDense
-	Noise float64
+	Mean    []float64
+	Cov     *mat.SymDense
+	Noise   float64
+	NoiseAt []float64
+}
+
+// NoiseOf is the noise variance at input i.
+func (p Predictive) NoiseOf(i int) float64 {
+	if p.NoiseAt != nil {
+		return p.NoiseAt[i]
+	}
+	return p.Noise
 }
 
 // Kernel is a covariance function with hyperparameters in log space.

@@ -52,8 +52,9 @@ func OfficialHyper(dataset, model string) (Hyper, bool) {
 
 // newModel builds a model for this benchmark: NewModel with, when the
 // table is an official UCI set (Config.Dataset), the official settings:
-// UCI_HYPERS for the networks, the official dropout (Dropout.Tau) and BBB
-// (BBB.Official), and the
+// UCI_HYPERS for the networks, the official dropout (Dropout.Tau), BBB
+// (BBB.Official) and ensemble (Ensemble.Heteroscedastic, 100 members unless
+// Config.EnsembleSize says otherwise), and the
 // GP's noise floor of 1e-8 on wine and energy (1e-5 elsewhere).
 func (c *Config) newModel(name string, d int, seed uint64) (Model, error) {
 	net := c.Net
@@ -72,6 +73,13 @@ func (c *Config) newModel(name string, d int, seed uint64) (Model, error) {
 		}
 	case *BBB:
 		m.Official = ok
+	case *Ensemble:
+		if ok {
+			m.Heteroscedastic, m.M = true, OfficialEnsembleSize
+		}
+		if c.EnsembleSize > 0 {
+			m.M = c.EnsembleSize
+		}
 	case *GP:
 		if c.Dataset == "wine" || c.Dataset == "energy" {
 			m.MinNoise = 1e-8

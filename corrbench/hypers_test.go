@@ -2,6 +2,7 @@ package corrbench
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -25,8 +26,12 @@ func TestOfficialSettings(t *testing.T) {
 	if d := m.(*Dropout); d.P != 0.0025 || d.Tau != 0.005 || d.Net.Hidden != 400 || d.Net.LR != 0.01 {
 		t.Errorf("yacht dropout: p %v, tau %v, %d units, lr %v; want 0.0025, 0.005, 400, 0.01", d.P, d.Tau, d.Net.Hidden, d.Net.LR)
 	}
-	if e, _ := c.newModel("ensemble", 6, 1); e.(*Ensemble).Net.Hidden != 50 || e.(*Ensemble).Net.LR != 0.01 {
-		t.Errorf("yacht ensemble: %+v", e.(*Ensemble).Net)
+	if e, _ := c.newModel("ensemble", 6, 1); e.(*Ensemble).Net.Hidden != 50 || e.(*Ensemble).Net.LR != 0.01 || e.(*Ensemble).M != 100 || !e.(*Ensemble).Heteroscedastic {
+		t.Errorf("yacht ensemble: %d members, heteroscedastic %v, %+v", e.(*Ensemble).M, e.(*Ensemble).Heteroscedastic, e.(*Ensemble).Net)
+	}
+	c.EnsembleSize = 20
+	if e, _ := c.newModel("ensemble", 6, 1); e.(*Ensemble).M != 20 {
+		t.Errorf("--ensemble-size 20: %d members", e.(*Ensemble).M)
 	}
 	c.Dataset = "wine"
 	if g, _ := c.newModel("gp", 11, 1); g.(*GP).MinNoise != 1e-8 {
@@ -36,6 +41,13 @@ func TestOfficialSettings(t *testing.T) {
 	m, _ = c.newModel("dropout", 6, 1)
 	if d := m.(*Dropout); d.Tau != 0 || d.P != 0.05 || d.Net.Hidden != 50 {
 		t.Errorf("another table: dropout %+v, want winnow's", d)
+	}
+	c.EnsembleSize = 0
+	if e, _ := c.newModel("ensemble", 6, 1); e.(*Ensemble).M != 5 || e.(*Ensemble).Heteroscedastic {
+		t.Errorf("another table: ensemble of %d, heteroscedastic %v; want winnow's 5", e.(*Ensemble).M, e.(*Ensemble).Heteroscedastic)
+	}
+	if b, _ := c.newModel("bbb", 6, 1); b.(*BBB).Official {
+		t.Error("another table: the official BBB")
 	}
 }
 
@@ -206,4 +218,85 @@ func zerosLike(v [][]float64) [][]float64 {
 		out[i] = make([]float64, len(v[i]))
 	}
 	return out
+}
+
+// TestHeteroscedasticNLL: the official members' loss and its gradient with
+// respect to (μ, a) against central differences.
+func TestHeteroscedasticNLL(t *testing.T) {
+	out := []float64{0.3, -1.2, -0.5, 0.8, 1.1, 2.5}
+	y := []float64{0.1, 0.4, -0.7}
+	_, grad := heteroscedasticNLL(out, y, 5)
+	for i := range out {
+		h := 1e-6
+		p, m := append([]float64(nil), out...), append([]float64(nil), out...)
+		p[i] += h
+		m[i] -= h
+		lp, _ := heteroscedasticNLL(p, y, 5)
+		lm, _ := heteroscedasticNLL(m, y, 5)
+		if fd := (lp - lm) / (2 * h); math.Abs(fd-grad[i]) > 1e-6*(1+math.Abs(fd)) {
+			t.Errorf("d/dout[%d] = %v, central difference %v", i, grad[i], fd)
+		}
+	}
+	loss, _ := heteroscedasticNLL([]float64{0, math.Log(math.E - 1)}, []float64{2}, 1)
+	if want := math.Log(1+heteroscedasticEps) + 0.5*4/((1+heteroscedasticEps)*(1+heteroscedasticEps)); math.Abs(loss-want) > 1e-12 {
+		t.Errorf("loss at softplus(a) = 1: %v, want %v", loss, want)
+	}
+}
+
+// TestMemberRows: a batch split among members as the official code, and one
+// row each where the batch is smaller than the ensemble.
+func TestMemberRows(t *testing.T) {
+	got := memberRows(10, 3)
+	if fmt.Sprint(got) != "[[0 1 2] [3 4 5] [6 7 8 9]]" {
+		t.Errorf("10 rows over 3 members: %v", got)
+	}
+	got = memberRows(61, 100)
+	if len(got) != 100 || len(got[0]) != 1 || got[99][0] != 99%61 || got[60][0] != 60 {
+		t.Errorf("61 rows over 100 members: %v", got)
+	}
+}
+
+// TestHeteroscedasticEnsemble: an official ensemble learns a noise that
+// varies with the input (standard deviation 0.05 for x < 0, 0.5 above), and
+// its covariance is its members' means' covariance divided by M.
+func TestHeteroscedasticEnsemble(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 11))
+	x := randX(rng, 200, 1)
+	y := make([]float64, 200)
+	for i := range y {
+		sd := 0.05
+		if x.At(i, 0) > 0 {
+			sd = 0.5
+		}
+		y[i] = math.Sin(x.At(i, 0)) + sd*rng.NormFloat64()
+	}
+	net := DefaultNetConfig()
+	net.Steps, net.LR = 2000, 0.01
+	e := &Ensemble{M: 4, Heteroscedastic: true, Net: net, Seed: 3}
+	if err := e.Fit(context.Background(), x, y); err != nil {
+		t.Fatal(err)
+	}
+	probe := mat.NewDense(2, 1, []float64{-1, 1})
+	p, err := e.Predict(probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(p.NoiseOf(1) > 10*p.NoiseOf(0)) {
+		t.Errorf("noise variance %v at x = -1 (true 0.0025), %v at x = 1 (true 0.25)", p.NoiseOf(0), p.NoiseOf(1))
+	}
+	tape := autograd.NewTape[float64](autograd.NoGrad())
+	var m0, m1 []float64
+	for _, n := range e.nets {
+		tape.Reset()
+		out := n.forward(tape, probe.RawMatrix().Data, 2, 1, nil).Value
+		m0, m1 = append(m0, out[0]), append(m1, out[2])
+	}
+	mean := func(v []float64) float64 { return (v[0] + v[1] + v[2] + v[3]) / 4 }
+	c01 := 0.0
+	for i := range m0 {
+		c01 += (m0[i] - mean(m0)) * (m1[i] - mean(m1)) / 4
+	}
+	if math.Abs(p.Cov.At(0, 1)-c01) > 1e-12 || math.Abs(p.Mean[0]-mean(m0)) > 1e-12 {
+		t.Errorf("covariance %v, mean %v; want the members' %v (divided by M), %v", p.Cov.At(0, 1), p.Mean[0], c01, mean(m0))
+	}
 }

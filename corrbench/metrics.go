@@ -98,7 +98,7 @@ func RMSE(p Predictive, y []float64) float64 {
 func LogLikelihood(p Predictive, y []float64) float64 {
 	s := 0.0
 	for i, v := range y {
-		variance := p.Cov.At(i, i) + p.Noise
+		variance := p.Cov.At(i, i) + p.NoiseOf(i)
 		d := v - p.Mean[i]
 		s += -0.5*math.Log(2*math.Pi*variance) - 0.5*d*d/variance
 	}
@@ -114,7 +114,7 @@ func withNoise(p Predictive, n int) *mat.SymDense {
 	out := mat.NewSymDense(p.Cov.SymmetricDim(), nil)
 	out.CopySym(p.Cov)
 	for i := 0; i < n; i++ {
-		out.SetSym(i, i, out.At(i, i)+p.Noise)
+		out.SetSym(i, i, out.At(i, i)+p.NoiseOf(i))
 	}
 	return out
 }

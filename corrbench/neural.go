@@ -39,9 +39,12 @@ type net struct {
 	gLogVar []float64
 }
 
-func newNet(rng *rand.Rand, d int, c NetConfig) *net {
+func newNet(rng *rand.Rand, d int, c NetConfig) *net { return newNetOutputs(rng, d, c, 1) }
+
+// newNetOutputs is newNet with outputs outputs per input.
+func newNetOutputs(rng *rand.Rand, d int, c NetConfig, outputs int) *net {
 	hidden := c.Hidden
-	n := &net{l1: nn.NewLinear[float64](rng, d, hidden, true), l2: nn.NewLinear[float64](rng, hidden, 1, true),
+	n := &net{l1: nn.NewLinear[float64](rng, d, hidden, true), l2: nn.NewLinear[float64](rng, hidden, outputs, true),
 		logVar: []float64{math.Log(0.1)}, gLogVar: []float64{0}}
 	if c.FixedNoise > 0 {
 		n.logVar[0] = math.Log(c.FixedNoise)
@@ -166,13 +169,30 @@ func sampleCov(samples [][]float64, m int) ([]float64, *mat.SymDense) {
 // Ensemble is a deep ensemble of M networks trained from different
 // initialisations and batch orders; its covariance is the members' sample
 // covariance and its noise their mean noise variance.
+//
+// Heteroscedastic is the official ensemble (core/ensemble.py): each member
+// outputs a mean μ and a variance softplus(a) per input, all trained at once
+// on the Gaussian NLL with standard deviation √softplus(a) + 1e-5, each
+// step's batch split among the members; the covariance is the members'
+// means' covariance divided by M, the noise at an input the members' mean
+// variance there. Where a batch has fewer rows than members the official
+// split gives every row to the last member and none to the others (yacht:
+// 61 training rows, 100 members); here each member then takes one row,
+// member m row m mod B.
 type Ensemble struct {
-	M    int
-	Net  NetConfig
-	Seed uint64
-	nets []*net
-	d    int
+	M               int
+	Heteroscedastic bool
+	Net             NetConfig
+	Seed            uint64
+	nets            []*net
+	d               int
 }
+
+// OfficialEnsembleSize is the official UCI ensembles' size (-n_networks).
+const OfficialEnsembleSize = 100
+
+// heteroscedasticEps is the official ensemble's EPS on the standard deviation.
+const heteroscedasticEps = 1e-5
 
 // Name implements Model.
 func (e *Ensemble) Name() string { return "ensemble" }
@@ -181,6 +201,9 @@ func (e *Ensemble) Name() string { return "ensemble" }
 func (e *Ensemble) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
 	_, e.d = x.Dims()
 	e.nets = nil
+	if e.Heteroscedastic {
+		return e.fitHeteroscedastic(ctx, x, y)
+	}
 	for m := 0; m < e.M; m++ {
 		rng := rand.New(rand.NewPCG(e.Seed, uint64(m)+1))
 		n := newNet(rng, e.d, e.Net)
@@ -192,6 +215,81 @@ func (e *Ensemble) Fit(ctx context.Context, x *mat.Dense, y []float64) error {
 	return nil
 }
 
+// memberRows is the rows of a batch of b rows each of m members trains on
+// (see Ensemble).
+func memberRows(b, m int) [][]int {
+	out := make([][]int, m)
+	k := b / m
+	for i := range out {
+		if k == 0 {
+			out[i] = []int{i % b}
+			continue
+		}
+		hi := (i + 1) * k
+		if i == m-1 {
+			hi = b
+		}
+		for r := i * k; r < hi; r++ {
+			out[i] = append(out[i], r)
+		}
+	}
+	return out
+}
+
+// heteroscedasticNLL is the official members' loss on rows of (μ, a)
+// pairs: Σ_r [log σ_r + ½ ((y_r - μ_r)/σ_r)²] / total with σ = √softplus(a)
+// + ε, and its gradient with respect to the outputs (the constant ½ log 2π
+// left out).
+func heteroscedasticNLL(out, y []float64, total int) (float64, []float64) {
+	grad := make([]float64, len(out))
+	loss := 0.0
+	for r, v := range y {
+		mu, a := out[2*r], out[2*r+1]
+		sp := softplus(a)
+		sd := math.Sqrt(sp) + heteroscedasticEps
+		z := (v - mu) / sd
+		loss += (math.Log(sd) + 0.5*z*z) / float64(total)
+		grad[2*r] = -z / sd / float64(total)
+		dsd := (1/sd - z*z/sd) / float64(total)
+		grad[2*r+1] = dsd / (2 * math.Sqrt(sp)) / (1 + math.Exp(-a))
+	}
+	return loss, grad
+}
+
+func (e *Ensemble) fitHeteroscedastic(ctx context.Context, x *mat.Dense, y []float64) error {
+	rng := rand.New(rand.NewPCG(e.Seed, 0xe5))
+	var values, grads [][]float64
+	for m := 0; m < e.M; m++ {
+		n := newNetOutputs(rng, e.d, e.Net, 2)
+		for _, p := range n.params() {
+			values, grads = append(values, p.Data), append(grads, p.Grad)
+		}
+		e.nets = append(e.nets, n)
+	}
+	var xs, ys []float64
+	return minimise(ctx, e.Net, rng, x, y, values, grads, func(t *autograd.Tape[float64], xb, yb []float64) error {
+		parts := memberRows(len(yb), e.M)
+		total := 0
+		for _, rows := range parts {
+			total += len(rows)
+		}
+		for m, rows := range parts {
+			xs, ys = xs[:0], ys[:0]
+			for _, r := range rows {
+				xs, ys = append(xs, xb[r*e.d:(r+1)*e.d]...), append(ys, yb[r])
+			}
+			t.Reset()
+			out := e.nets[m].forward(t, xs, len(ys), e.d, nil)
+			loss, seed := heteroscedasticNLL(out.Value, ys, total)
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return fmt.Errorf("corrbench: the ensemble's member %d has loss %v", m, loss)
+			}
+			t.BackwardFrom(out, seed)
+		}
+		return nil
+	})
+}
+
 // Predict implements Model.
 func (e *Ensemble) Predict(x *mat.Dense) (Predictive, error) {
 	if len(e.nets) < 2 {
@@ -201,13 +299,31 @@ func (e *Ensemble) Predict(x *mat.Dense) (Predictive, error) {
 	t := autograd.NewTape[float64](autograd.NoGrad())
 	var samples [][]float64
 	noise := 0.0
+	var noiseAt []float64
+	if e.Heteroscedastic {
+		noiseAt = make([]float64, rows)
+	}
 	for _, n := range e.nets {
 		t.Reset()
-		samples = append(samples, append([]float64(nil), n.forward(t, x.RawMatrix().Data, rows, d, nil).Value...))
-		noise += math.Exp(n.logVar[0]) / float64(len(e.nets))
+		out := n.forward(t, x.RawMatrix().Data, rows, d, nil).Value
+		if !e.Heteroscedastic {
+			samples = append(samples, append([]float64(nil), out...))
+			noise += math.Exp(n.logVar[0]) / float64(len(e.nets))
+			continue
+		}
+		means := make([]float64, rows)
+		for r := range means {
+			means[r] = out[2*r]
+			noiseAt[r] += softplus(out[2*r+1]) / float64(len(e.nets))
+		}
+		samples = append(samples, means)
 	}
 	mean, cov := sampleCov(samples, rows)
-	return Predictive{Mean: mean, Cov: cov, Noise: noise}, nil
+	if e.Heteroscedastic {
+		// tfp.stats.covariance divides by M, not M - 1.
+		cov.ScaleSym(float64(len(e.nets)-1)/float64(len(e.nets)), cov)
+	}
+	return Predictive{Mean: mean, Cov: cov, Noise: noise, NoiseAt: noiseAt}, nil
 }
 
 // train fits n by Adam on the Gaussian likelihood; with dropout > 0 the

@@ -62,8 +62,11 @@ type Config struct {
 	// Dataset, the official name of the UCI set (DatasetOf), selects the
 	// official per-dataset settings of the models (Config.newModel); ""
 	// keeps winnow's.
-	Dataset  string
-	Progress func(format string, args ...any)
+	Dataset string
+	// EnsembleSize, when positive, is the ensembles' number of members
+	// (official: 100 on the UCI sets; winnow's: 5).
+	EnsembleSize int
+	Progress     func(format string, args ...any)
 }
 
 // OfficialModel names a folder of the official regression task's saved
@@ -234,7 +237,11 @@ func subPredictive(p Predictive, lo, hi int) Predictive {
 			cov.SetSym(i-lo, j-lo, p.Cov.At(i, j))
 		}
 	}
-	return Predictive{Mean: append([]float64(nil), p.Mean[lo:hi]...), Cov: cov, Noise: p.Noise}
+	out := Predictive{Mean: append([]float64(nil), p.Mean[lo:hi]...), Cov: cov, Noise: p.Noise}
+	if p.NoiseAt != nil {
+		out.NoiseAt = append([]float64(nil), p.NoiseAt[lo:hi]...)
+	}
+	return out
 }
 
 // move labels the picked pool rows: they join the training set.

@@ -29,6 +29,7 @@ type corrOptions struct {
 	Samples   int      `json:"samples"`
 	Official  []string `json:"official,omitempty"`
 	Hypers    string   `json:"hypers"`
+	Ensemble  int      `json:"ensemble_size,omitempty"`
 	Threads   int      `json:"threads"`
 	Out       string   `json:"out"`
 	Quiet     bool     `json:"-"`
@@ -64,8 +65,10 @@ distances, 3 fits by marginal likelihood), nngp (ReLU NNGP kernel), ensemble
 (K-FAC Laplace around the MAP network); networks have 50 hidden ReLU units
 and a learned noise variance, except on the official UCI sets with --hypers
 official (the default): there the official widths and Adam rates per set
-(UCI_HYPERS) and the official MC dropout (dropout on every layer's inputs,
-the noise variance fixed at its tau, squared error with weight decay).
+(UCI_HYPERS), the official MC dropout (dropout on every layer's inputs,
+the noise variance fixed at its tau, squared error with weight decay), BBB
+(prior scaled by 1/sqrt(n_in+1), 10 draws a step) and heteroscedastic
+ensembles of 100 (--ensemble-size).
 
 --official NAME=DIR adds a model of the official code from the test
 predictions its regression task saved (mean and covariance per seed, on the
@@ -91,6 +94,7 @@ Files in --out: results.json, report.md, xll.png and tal_<model>.png
 	f.IntVar(&o.Steps, "steps", corrbench.DefaultNetConfig().Steps, "Adam steps per network")
 	f.IntVar(&o.Samples, "samples", corrbench.DefaultNetConfig().Samples, "predictive samples for dropout and BBB covariances")
 	f.StringVar(&o.Hypers, "hypers", "official", "the networks' settings on the official UCI sets: official (UCI_HYPERS widths and rates, the official MC dropout) or winnow (50 units, Adam at 3e-3, dropout p 0.05 with a learned noise)")
+	f.IntVar(&o.Ensemble, "ensemble-size", 0, "members of the ensembles (0: the official 100 on the official UCI sets with --hypers official, 5 elsewhere)")
 	f.StringArrayVar(&o.Official, "official", nil, "NAME=DIR: the official code's saved test predictions (DIR/test_mean_cov_seed<k>.npz, from its results/regression/<dataset>_<method>) join the XLL comparison as NAME")
 	f.IntVar(&o.Threads, "threads", runtime.GOMAXPROCS(0), "threads")
 	f.StringVar(&o.Out, "out", "", "output folder (default runs/corrbench-<data or toy>)")
@@ -113,7 +117,10 @@ func runCorrBench(ctx context.Context, w io.Writer, o *corrOptions) error {
 	net := corrbench.DefaultNetConfig()
 	net.Steps, net.Samples = o.Steps, o.Samples
 	c := corrbench.Config{Models: o.Models, Seeds: o.Seeds, TestFrac: 0.2, TrainFrac: 0.2, Net: net,
-		Criteria: o.Criteria, TALModels: o.TALModels, Rounds: o.Rounds, RoundFrac: o.RoundFrac}
+		Criteria: o.Criteria, TALModels: o.TALModels, Rounds: o.Rounds, RoundFrac: o.RoundFrac, EnsembleSize: o.Ensemble}
+	if o.Ensemble < 0 || o.Ensemble == 1 {
+		return usageError{fmt.Errorf("--ensemble-size %d: at least 2 members (0 for the default)", o.Ensemble)}
+	}
 	switch o.Hypers {
 	case "official":
 		c.Dataset = corrbench.DatasetOf(o.Data)
