@@ -77,6 +77,7 @@ func TestGPGradient(t *testing.T) {
 		{"ard", &GP{Kernel: &RBF{Lengthscales: []float64{1, 1, 1}, Variance: 1, MinLengthscale: 1e-4}, Noise: 0.1, MinNoise: 1e-5}, []float64{0.1, -0.2, 0.3, 0.05, -1.5}},
 		{"isotropic", &GP{Kernel: &RBF{Lengthscales: []float64{1}, Variance: 1, MinLengthscale: 0.05}, Noise: 0.1, MinNoise: 1e-3}, []float64{-0.3, 0.2, -2}},
 		{"fixed noise", &GP{Kernel: &RBF{Lengthscales: []float64{1}, Variance: 1}, Noise: 0.01, FixNoise: true}, []float64{0.4, -0.1}},
+		{"nngp", &GP{Kernel: NewTrainableNNGP(), Noise: 0.1, MinNoise: 1e-5}, []float64{0.3, -0.4, -2}},
 	} {
 		g := c.gp
 		g.x, g.y = x, y

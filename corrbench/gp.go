@@ -209,15 +209,19 @@ func (k *RBF) Grads(x *mat.Dense) []*mat.Dense {
 }
 
 // ReLUNNGP is the kernel of an infinitely wide network with one hidden ReLU
-// layer (the arc-cosine kernel), as the official toy oracle:
+// layer (the arc-cosine kernel), as the official code's NNGPReLUKernel:
 //
 //	K0(x, x') = σ_b0² + σ_w0² x·x'/d
-//	K(x, x')  = σ_b1² + σ_w1² (2√(K0_xx K0_x'x' - K0²) + π K0 + 2 K0 arctan(K0/√(...))) / (4π)
+//	K(x, x')  = σ_b1² + σ_w1² J(K0_xx, K0_x'x', K0_xx')
+//	J(a, c, k) = (2D + π k + 2 k arctan(k/D)) / (4π),  D = √(a c - k²)
 //
-// with σ_b² = 2.5, 2.5 and σ_w² = 1.414, 1.737 (its defaults). It has no
-// trainable hyperparameters.
+// The official toy oracle has σ_b² = 2.5, 2.5 and σ_w² = 1.414, 1.737
+// (OracleNNGP), fixed. Trainable kernels (NewTrainableNNGP, the official
+// UCI kernel without ARD) share one σ_b² and one σ_w² between the layers and
+// fit them by marginal likelihood, in log space.
 type ReLUNNGP struct {
 	VarB, VarW [2]float64
+	Trainable  bool
 }
 
 // OracleNNGP is the official toy data's kernel.
@@ -225,13 +229,27 @@ func OracleNNGP() *ReLUNNGP {
 	return &ReLUNNGP{VarB: [2]float64{2.5, 2.5}, VarW: [2]float64{1.414, 1.737}}
 }
 
-func (k *ReLUNNGP) k0(a, b *mat.Dense, i, j int) float64 {
+// NewTrainableNNGP is the official UCI NNGP kernel: σ_b² = σ_w² = 1 to start,
+// shared by the layers, trainable.
+func NewTrainableNNGP() *ReLUNNGP {
+	return &ReLUNNGP{VarB: [2]float64{1, 1}, VarW: [2]float64{1, 1}, Trainable: true}
+}
+
+func (k *ReLUNNGP) dot(a, b *mat.Dense, i, j int) float64 {
 	_, d := a.Dims()
 	s := 0.0
 	for c := 0; c < d; c++ {
 		s += a.At(i, c) * b.At(j, c)
 	}
-	return k.VarB[0] + k.VarW[0]*s/float64(d)
+	return s / float64(d)
+}
+
+// relu is J(a, c, k) and its partial derivatives (D kept off 0 by 1e-10).
+func relu(a, c, k float64) (j, da, dc, dk float64) {
+	d := math.Sqrt(math.Max(0, a*c-k*k)) + 1e-10
+	at := math.Atan(k / d)
+	j = (2*d + k*math.Pi + 2*k*at) / (4 * math.Pi)
+	return j, d / (4 * math.Pi * a), d / (4 * math.Pi * c), (math.Pi + 2*at) / (4 * math.Pi)
 }
 
 // Matrix implements Kernel.
@@ -240,25 +258,55 @@ func (k *ReLUNNGP) Matrix(a, b *mat.Dense) *mat.Dense {
 	rb, _ := b.Dims()
 	out := mat.NewDense(ra, rb, nil)
 	for i := 0; i < ra; i++ {
-		kii := k.k0(a, a, i, i)
+		kii := k.VarB[0] + k.VarW[0]*k.dot(a, a, i, i)
 		for j := 0; j < rb; j++ {
-			kjj, kij := k.k0(b, b, j, j), k.k0(a, b, i, j)
-			det := math.Sqrt(math.Max(0, kii*kjj-kij*kij)) + 1e-10
-			next := (2*det + kij*math.Pi + 2*kij*math.Atan(kij/det)) / (4 * math.Pi)
-			out.Set(i, j, next*k.VarW[1]+k.VarB[1])
+			kjj := k.VarB[0] + k.VarW[0]*k.dot(b, b, j, j)
+			kij := k.VarB[0] + k.VarW[0]*k.dot(a, b, i, j)
+			v, _, _, _ := relu(kii, kjj, kij)
+			out.Set(i, j, k.VarB[1]+k.VarW[1]*v)
 		}
 	}
 	return out
 }
 
-// Params implements Kernel: none.
-func (k *ReLUNNGP) Params() []float64 { return nil }
+// Params implements Kernel: log σ_b², log σ_w² when trainable, else none.
+func (k *ReLUNNGP) Params() []float64 {
+	if !k.Trainable {
+		return nil
+	}
+	return []float64{math.Log(k.VarB[0]), math.Log(k.VarW[0])}
+}
 
 // SetParams implements Kernel.
-func (k *ReLUNNGP) SetParams([]float64) {}
+func (k *ReLUNNGP) SetParams(p []float64) {
+	if !k.Trainable {
+		return
+	}
+	b, w := math.Exp(p[0]), math.Exp(p[1])
+	k.VarB, k.VarW = [2]float64{b, b}, [2]float64{w, w}
+}
 
-// Grads implements Kernel.
-func (k *ReLUNNGP) Grads(*mat.Dense) []*mat.Dense { return nil }
+// Grads implements Kernel: with one σ_b² = b and σ_w² = w in both layers,
+// ∂K/∂b = 1 + w (J_a + J_c + J_k) and ∂K/∂w = J + w (J_a s_xx + J_c s_x'x' +
+// J_k s_xx'), s the inputs' dot products over d; times b or w for their logs.
+func (k *ReLUNNGP) Grads(x *mat.Dense) []*mat.Dense {
+	if !k.Trainable {
+		return nil
+	}
+	n, _ := x.Dims()
+	b, w := k.VarB[0], k.VarW[0]
+	gb, gw := mat.NewDense(n, n, nil), mat.NewDense(n, n, nil)
+	for i := 0; i < n; i++ {
+		sii := k.dot(x, x, i, i)
+		for j := 0; j < n; j++ {
+			sjj, sij := k.dot(x, x, j, j), k.dot(x, x, i, j)
+			v, da, dc, dk := relu(b+w*sii, b+w*sjj, b+w*sij)
+			gb.Set(i, j, b*(1+w*(da+dc+dk)))
+			gw.Set(i, j, w*(v+w*(da*sii+dc*sjj+dk*sij)))
+		}
+	}
+	return []*mat.Dense{gb, gw}
+}
 
 // jitter is added to the diagonal before a Cholesky factorisation.
 const jitter = 1e-8

@@ -21,7 +21,7 @@ type Model interface {
 var Models = []string{"gp", "nngp", "ensemble", "dropout", "bbb", "kfac-laplace"}
 
 // NewModel builds a model by name: gp (RBF-ARD, hyperparameters by marginal
-// likelihood), nngp (the ReLU NNGP kernel, noise by marginal likelihood),
+// likelihood), nngp (the ReLU NNGP kernel, its variances and the noise by marginal likelihood),
 // ensemble (5 networks), dropout (p = 0.05), bbb (prior N(0, 1)),
 // kfac-laplace (prior precision 1).
 func NewModel(name string, dims int, seed uint64, net NetConfig) (Model, error) {
@@ -29,7 +29,7 @@ func NewModel(name string, dims int, seed uint64, net NetConfig) (Model, error) 
 	case "gp":
 		return NewGP(seed), nil
 	case "nngp":
-		return &GP{Kernel: OracleNNGP(), Noise: 0.1, MinNoise: 1e-5, Optimise: true}, nil
+		return &GP{Kernel: NewTrainableNNGP(), Noise: 0.1, MinNoise: 1e-5, Optimise: true, Restarts: 2, Seed: seed}, nil
 	case "ensemble":
 		return &Ensemble{M: 5, Net: net, Seed: seed}, nil
 	case "dropout":
@@ -303,7 +303,7 @@ func newToyModel(name string, d int, seed uint64, c NetConfig) (Model, error) {
 	if g, ok := m.(*GP); ok {
 		g.Noise, g.FixNoise = ToyNoise, true
 		if name == "nngp" {
-			g.Optimise = false
+			g.Kernel, g.Optimise = OracleNNGP(), false
 		} else {
 			g.Kernel = &RBF{Isotropic: true, MinLengthscale: 1e-4}
 		}
