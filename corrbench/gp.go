@@ -244,6 +244,16 @@ func (k *ReLUNNGP) dot(a, b *mat.Dense, i, j int) float64 {
 	return s / float64(d)
 }
 
+// diagonal is each row's dot product with itself over d.
+func (k *ReLUNNGP) diagonal(x *mat.Dense) []float64 {
+	n, _ := x.Dims()
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = k.dot(x, x, i, i)
+	}
+	return out
+}
+
 // relu is J(a, c, k) and its partial derivatives (D kept off 0 by 1e-10).
 func relu(a, c, k float64) (j, da, dc, dk float64) {
 	d := math.Sqrt(math.Max(0, a*c-k*k)) + 1e-10
@@ -257,11 +267,12 @@ func (k *ReLUNNGP) Matrix(a, b *mat.Dense) *mat.Dense {
 	ra, _ := a.Dims()
 	rb, _ := b.Dims()
 	out := mat.NewDense(ra, rb, nil)
+	k0 := func(s float64) float64 { return k.VarB[0] + k.VarW[0]*s }
+	bDiag := k.diagonal(b)
 	for i := 0; i < ra; i++ {
-		kii := k.VarB[0] + k.VarW[0]*k.dot(a, a, i, i)
+		kii := k0(k.dot(a, a, i, i))
 		for j := 0; j < rb; j++ {
-			kjj := k.VarB[0] + k.VarW[0]*k.dot(b, b, j, j)
-			kij := k.VarB[0] + k.VarW[0]*k.dot(a, b, i, j)
+			kjj, kij := k0(bDiag[j]), k0(k.dot(a, b, i, j))
 			v, _, _, _ := relu(kii, kjj, kij)
 			out.Set(i, j, k.VarB[1]+k.VarW[1]*v)
 		}
@@ -296,10 +307,11 @@ func (k *ReLUNNGP) Grads(x *mat.Dense) []*mat.Dense {
 	n, _ := x.Dims()
 	b, w := k.VarB[0], k.VarW[0]
 	gb, gw := mat.NewDense(n, n, nil), mat.NewDense(n, n, nil)
+	diag := k.diagonal(x)
 	for i := 0; i < n; i++ {
-		sii := k.dot(x, x, i, i)
+		sii := diag[i]
 		for j := 0; j < n; j++ {
-			sjj, sij := k.dot(x, x, j, j), k.dot(x, x, i, j)
+			sjj, sij := diag[j], k.dot(x, x, i, j)
 			v, da, dc, dk := relu(b+w*sii, b+w*sjj, b+w*sij)
 			gb.Set(i, j, b*(1+w*(da+dc+dk)))
 			gw.Set(i, j, w*(v+w*(da*sii+dc*sjj+dk*sij)))

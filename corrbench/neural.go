@@ -266,13 +266,14 @@ func (e *Ensemble) fitHeteroscedastic(ctx context.Context, x *mat.Dense, y []flo
 		}
 		e.nets = append(e.nets, n)
 	}
+	// Every batch has the same size, so the members' rows are the same each step.
+	parts := memberRows(min(e.Net.BatchSize, len(y)), e.M)
+	total := 0
+	for _, rows := range parts {
+		total += len(rows)
+	}
 	var xs, ys []float64
 	return minimise(ctx, e.Net, rng, x, y, values, grads, func(t *autograd.Tape[float64], xb, yb []float64) error {
-		parts := memberRows(len(yb), e.M)
-		total := 0
-		for _, rows := range parts {
-			total += len(rows)
-		}
 		for m, rows := range parts {
 			xs, ys = xs[:0], ys[:0]
 			for _, r := range rows {
@@ -467,22 +468,25 @@ func (m *Dropout) Predict(x *mat.Dense) (Predictive, error) {
 	}
 	rows, d := x.Dims()
 	hidden := len(m.n.l1.Bias.Data)
+	// Filled anew for each sample (sampled copies the outputs).
+	mask := make([]float64, rows*hidden)
+	var inputs []float64
+	if m.Tau > 0 {
+		inputs = make([]float64, rows*d)
+	}
 	return m.n.sampled(x, m.Net.Samples, func() ([]float64, []float64) {
 		// One posterior sample is one thinned network: the same units are
 		// dropped for every input (W diag(z), Gal and Ghahramani), or the
 		// inputs' predictions would be independent.
-		var inputs []float64
 		if m.Tau > 0 {
 			zin := dropoutMask(m.rng, d, m.P)
-			inputs = append([]float64(nil), x.RawMatrix().Data...)
-			for i := range inputs {
-				inputs[i] *= zin[i%d]
+			for i, v := range x.RawMatrix().Data {
+				inputs[i] = v * zin[i%d]
 			}
 		}
 		z := dropoutMask(m.rng, hidden, m.P)
-		mask := make([]float64, 0, rows*hidden)
 		for r := 0; r < rows; r++ {
-			mask = append(mask, z...)
+			copy(mask[r*hidden:], z)
 		}
 		return inputs, mask
 	}), nil
