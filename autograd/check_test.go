@@ -381,6 +381,13 @@ func TestOpDerivatives(t *testing.T) {
 				return h(t, JoinReLU(t, v[0], []int{0, 2, 3}, v[1], []int{1, 2}, 4))
 			}
 		}},
+		{"softmax-cross-entropy/smoothed", 0, func(r *rand.Rand) []leaf {
+			return []leaf{randLeaf(r, "logits", 2, 3, 4)}
+		}, func(func(*Tape[float64], *Var[float64]) *Var[float64]) lossFn {
+			return func(t *Tape[float64], v []*Var[float64]) *Var[float64] {
+				return SmoothedSoftmaxCrossEntropy(t, v[0], []int32{3, 0, 1}, 2, 0.3)
+			}
+		}},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

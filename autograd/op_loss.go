@@ -16,8 +16,17 @@ import (
 //
 // Labels outside [0, C) panic: datasets check labels when they load.
 func SoftmaxCrossEntropy[T Float](t *Tape[T], logits *Var[T], labels []int32, temperature T) *Var[T] {
-	if len(logits.Shape) != 2 || logits.Shape[0] != len(labels) || !(temperature > 0) {
-		panic(fmt.Sprintf("autograd: SoftmaxCrossEntropy: logits %v, %d labels, temperature %v", logits.Shape, len(labels), temperature))
+	return SmoothedSoftmaxCrossEntropy(t, logits, labels, temperature, 0)
+}
+
+// SmoothedSoftmaxCrossEntropy is SoftmaxCrossEntropy against the smoothed
+// targets q = (1-ε) onehot + ε/C, as torch.nn.CrossEntropyLoss with
+// label_smoothing ε: L = (1/B) sum_i [logsumexp(z_i) - <q_i, z_i>]. Its
+// derivatives are those above with q in place of the one-hot rows; ε = 0
+// computes exactly SoftmaxCrossEntropy.
+func SmoothedSoftmaxCrossEntropy[T Float](t *Tape[T], logits *Var[T], labels []int32, temperature, smoothing T) *Var[T] {
+	if len(logits.Shape) != 2 || logits.Shape[0] != len(labels) || !(temperature > 0) || !(smoothing >= 0 && smoothing < 1) {
+		panic(fmt.Sprintf("autograd: SoftmaxCrossEntropy: logits %v, %d labels, temperature %v, smoothing %v", logits.Shape, len(labels), temperature, smoothing))
 	}
 	b, c := logits.Shape[0], logits.Shape[1]
 	loss := t.newVar([]int{1}, logits)
@@ -51,6 +60,15 @@ func SoftmaxCrossEntropy[T Float](t *Tape[T], logits *Var[T], labels []int32, te
 			pr[j] = T(float64(pr[j]) / sum)
 		}
 		total += mx + math.Log(sum) - float64(row[y])/float64(temperature)
+		if smoothing != 0 {
+			// <q, z> - z_y = ε (mean_j z_j - z_y)
+			var mean float64
+			for _, v := range row {
+				mean += float64(v) / float64(temperature)
+			}
+			mean /= float64(c)
+			total -= float64(smoothing) * (mean - float64(row[y])/float64(temperature))
+		}
 		if pt == nil {
 			continue
 		}
@@ -63,6 +81,13 @@ func SoftmaxCrossEntropy[T Float](t *Tape[T], logits *Var[T], labels []int32, te
 			ptr[j] = pr[j] * (v/temperature - dot)
 		}
 		totalT += float64(dot - zt[y]/temperature)
+		if smoothing != 0 {
+			var mean T
+			for _, v := range zt {
+				mean += v / temperature
+			}
+			totalT -= float64(smoothing * (mean/T(c) - zt[y]/temperature))
+		}
 	}
 	loss.Value[0] = T(total / float64(b))
 	if loss.Tangent != nil {
@@ -80,7 +105,12 @@ func SoftmaxCrossEntropy[T Float](t *Tape[T], logits *Var[T], labels []int32, te
 			for j := 0; j < c; j++ {
 				k := i*c + j
 				d := p[k]
-				if j == y {
+				if smoothing != 0 {
+					d -= smoothing / T(c)
+					if j == y {
+						d -= 1 - smoothing
+					}
+				} else if j == y {
 					d--
 				}
 				logits.Grad[k] += dl * d

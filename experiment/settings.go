@@ -52,14 +52,21 @@ type Settings struct {
 	// if it has any, are kept.
 	Init string `json:"init,omitempty"`
 
-	Seed        uint64  `json:"seed"`
-	Epochs      int     `json:"epochs"`
-	BatchSize   int     `json:"batch_size"`
-	LR          float64 `json:"lr"`
-	Momentum    float64 `json:"momentum"`
-	WeightDecay float64 `json:"weight_decay"`
-	Nesterov    bool    `json:"nesterov"`
-	Schedule    string  `json:"schedule"`
+	Seed      uint64 `json:"seed"`
+	Epochs    int    `json:"epochs"`
+	BatchSize int    `json:"batch_size"`
+	// Optimizer is sgd, adam or adamw (torch.optim's semantics); Momentum
+	// and Nesterov are SGD's, AdamBetas and AdamEps Adam's.
+	Optimizer   string    `json:"optimizer,omitempty"`
+	LR          float64   `json:"lr"`
+	Momentum    float64   `json:"momentum"`
+	WeightDecay float64   `json:"weight_decay"`
+	Nesterov    bool      `json:"nesterov"`
+	AdamBetas   []float64 `json:"adam_betas,omitempty"`
+	AdamEps     float64   `json:"adam_eps,omitempty"`
+	Schedule    string    `json:"schedule"`
+	// LabelSmoothing is the training loss's ε (0: the plain cross-entropy).
+	LabelSmoothing float64 `json:"label_smoothing,omitempty"`
 	// EvalBatchSize is the batch of evaluation passes (0: BatchSize).
 	EvalBatchSize int `json:"eval_batch_size,omitempty"`
 
@@ -74,7 +81,24 @@ type Settings struct {
 func DefaultSettings() Settings {
 	return Settings{Model: "lenet5", Dataset: "mnist", Prune: "grasp", Sparsity: 0.98, Scope: "global",
 		SamplesPerClass: 10, ScoringIters: 1, Temperature: 200, GraSPReinit: true, GraSPHalves: true, SynFlowRounds: 100,
-		Seed: 1, Epochs: 3, BatchSize: 128, LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4, Schedule: "step"}
+		Seed: 1, Epochs: 3, BatchSize: 128, Optimizer: "sgd", LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4,
+		AdamBetas: []float64{0.9, 0.999}, AdamEps: 1e-8, Schedule: "step"}
+}
+
+// withDefaults fills the settings that runs recorded before they existed
+// with the values those runs had (SGD; Adam's defaults, unused by them).
+func (s Settings) withDefaults() Settings {
+	d := DefaultSettings()
+	if s.Optimizer == "" {
+		s.Optimizer = d.Optimizer
+	}
+	if len(s.AdamBetas) == 0 {
+		s.AdamBetas = d.AdamBetas
+	}
+	if s.AdamEps == 0 {
+		s.AdamEps = d.AdamEps
+	}
+	return s
 }
 
 // SettingError is a setting a user gave that cannot be used. Flag is its
@@ -192,8 +216,30 @@ func (s *Settings) Validate() error {
 	if !finite(s.WeightDecay) || s.WeightDecay < 0 {
 		return bad("weight-decay", s.WeightDecay, "must be finite and not negative")
 	}
-	if _, err := train.ParseSchedule(s.Schedule); err != nil {
+	sched, err := train.ParseSchedule(s.Schedule)
+	if err != nil {
 		return bad("schedule", s.Schedule, "%v", err)
+	}
+	if w, ok := sched.(train.Warmup); ok && w.Epochs >= float64(s.Epochs) {
+		return bad("schedule", s.Schedule, "the warm-up of %g epochs is not shorter than the run's %d epochs", w.Epochs, s.Epochs)
+	}
+	switch s.Optimizer {
+	case "", "sgd":
+	case "adam", "adamw":
+		if s.Nesterov {
+			return bad("nesterov", s.Nesterov, "is SGD's; --optimizer %s has none", s.Optimizer)
+		}
+	default:
+		return bad("optimizer", s.Optimizer, "unknown optimizer (sgd, adam, adamw)")
+	}
+	if b := s.AdamBetas; len(b) != 0 && (len(b) != 2 || !(b[0] >= 0 && b[0] < 1) || !(b[1] >= 0 && b[1] < 1)) {
+		return bad("adam-betas", b, "must be two numbers in [0, 1)")
+	}
+	if !finite(s.AdamEps) || s.AdamEps < 0 {
+		return bad("adam-eps", s.AdamEps, "must be finite and not negative (0: 1e-8)")
+	}
+	if !(s.LabelSmoothing >= 0 && s.LabelSmoothing < 1) {
+		return bad("label-smoothing", s.LabelSmoothing, "must be in [0, 1)")
 	}
 	return nil
 }
@@ -217,7 +263,12 @@ func (s *Settings) TrainConfig() train.Config {
 	if err != nil {
 		panic("experiment: TrainConfig of invalid settings: " + err.Error())
 	}
-	return train.Config{Epochs: s.Epochs, LR: s.LR, Momentum: s.Momentum, WeightDecay: s.WeightDecay, Nesterov: s.Nesterov, Schedule: sched}
+	c := train.Config{Epochs: s.Epochs, Optimizer: s.Optimizer, LR: s.LR, Momentum: s.Momentum, WeightDecay: s.WeightDecay, Nesterov: s.Nesterov,
+		Eps: s.AdamEps, Schedule: sched, LabelSmoothing: s.LabelSmoothing}
+	if len(s.AdamBetas) == 2 {
+		c.Betas = [2]float64{s.AdamBetas[0], s.AdamBetas[1]}
+	}
+	return c
 }
 
 // evalBatch is the batch size of evaluation passes.
@@ -235,6 +286,7 @@ var notDefining = map[string]bool{"data_dir": true, "preset": true, "epochs": tr
 // Diff lists the settings that differ between a and b, as
 // "lr: 0.1 -> 0.05", leaving out those a resumed run may change.
 func Diff(a, b Settings) []string {
+	a, b = a.withDefaults(), b.withDefaults()
 	var out []string
 	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
 	for i := 0; i < va.NumField(); i++ {

@@ -3,7 +3,9 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,10 +22,11 @@ func (t *Trainer) checkpointPath() string { return filepath.Join(t.Out, Checkpoi
 // save checkpoints the run at an epoch's end.
 func (t *Trainer) save() error { return t.saveWith(t.pos) }
 
-// Checkpoint tensors: the model's state under "model/", momentum buffers
-// under "momentum/", masks under "mask/"; metadata "epoch" (epochs done),
-// "step" (steps done of the next epoch), "position" (the running sums of
-// that epoch, JSON) and "history" (the metrics so far, JSON).
+// Checkpoint tensors: the model's state under "model/", masks under
+// "mask/", the optimiser's buffers under their kind ("momentum/",
+// "exp_avg/", "exp_avg_sq/"); metadata "epoch" (epochs done), "step" (steps
+// done of the next epoch), "position" (the running sums of that epoch,
+// JSON), "history" (the metrics so far, JSON) and "optimizer_steps".
 func (t *Trainer) saveWith(p position) error {
 	if t.Out == "" {
 		return nil
@@ -34,8 +37,9 @@ func (t *Trainer) saveWith(p position) error {
 		tensors = append(tensors, x)
 	}
 	for _, p := range nn.Trainable(t.Model) {
-		if b := t.opt.MomentumBuffer(p); b != nil {
-			tensors = append(tensors, safetensors.FromFloats("momentum/"+p.Name, safetensors.F32, p.Shape, b))
+		bufs := t.opt.Buffers(p)
+		for _, kind := range slices.Sorted(maps.Keys(bufs)) {
+			tensors = append(tensors, safetensors.FromFloats(kind+"/"+p.Name, safetensors.F32, p.Shape, bufs[kind]))
 		}
 	}
 	for _, x := range nn.MaskTensors(t.Model) {
@@ -44,7 +48,8 @@ func (t *Trainer) saveWith(p position) error {
 	}
 	hist, _ := json.Marshal(t.history)
 	pos, _ := json.Marshal(p)
-	meta := map[string]string{"epoch": strconv.Itoa(p.Epoch), "step": strconv.Itoa(p.Step), "position": string(pos), "history": string(hist)}
+	meta := map[string]string{"epoch": strconv.Itoa(p.Epoch), "step": strconv.Itoa(p.Step), "position": string(pos), "history": string(hist),
+		"optimizer_steps": strconv.Itoa(t.opt.Steps())}
 	for k, v := range t.Meta {
 		meta[k] = v
 	}
@@ -63,8 +68,12 @@ func (t *Trainer) Resume(path string) error {
 	if err != nil {
 		return fmt.Errorf("train: resume: %w", err)
 	}
+	opt, err := t.optimizer()
+	if err != nil {
+		return fmt.Errorf("train: resume: %w", err)
+	}
 	var state, masks []safetensors.Tensor
-	momentum := map[string]safetensors.Tensor{}
+	var buffers []safetensors.Tensor
 	for _, x := range f.Tensors {
 		switch {
 		case strings.HasPrefix(x.Name, "model/"):
@@ -73,10 +82,16 @@ func (t *Trainer) Resume(path string) error {
 		case strings.HasPrefix(x.Name, "mask/"):
 			x.Name = x.Name[len("mask/"):]
 			masks = append(masks, x)
-		case strings.HasPrefix(x.Name, "momentum/"):
-			momentum[x.Name[len("momentum/"):]] = x
+		case strings.Contains(x.Name, "/"):
+			buffers = append(buffers, x)
 		default:
 			return fmt.Errorf("train: resume: %s: unexpected tensor %q", path, x.Name)
+		}
+	}
+	steps := 0
+	if s, ok := f.Metadata["optimizer_steps"]; ok {
+		if steps, err = strconv.Atoi(s); err != nil || steps < 0 {
+			return fmt.Errorf("train: resume: %s: bad optimizer_steps metadata %q", path, s)
 		}
 	}
 	var hist []EpochResult
@@ -102,21 +117,28 @@ func (t *Trainer) Resume(path string) error {
 	if err := nn.SetMasks(t.Model, masks); err != nil {
 		return fmt.Errorf("train: resume from %s: %w", path, err)
 	}
-	opt := t.optimizer()
+	byName := map[string]*nn.Param[float32]{}
 	for _, p := range nn.Trainable(t.Model) {
-		x, ok := momentum[p.Name]
-		if !ok {
-			continue
+		byName[p.Name] = p
+	}
+	for _, x := range buffers {
+		kind, name, _ := strings.Cut(x.Name, "/")
+		p := byName[name]
+		if p == nil {
+			return fmt.Errorf("train: resume from %s: optimiser state %q of no trainable parameter", path, x.Name)
 		}
 		if !autograd.SameShape(x.Shape, p.Shape) {
-			return fmt.Errorf("train: resume from %s: momentum of %s has shape %v, the parameter %v", path, p.Name, x.Shape, p.Shape)
+			return fmt.Errorf("train: resume from %s: %s of %s has shape %v, the parameter %v", path, kind, p.Name, x.Shape, p.Shape)
 		}
 		b := make([]float32, p.Len())
 		if err := safetensors.ToFloats(x, b); err != nil {
 			return fmt.Errorf("train: resume from %s: %w", path, err)
 		}
-		opt.SetMomentumBuffer(p, b)
+		if err := opt.SetBuffer(kind, p, b); err != nil {
+			return fmt.Errorf("train: resume from %s: %s: %w (the run's optimiser differs from this one's)", path, x.Name, err)
+		}
 	}
+	opt.SetSteps(steps)
 	t.history, t.pos, t.saved = hist, pos, &pos
 	return nil
 }

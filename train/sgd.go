@@ -1,6 +1,8 @@
 package train
 
 import (
+	"fmt"
+
 	"github.com/winnow-ml/winnow/internal/kernels"
 	"github.com/winnow-ml/winnow/nn"
 )
@@ -17,6 +19,7 @@ type SGD struct {
 	Nesterov                  bool
 	params                    []*nn.Param[float32]
 	buf                       map[*nn.Param[float32]][]float32
+	steps                     int
 }
 
 // NewSGD makes an optimiser over params.
@@ -27,6 +30,7 @@ func NewSGD(params []*nn.Param[float32], lr, momentum, weightDecay float32, nest
 
 // Step updates every parameter from its gradient.
 func (o *SGD) Step() {
+	o.steps++
 	mom, wd, lr := o.Momentum, o.WeightDecay, o.LR
 	for _, p := range o.params {
 		buf, first := o.buf[p], false
@@ -101,6 +105,32 @@ func step(w, g, b, mask []float32, lr, wd, mom float32, first, nesterov bool) {
 		w[i] -= lr * d
 	}
 }
+
+// SetLR implements Optimizer.
+func (o *SGD) SetLR(lr float64) { o.LR = float32(lr) }
+
+// Buffers implements Optimizer: "momentum".
+func (o *SGD) Buffers(p *nn.Param[float32]) map[string][]float32 {
+	if o.buf[p] == nil {
+		return nil
+	}
+	return map[string][]float32{"momentum": o.buf[p]}
+}
+
+// SetBuffer implements Optimizer.
+func (o *SGD) SetBuffer(kind string, p *nn.Param[float32], b []float32) error {
+	if kind != "momentum" || o.Momentum == 0 {
+		return fmt.Errorf("sgd (momentum %g) has no %q state", o.Momentum, kind)
+	}
+	o.buf[p] = b
+	return nil
+}
+
+// Steps implements Optimizer.
+func (o *SGD) Steps() int { return o.steps }
+
+// SetSteps implements Optimizer.
+func (o *SGD) SetSteps(n int) { o.steps = n }
 
 // MomentumBuffer returns the momentum buffer of p (nil before the first step).
 func (o *SGD) MomentumBuffer(p *nn.Param[float32]) []float32 { return o.buf[p] }

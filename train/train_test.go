@@ -118,8 +118,21 @@ func (s *stopAfter) Step(int, float64, float64, float64) {
 // TestResumeIsExact: a run killed in its second epoch and resumed from the
 // checkpoint ends with the same weights, bit for bit, as a run never stopped.
 func TestResumeIsExact(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"sgd", Config{Epochs: 3, LR: 0.05, Momentum: 0.9, WeightDecay: 5e-4, Schedule: StepAtFractions{[]float64{0.5}, 0.1}}},
+		// The interruption falls within the warm-up's second epoch.
+		{"adamw-warmup-smoothing", Config{Epochs: 3, Optimizer: "adamw", LR: 1e-3, WeightDecay: 0.01, LabelSmoothing: 0.1,
+			Schedule: Warmup{Epochs: 1.5, Then: Cosine{}}}},
+	} {
+		t.Run(c.name, func(t *testing.T) { testResumeIsExact(t, c.cfg) })
+	}
+}
+
+func testResumeIsExact(t *testing.T, cfg Config) {
 	trainSet, testSet := mnist(t, data.Train, 1200), mnist(t, data.Test, 500)
-	cfg := Config{Epochs: 3, LR: 0.05, Momentum: 0.9, WeightDecay: 5e-4, Schedule: StepAtFractions{[]float64{0.5}, 0.1}}
 	mask := func(m nn.Module[float32]) {
 		rng := rand.New(rand.NewPCG(3, 3))
 		for _, p := range nn.Prunable(m) {

@@ -14,12 +14,20 @@ import (
 
 // Config holds the optimisation settings of a run.
 type Config struct {
-	Epochs      int
+	Epochs int
+	// Optimizer is "sgd" (the default when empty), "adam" or "adamw".
+	Optimizer   string
 	LR          float64
-	Momentum    float64
+	Momentum    float64 // sgd
 	WeightDecay float64
-	Nesterov    bool
+	Nesterov    bool       // sgd
+	Betas       [2]float64 // adam, adamw (zero: 0.9, 0.999, as PyTorch)
+	Eps         float64    // adam, adamw (0: 1e-8, as PyTorch)
 	Schedule    Schedule
+	// LabelSmoothing trains on the cross-entropy against (1-ε) one-hot
+	// + ε/C, as torch.nn.CrossEntropyLoss(label_smoothing=ε); evaluation
+	// reports the plain cross-entropy.
+	LabelSmoothing float64
 }
 
 // EpochResult is one row of metrics.csv.
@@ -30,7 +38,7 @@ type EpochResult struct {
 	TestLoss  float64 `json:"test_loss"`
 	TestAcc   float64 `json:"test_acc"`
 	TestTop5  float64 `json:"test_top5,omitempty"` // with 100 classes or more
-	LR        float64 `json:"lr"`
+	LR        float64 `json:"lr"` // the rate of the epoch's last step
 	Seconds   float64 `json:"seconds"`
 	ImagesSec float64 `json:"images_per_s"`
 	Density   float64 `json:"density"` // kept fraction of prunable weights
@@ -96,7 +104,7 @@ type Trainer struct {
 	// process normalises its own shard (PyTorch DDP's default).
 	SyncBatchNorm bool
 
-	opt     *SGD
+	opt     Optimizer
 	history []EpochResult
 	pos     position
 	saved   *position // where the last checkpoint written or read stands
@@ -112,11 +120,15 @@ type position struct {
 	Seconds float64 `json:"seconds"` // of training so far in the epoch
 }
 
-func (t *Trainer) optimizer() *SGD {
+func (t *Trainer) optimizer() (Optimizer, error) {
 	if t.opt == nil {
-		t.opt = NewSGD(nn.Trainable(t.Model), float32(t.Config.LR), float32(t.Config.Momentum), float32(t.Config.WeightDecay), t.Config.Nesterov)
+		opt, err := NewOptimizer(t.Config, nn.Trainable(t.Model))
+		if err != nil {
+			return nil, err
+		}
+		t.opt = opt
 	}
-	return t.opt
+	return t.opt, nil
 }
 
 // History returns the results of the epochs done so far.
@@ -158,7 +170,13 @@ func (t *Trainer) Run(ctx context.Context) error {
 	if t.Test != nil && t.Test.Dataset.Len() == 0 {
 		return fmt.Errorf("train: the evaluation set is empty")
 	}
-	opt := t.optimizer()
+	if !(t.Config.LabelSmoothing >= 0 && t.Config.LabelSmoothing < 1) {
+		return fmt.Errorf("train: label smoothing %v outside [0, 1)", t.Config.LabelSmoothing)
+	}
+	opt, err := t.optimizer()
+	if err != nil {
+		return err
+	}
 	for _, p := range nn.AllParams(t.Model) {
 		p.ApplyMask()
 	}
@@ -178,7 +196,11 @@ func (t *Trainer) Run(ctx context.Context) error {
 	for t.pos.Epoch < t.Config.Epochs {
 		epoch := t.pos.Epoch
 		lr := t.Config.Schedule.LR(t.Config.LR, epoch, t.Config.Epochs)
-		opt.LR = float32(lr)
+		perStep, _ := t.Config.Schedule.(StepSchedule)
+		if perStep != nil {
+			lr = perStep.LRAt(t.Config.LR, epoch, t.pos.Step, nb, t.Config.Epochs)
+		}
+		opt.SetLR(lr)
 		start := time.Now()
 		lastSave := start
 		t.Model.SetTraining(true)
@@ -193,12 +215,15 @@ func (t *Trainer) Run(ctx context.Context) error {
 					}
 					return err
 				}
+				if perStep != nil {
+					opt.SetLR(perStep.LRAt(t.Config.LR, epoch, t.pos.Step, nb, t.Config.Epochs))
+				}
 				tape.Reset()
 				for _, p := range params {
 					p.ZeroGrad()
 				}
 				logits := t.Model.Forward(tape, tape.Input(b.X, b.Shape()...))
-				loss := autograd.SoftmaxCrossEntropy(tape, logits, b.Labels, 1)
+				loss := autograd.SmoothedSoftmaxCrossEntropy(tape, logits, b.Labels, 1, float32(t.Config.LabelSmoothing))
 				l := float64(loss.Value[0])
 				// The step's sums over the whole batch (every process's
 				// shard): loss, correct, examples, and whether any process
@@ -257,6 +282,9 @@ func (t *Trainer) Run(ctx context.Context) error {
 		}
 		r := EpochResult{Epoch: epoch + 1, TrainLoss: t.pos.LossSum / float64(t.pos.Seen), TrainAcc: t.pos.Correct / float64(t.pos.Seen), LR: lr,
 			ImagesSec: float64(t.pos.Seen) / t.pos.Seconds}
+		if perStep != nil { // the rate of the epoch's last step
+			r.LR = perStep.LRAt(t.Config.LR, epoch, nb-1, nb, t.Config.Epochs)
+		}
 		kept, total := nn.Density(t.Model)
 		r.Density = float64(kept) / float64(total)
 		if comm.Size() > 1 {
