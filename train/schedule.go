@@ -181,7 +181,9 @@ func (w Warmup) LRAt(base float64, epoch, step, stepsPerEpoch, epochs int) float
 
 // LR implements Schedule: the rate at the epoch's first step with 1000
 // steps an epoch.
-func (w Warmup) LR(base float64, epoch, epochs int) float64 { return w.LRAt(base, epoch, 0, 1000, epochs) }
+func (w Warmup) LR(base float64, epoch, epochs int) float64 {
+	return w.LRAt(base, epoch, 0, 1000, epochs)
+}
 
 func (w Warmup) String() string {
 	return w.Then.String() + "+warmup:" + strconv.FormatFloat(w.Epochs, 'g', -1, 64)

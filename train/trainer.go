@@ -38,7 +38,7 @@ type EpochResult struct {
 	TestLoss  float64 `json:"test_loss"`
 	TestAcc   float64 `json:"test_acc"`
 	TestTop5  float64 `json:"test_top5,omitempty"` // with 100 classes or more
-	LR        float64 `json:"lr"` // the rate of the epoch's last step
+	LR        float64 `json:"lr"`                  // the rate of the epoch's last step
 	Seconds   float64 `json:"seconds"`
 	ImagesSec float64 `json:"images_per_s"`
 	Density   float64 `json:"density"` // kept fraction of prunable weights
