@@ -321,6 +321,12 @@ func Train(ctx context.Context, s Settings, rt Runtime) (_ *Outcome, retErr erro
 			return nil, err
 		}
 		if root {
+			if len(st.Notes) > len(record.Notes) { // a warning of the pruning's
+				record.Notes = st.Notes
+				if err := train.WriteJSON(filepath.Join(rt.Out, ConfigFile), record); err != nil {
+					return nil, err
+				}
+			}
 			if report != nil {
 				if err := train.WriteJSON(filepath.Join(rt.Out, PruneReportFile), report); err != nil {
 					return nil, err
@@ -467,6 +473,9 @@ func prepare(ctx context.Context, st *Setup, rt *Runtime, comm dist.Comm) (*prun
 		if !masked {
 			return nil, nil
 		}
+		if err := checkCollapse(st, rt); err != nil {
+			return nil, err
+		}
 		method := "mask"
 		if s.Mask == "" {
 			method = "init"
@@ -482,6 +491,9 @@ func prepare(ctx context.Context, st *Setup, rt *Runtime, comm dist.Comm) (*prun
 	start := time.Now()
 	p, err := pruneAtInit(ctx, st, comm)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkCollapse(st, rt); err != nil {
 		return nil, err
 	}
 	if rt.Log != nil {

@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,5 +72,36 @@ func TestEvaluationBatch(t *testing.T) {
 	big = TrainingMemory(st)
 	if big <= small {
 		t.Errorf("the memory estimate ignores evaluation: %d then %d", small, big)
+	}
+}
+
+// TestCollapseRefused: masks with no path from input to output stop the
+// run before training, naming the layers; --allow-collapse trains them and
+// records the warning.
+func TestCollapseRefused(t *testing.T) {
+	s := quickSettings()
+	s.Prune, s.Sparsity, s.Epochs = "random", 0.9999, 1
+	dir := filepath.Join(t.TempDir(), "run")
+	_, err := Train(context.Background(), s, Runtime{Out: dir})
+	var ue *UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "disconnect") || !strings.Contains(err.Error(), "fc") {
+		t.Fatalf("collapsed masks: err = %v", err)
+	}
+	s.AllowCollapse = true
+	out, err := Train(context.Background(), s, Runtime{Out: filepath.Join(t.TempDir(), "run")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out.Dir, ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "disconnect") {
+		t.Errorf("%s records no warning", ConfigFile)
+	}
+	s.Sparsity = 0.9 // connected
+	s.AllowCollapse = false
+	if _, err := Train(context.Background(), s, Runtime{Out: filepath.Join(t.TempDir(), "run")}); err != nil {
+		t.Fatalf("90%%: %v", err)
 	}
 }

@@ -45,6 +45,9 @@ type Settings struct {
 	GraSPReinit     bool    `json:"grasp_reinit_linear"`
 	GraSPHalves     bool    `json:"grasp_split_halves"`
 	SynFlowRounds   int     `json:"synflow_rounds"`
+	// AllowCollapse trains masks that disconnect the network (a warning
+	// instead of an error).
+	AllowCollapse bool `json:"allow_collapse,omitempty"`
 	// Mask trains with the masks of this file (winnow's mask.safetensors,
 	// or torch.nn.utils.prune's <layer>.weight_mask tensors).
 	Mask string `json:"mask,omitempty"`
@@ -281,7 +284,7 @@ func (s *Settings) evalBatch() int {
 
 // notDefining are the settings a run may change on resume: where the data
 // are, and the preset's name. Epochs are checked apart (ResumeChanges).
-var notDefining = map[string]bool{"data_dir": true, "preset": true, "epochs": true}
+var notDefining = map[string]bool{"data_dir": true, "preset": true, "epochs": true, "allow_collapse": true}
 
 // Diff lists the settings that differ between a and b, as
 // "lr: 0.1 -> 0.05", leaving out those a resumed run may change.

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -150,7 +151,37 @@ func Prune(ctx context.Context, s Settings, comm dist.Comm) (*Setup, *prune.Prun
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkCollapse(st, nil); err != nil {
+		return nil, nil, err
+	}
 	return st, p, nil
+}
+
+// checkCollapse refuses masks that leave no path from the input to the
+// output (nn.CheckConnected), or, with --allow-collapse, adds the finding
+// to the setup's notes, logs it to rt's log (rt not nil) and goes on.
+func checkCollapse(st *Setup, rt *Runtime) error {
+	err := nn.CheckConnected(st.Model, st.InputCHW())
+	var de *nn.DisconnectedError
+	if !errors.As(err, &de) {
+		return err
+	}
+	what := fmt.Sprintf("--prune %s at --sparsity %g", st.Settings.Prune, st.Settings.Sparsity)
+	if st.Settings.Prune == "none" {
+		what = "the masks of --mask " + st.Settings.Mask + st.Settings.Init
+		if st.Settings.Mask == "" {
+			what = "the masks of --init " + st.Settings.Init
+		}
+	}
+	if st.Settings.AllowCollapse {
+		note := fmt.Sprintf("warning: %s: %v (--allow-collapse: trained anyway)", what, err)
+		st.Notes = append(st.Notes, note)
+		if rt != nil {
+			rt.logf("%s", note)
+		}
+		return nil
+	}
+	return &UsageError{fmt.Errorf("%s: %v: the network cannot learn; prune less, use --min-layer-density, or give --allow-collapse to train it anyway", what, err)}
 }
 
 // pruneAtInit prunes the setup's fresh model: the memory of the scoring
