@@ -45,6 +45,8 @@ type Settings struct {
 	GraSPReinit     bool    `json:"grasp_reinit_linear"`
 	GraSPHalves     bool    `json:"grasp_split_halves"`
 	SynFlowRounds   int     `json:"synflow_rounds"`
+	// Shots prunes at initialisation in this many shots (0, 1: one shot).
+	Shots int `json:"shots,omitempty"`
 	// AllowCollapse trains masks that disconnect the network (a warning
 	// instead of an error).
 	AllowCollapse bool `json:"allow_collapse,omitempty"`
@@ -201,6 +203,9 @@ func (s *Settings) Validate() error {
 	if !finite(s.Temperature) || !(s.Temperature > 0) {
 		return bad("temperature", s.Temperature, "must be positive and finite")
 	}
+	if s.Shots < 0 {
+		return bad("shots", s.Shots, "must not be negative")
+	}
 	if s.SynFlowRounds < 1 {
 		return bad("synflow-rounds", s.SynFlowRounds, "must be at least 1")
 	}
@@ -257,6 +262,7 @@ func (s *Settings) PruneConfig() prune.Config {
 	c.GraSP.ReinitLinear = s.GraSPReinit
 	c.GraSP.SplitHalves = s.GraSPHalves
 	c.SynFlow.Rounds = s.SynFlowRounds
+	c.Shots = s.Shots
 	return c
 }
 

@@ -62,6 +62,7 @@ func GraSP(ctx context.Context, net nn.Module[float64], batches []Batch, o GraSP
 		defer snapshot(changed)()
 		for _, p := range changed {
 			copy(p.Data, redrawn[p.Name])
+			p.ApplyMask() // a masked network's pruned weights stay zero
 		}
 	}
 	batches = share(o.ScoringBatches(batches), o.Comm)

@@ -3,6 +3,7 @@ package prune
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/winnow-ml/winnow/dist"
 	"github.com/winnow-ml/winnow/nn"
@@ -20,6 +21,12 @@ type Config struct {
 	Seed            uint64
 	GraSP           GraSPOptions
 	SynFlow         SynFlowOptions
+	// Shots prunes in this many shots (0 or 1: one), as Synaptic-Flow's
+	// multishot experiment at initialisation: shot s of S re-scores the
+	// network with the weights pruned so far at zero and prunes to density
+	// (1-Sparsity)^(s/S), a pruned weight never revived. SynFlow is itself
+	// iterative: S shots of its Rounds rounds are its S*Rounds rounds.
+	Shots int
 	// Comm, with more than one process, shares GraSP's and SNIP's scoring
 	// batches out among the processes of a data-parallel run: every
 	// process gets the same scores and masks (SynFlow and the data-free
@@ -60,6 +67,9 @@ func (c Config) Validate() error {
 	if c.Method == "grasp" && !(c.GraSP.Temperature > 0) {
 		return fmt.Errorf("temperature %v must be positive", c.GraSP.Temperature)
 	}
+	if c.Shots < 0 {
+		return fmt.Errorf("%d shots", c.Shots)
+	}
 	if c.Method == "synflow" && c.SynFlow.Rounds < 1 {
 		return fmt.Errorf("SynFlow needs at least one round, got %d", c.SynFlow.Rounds)
 	}
@@ -94,43 +104,82 @@ func Prune(ctx context.Context, net nn.Module[float64], batches []Batch, input [
 		r.Order = append(r.Order, p.Name)
 	}
 	var err error
-	removeHighest := false
+	if c.Method == "synflow" {
+		o := c.SynFlow
+		o.Input, o.Scope, o.MinLayerDensity = input, c.Scope, c.MinLayerDensity
+		o.Rounds *= max(1, c.Shots)
+		r.Scores, r.Masks, err = SynFlow(ctx, net, c.Sparsity, o)
+		return r, err
+	}
+	shots := max(1, c.Shots)
+	w := weights(net)
+	if shots > 1 {
+		// Later shots score the network with the pruned weights at zero
+		// (held there through GraSP's re-drawn layers by the masks).
+		defer snapshot(w)()
+		defer func() {
+			for _, p := range w {
+				p.Mask = nil
+			}
+		}()
+	}
+	var pruned map[string][]bool
+	for shot := 1; shot <= shots; shot++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if pruned != nil {
+			if err := ApplyMasks(net, r.Masks); err != nil {
+				return nil, err
+			}
+		}
+		if r.Scores, err = score(ctx, net, batches, c); err != nil {
+			return nil, err
+		}
+		var layers []layerScores
+		for _, name := range r.Order {
+			imp := r.Scores[name]
+			if c.Method == "grasp" { // S = -θ ⊙ Hg: the highest S go
+				neg := make([]float64, len(imp))
+				for i, v := range imp {
+					neg[i] = -v
+				}
+				imp = neg
+			}
+			layers = append(layers, layerScores{name, imp})
+		}
+		sparsity := c.Sparsity
+		if shot < shots {
+			sparsity = 1 - math.Pow(1-c.Sparsity, float64(shot)/float64(shots))
+		}
+		if r.Masks, err = keepMasks(layers, sparsity, c.Scope, c.MinLayerDensity, pruned); err != nil {
+			return nil, err
+		}
+		pruned = map[string][]bool{}
+		for name, keep := range r.Masks {
+			gone := make([]bool, len(keep))
+			for i, k := range keep {
+				gone[i] = !k
+			}
+			pruned[name] = gone
+		}
+	}
+	return r, nil
+}
+
+// score computes the scores of c.Method (not SynFlow) on net as it is.
+func score(ctx context.Context, net nn.Module[float64], batches []Batch, c Config) (map[string][]float64, error) {
 	switch c.Method {
 	case "grasp":
 		o := c.GraSP
 		o.Seed, o.Comm = c.Seed, c.Comm
-		r.Scores, err = GraSP(ctx, net, batches, o)
-		removeHighest = true // S = -θ ⊙ Hg: the highest S go
+		return GraSP(ctx, net, batches, o)
 	case "snip":
-		r.Scores, err = SNIP(ctx, net, batches, c.Comm)
+		return SNIP(ctx, net, batches, c.Comm)
 	case "magnitude":
-		r.Scores = Magnitude(net)
+		return Magnitude(net), nil
 	case "random":
-		r.Scores = Random(net, c.Seed)
-	case "synflow":
-		o := c.SynFlow
-		o.Input, o.Scope, o.MinLayerDensity = input, c.Scope, c.MinLayerDensity
-		r.Scores, r.Masks, err = SynFlow(ctx, net, c.Sparsity, o)
-		return r, err
+		return Random(net, c.Seed), nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	var layers []layerScores
-	for _, name := range r.Order {
-		imp := r.Scores[name]
-		if removeHighest {
-			neg := make([]float64, len(imp))
-			for i, v := range imp {
-				neg[i] = -v
-			}
-			imp = neg
-		}
-		layers = append(layers, layerScores{name, imp})
-	}
-	r.Masks, err = keepMasks(layers, c.Sparsity, c.Scope, c.MinLayerDensity, nil)
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
+	panic("prune: score: method " + c.Method)
 }

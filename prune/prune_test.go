@@ -428,3 +428,91 @@ func TestScoresOverRanks(t *testing.T) {
 		}
 	}
 }
+
+// Multishot pruning at initialisation: magnitude's scores do not change
+// as weights go, so its shots give the one-shot masks; SynFlow's shots are
+// more rounds; GraSP's second shot scores the network the first left.
+func TestMultishot(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	bs := smallBatches(rng, 1)
+	in := []int{2, 6, 6}
+	prune := func(net nn.Module[float64], c Config) *Result {
+		t.Helper()
+		r, err := Prune(context.Background(), net, bs, in, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	same := func(a, b map[string][]bool) bool {
+		for name := range a {
+			if !slices.Equal(a[name], b[name]) {
+				return false
+			}
+		}
+		return len(a) == len(b)
+	}
+	c := DefaultConfig("magnitude", 0.9)
+	one := prune(smallNet(rand.New(rand.NewPCG(8, 8))), c)
+	c.Shots = 4
+	if !same(one.Masks, prune(smallNet(rand.New(rand.NewPCG(8, 8))), c).Masks) {
+		t.Error("magnitude: 4 shots differ from one")
+	}
+	s := DefaultConfig("synflow", 0.9)
+	s.SynFlow.Rounds = 20
+	twenty := prune(smallNet(rand.New(rand.NewPCG(8, 8))), s)
+	s.SynFlow.Rounds, s.Shots = 5, 4
+	if !same(twenty.Masks, prune(smallNet(rand.New(rand.NewPCG(8, 8))), s).Masks) {
+		t.Error("synflow: 4 shots of 5 rounds differ from 20 rounds")
+	}
+
+	// GraSP in 2 shots to 90%: the first is one shot to 1 - sqrt(0.1); the
+	// second scores the network with those weights at zero.
+	net := smallNet(rand.New(rand.NewPCG(8, 8)))
+	before := map[string][]float64{}
+	for _, p := range nn.AllParams(net) {
+		before[p.Name] = slices.Clone(p.Data)
+	}
+	g := DefaultConfig("grasp", 0.9)
+	g.Shots = 2
+	got := prune(net, g)
+	for _, p := range nn.AllParams(net) {
+		if !slices.Equal(before[p.Name], p.Data) || p.Mask != nil {
+			t.Fatalf("%s changed or left masked", p.Name)
+		}
+	}
+	g1 := DefaultConfig("grasp", 1-math.Sqrt(0.1))
+	first := prune(net, g1)
+	if err := ApplyMasks(net, first.Masks); err != nil {
+		t.Fatal(err)
+	}
+	o := g1.GraSP
+	scores, err := GraSP(context.Background(), net, bs, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var layers []layerScores
+	pruned := map[string][]bool{}
+	for _, p := range weights(net) {
+		neg := make([]float64, len(scores[p.Name]))
+		for i, v := range scores[p.Name] {
+			neg[i] = -v
+		}
+		layers = append(layers, layerScores{p.Name, neg})
+		gone := make([]bool, p.Len())
+		for i, k := range first.Masks[p.Name] {
+			gone[i] = !k
+		}
+		pruned[p.Name] = gone
+	}
+	want, err := keepMasks(layers, 0.9, Global, 0, pruned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !same(got.Masks, want) {
+		t.Error("grasp, 2 shots: not the second shot's masks on the first's network")
+	}
+	if single := prune(smallNet(rand.New(rand.NewPCG(8, 8))), DefaultConfig("grasp", 0.9)); same(single.Masks, got.Masks) {
+		t.Error("grasp: 2 shots give the one-shot masks (the second shot did not re-score)")
+	}
+}
