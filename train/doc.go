@@ -1,5 +1,6 @@
-// Package train trains networks: SGD with momentum and weight decay,
-// learning-rate schedules, the epoch loop with evaluation, masks held at
+// Package train trains networks: SGD with momentum and weight decay, Adam
+// and AdamW (torch.optim's semantics), learning-rate schedules with linear
+// warm-up, label smoothing, the epoch loop with evaluation, masks held at
 // zero, atomic checkpoints and exact resumption.
 //
 // Masks live on the network's parameters (nn.Param.Mask); the trainer keeps
