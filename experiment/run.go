@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"github.com/winnow-ml/winnow/prune"
 	"github.com/winnow-ml/winnow/safetensors"
 	"github.com/winnow-ml/winnow/train"
+	"github.com/winnow-ml/winnow/train/tensorboard"
 )
 
 // The files of a run folder.
@@ -55,6 +57,10 @@ type Runtime struct {
 
 	CheckpointEvery    int           // steps between checkpoints within an epoch (0: none)
 	CheckpointInterval time.Duration // time between them (0: none)
+
+	// TensorBoard also writes TensorBoard event files to Out/tensorboard
+	// (TensorBoardDir): the trainer's metrics, the settings as hparams.
+	TensorBoard bool
 
 	// Comm, with more than one process, makes the run data-parallel (see
 	// train.Trainer): rank 0 locks the folder and writes the files, every
@@ -272,6 +278,28 @@ func Train(ctx context.Context, s Settings, rt Runtime) (_ *Outcome, retErr erro
 		t.Out = rt.Out
 	}
 	t.Progress = rt.progress()
+	if root && rt.TensorBoard {
+		tb, err := openTensorBoard(filepath.Join(rt.Out, TensorBoardDir), s, t.Progress)
+		if err != nil {
+			return nil, err
+		}
+		t.Progress = tb
+		defer func() {
+			status := 1 // success
+			if retErr != nil {
+				status = 2
+				if errors.Is(retErr, context.Canceled) {
+					status = 3 // to be resumed
+				}
+			}
+			if err := tb.W.SessionEnd(status); err == nil {
+				err = tb.Err()
+			}
+			if err := errors.Join(tb.Err(), tb.W.Close()); err != nil && retErr == nil {
+				retErr = err
+			}
+		}()
+	}
 	record := newRecord(s, &rt, st)
 	var report *prune.Report
 	if resuming {
@@ -559,4 +587,33 @@ func checkpointEpochs(path string) (int, error) {
 		return 0, err
 	}
 	return strconv.Atoi(meta["epoch"])
+}
+
+// TensorBoardDir is the folder of a run's TensorBoard event files.
+const TensorBoardDir = "tensorboard"
+
+// openTensorBoard starts a new event file in dir with the settings as the
+// session's hparams (numbers, strings and bools; lists as text).
+func openTensorBoard(dir string, s Settings, next train.Progress) (*tensorboard.Progress, error) {
+	w, err := tensorboard.Create(dir)
+	if err != nil {
+		return nil, err
+	}
+	b, _ := json.Marshal(s)
+	var all map[string]any
+	json.Unmarshal(b, &all)
+	hp := map[string]tensorboard.HParam{}
+	for k, v := range all {
+		switch v.(type) {
+		case string, float64, bool:
+			hp[k] = v
+		default:
+			hp[k] = fmt.Sprint(v)
+		}
+	}
+	if err := w.SessionStart(hp, ""); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return &tensorboard.Progress{W: w, Next: next}, nil
 }

@@ -83,6 +83,7 @@ type runtimeOptions struct {
 	logEvery        int
 	logInterval     time.Duration
 	checkpointEvery string
+	tensorboard     bool
 	bn              string
 }
 
@@ -95,6 +96,7 @@ func (o *runtimeOptions) addFlags(f *pflag.FlagSet) {
 	f.IntVar(&o.logEvery, "log-every", 0, "without a terminal: a progress line every N steps (0: by --log-interval)")
 	f.DurationVar(&o.logInterval, "log-interval", time.Minute, "without a terminal: a progress line at least this often within an epoch (0: none)")
 	f.StringVar(&o.checkpointEvery, "checkpoint-every", "", "also checkpoint within epochs: every N steps, or a duration such as 10m")
+	f.BoolVar(&o.tensorboard, "tensorboard", false, "also write TensorBoard event files to <out>/tensorboard: scalars per step and epoch, the settings as hparams")
 	f.StringVar(&o.bn, "bn", "sync", "under mpirun: sync (BatchNorm over the whole batch, as one process) or local (each process's shard, as PyTorch's DDP)")
 }
 
@@ -107,7 +109,7 @@ func (o *runtimeOptions) addComputeFlags(f *pflag.FlagSet) {
 func (o *runtimeOptions) runtime(cmd *cobra.Command) (experiment.Runtime, error) {
 	comm := world(cmd.Context())
 	rt := experiment.Runtime{Out: o.out, Resume: o.resume, Force: o.force, Threads: o.threads, Workers: o.workers,
-		LogEvery: o.logEvery, LogInterval: o.logInterval, Command: commandLine(), Comm: comm, BN: o.bn}
+		LogEvery: o.logEvery, LogInterval: o.logInterval, Command: commandLine(), Comm: comm, BN: o.bn, TensorBoard: o.tensorboard}
 	if o.threads < 1 || o.workers < 1 {
 		return rt, usageError{errors.New("--threads and --workers must be at least 1")}
 	}

@@ -157,6 +157,7 @@ func newSweepRunCommand() *cobra.Command {
 	f.IntVar(&o.logEvery, "log-every", 0, "a progress line every N steps (0: by --log-interval)")
 	f.DurationVar(&o.logInterval, "log-interval", 0, "a progress line at least this often within an epoch (0: none)")
 	f.StringVar(&o.checkpointEvery, "checkpoint-every", "", "also checkpoint within epochs: every N steps, or a duration such as 10m")
+	f.BoolVar(&o.tensorboard, "tensorboard", false, "also write TensorBoard event files to the run's tensorboard folder")
 	return cmd
 }
 
