@@ -65,6 +65,20 @@ func Load(dir string) (runs []Run, unfinished int, err error) {
 		case New:
 			continue
 		}
+		var cfg struct{ Settings *Settings }
+		if err := readJSON(filepath.Join(d, ConfigFile), &cfg); err == nil && cfg.Settings != nil && cfg.Settings.Prune == "imp" {
+			// An IMP run: a row for each round's sparsity.
+			for k := 0; k <= cfg.Settings.Rounds; k++ {
+				rr, ok, err := loadRun(roundDir(d, k))
+				if err != nil {
+					return nil, 0, err
+				}
+				if ok {
+					runs = append(runs, rr)
+				}
+			}
+			continue
+		}
 		r, ok, err := loadRun(d)
 		if err != nil {
 			return nil, 0, err
@@ -187,7 +201,7 @@ func (r Row) Flags() string {
 	return strings.Join(f, "; ")
 }
 
-var methodOrder = map[string]int{"grasp": 0, "snip": 1, "synflow": 2, "magnitude": 3, "random": 4, "dense": 5}
+var methodOrder = map[string]int{"grasp": 0, "snip": 1, "synflow": 2, "magnitude": 3, "random": 4, "imp": 5, "dense": 6}
 
 // groupKey is the settings of a run that define its group: all but the
 // seed and those that do not change the result.

@@ -58,6 +58,8 @@ type Runtime struct {
 	CheckpointEvery    int           // steps between checkpoints within an epoch (0: none)
 	CheckpointInterval time.Duration // time between them (0: none)
 
+	impDir string // an IMP round's: the IMP run's folder
+
 	// TensorBoard also writes TensorBoard event files to Out/tensorboard
 	// (TensorBoardDir): the trainer's metrics, the settings as hparams.
 	TensorBoard bool
@@ -206,6 +208,9 @@ func Train(ctx context.Context, s Settings, rt Runtime) (_ *Outcome, retErr erro
 	if rt.Out == "" {
 		rt.Out = filepath.Join("runs", s.RunName())
 	}
+	if s.Prune == "imp" && rt.impDir == "" {
+		return trainIMP(ctx, s, rt)
+	}
 	if rt.Workers <= 0 {
 		rt.Workers = 2
 	}
@@ -341,7 +346,11 @@ func Train(ctx context.Context, s Settings, rt Runtime) (_ *Outcome, retErr erro
 				return nil, err
 			}
 		}
-		report, err = prepare(ctx, st, &rt, comm)
+		if s.Prune == "imp" {
+			report, err = prepareIMPRound(st, &rt)
+		} else {
+			report, err = prepare(ctx, st, &rt, comm)
+		}
 		if err := dist.Agree(comm, err); err != nil {
 			if ctx.Err() != nil {
 				return nil, &InterruptedError{Dir: rt.Out, Where: "stopped before training began, no checkpoint", Err: err}
@@ -364,6 +373,9 @@ func Train(ctx context.Context, s Settings, rt Runtime) (_ *Outcome, retErr erro
 				return nil, err
 			}
 		}
+	}
+	if s.Prune == "imp" {
+		impHooks(t, s, &rt, !resuming)
 	}
 	if err := t.Run(ctx); err != nil {
 		if errors.Is(err, context.Canceled) {

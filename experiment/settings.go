@@ -47,6 +47,12 @@ type Settings struct {
 	SynFlowRounds   int     `json:"synflow_rounds"`
 	// Shots prunes at initialisation in this many shots (0, 1: one shot).
 	Shots int `json:"shots,omitempty"`
+	// Rounds and RewindStep are iterative magnitude pruning's (--prune
+	// imp): rounds of train, prune, rewind to the step; Round is the round
+	// a run folder of an IMP run holds.
+	Rounds     int `json:"rounds,omitempty"`
+	RewindStep int `json:"rewind_step,omitempty"`
+	Round      int `json:"round,omitempty"`
 	// AllowCollapse trains masks that disconnect the network (a warning
 	// instead of an error).
 	AllowCollapse bool `json:"allow_collapse,omitempty"`
@@ -175,8 +181,8 @@ func (s *Settings) Validate() error {
 			return bad("sparsity", s.Sparsity, "--prune none trains without pruning: leave --sparsity at 0")
 		}
 	} else {
-		if !slices.Contains(prune.Methods, s.Prune) {
-			return bad("prune", s.Prune, "unknown method (none, %s)", strings.Join(prune.Methods, ", "))
+		if !slices.Contains(prune.Methods, s.Prune) && s.Prune != "imp" {
+			return bad("prune", s.Prune, "unknown method (none, %s, imp)", strings.Join(prune.Methods, ", "))
 		}
 		if !finite(s.Sparsity) || !(s.Sparsity >= 0 && s.Sparsity < 1) {
 			return bad("sparsity", s.Sparsity, "the fraction of weights removed must be in [0, 1)")
@@ -205,6 +211,22 @@ func (s *Settings) Validate() error {
 	}
 	if s.Shots < 0 {
 		return bad("shots", s.Shots, "must not be negative")
+	}
+	if s.Prune == "imp" {
+		if s.Rounds < 1 {
+			return bad("rounds", s.Rounds, "--prune imp needs at least one round of pruning")
+		}
+		if s.RewindStep < 0 {
+			return bad("rewind-step", s.RewindStep, "must not be negative")
+		}
+		if s.Round < 0 || s.Round > s.Rounds {
+			return bad("round", s.Round, "outside the run's rounds 0 to %d", s.Rounds)
+		}
+		if s.Init != "" {
+			return bad("init", s.Init, "--prune imp starts from a fresh network")
+		}
+	} else if s.Rounds != 0 || s.RewindStep != 0 || s.Round != 0 {
+		return bad("rounds", s.Rounds, "rounds and the rewinding step are --prune imp's")
 	}
 	if s.SynFlowRounds < 1 {
 		return bad("synflow-rounds", s.SynFlowRounds, "must be at least 1")

@@ -49,7 +49,7 @@ func (t *Trainer) saveWith(p position) error {
 	hist, _ := json.Marshal(t.history)
 	pos, _ := json.Marshal(p)
 	meta := map[string]string{"epoch": strconv.Itoa(p.Epoch), "step": strconv.Itoa(p.Step), "position": string(pos), "history": string(hist),
-		"optimizer_steps": strconv.Itoa(t.opt.Steps())}
+		"optimizer_steps": strconv.Itoa(t.opt.Steps()), "start_epoch": strconv.Itoa(t.start)}
 	for k, v := range t.Meta {
 		meta[k] = v
 	}
@@ -98,14 +98,20 @@ func (t *Trainer) Resume(path string) error {
 	if err := json.Unmarshal([]byte(f.Metadata["history"]), &hist); err != nil {
 		return fmt.Errorf("train: resume: %s: bad history metadata: %v", path, err)
 	}
-	pos := position{Epoch: len(hist)}
+	start := 0 // the run's first epoch (Trainer.StartStep's)
+	if s, ok := f.Metadata["start_epoch"]; ok {
+		if start, err = strconv.Atoi(s); err != nil || start < 0 {
+			return fmt.Errorf("train: resume: %s: bad start_epoch metadata %q", path, s)
+		}
+	}
+	pos := position{Epoch: start + len(hist)}
 	if s, ok := f.Metadata["position"]; ok {
 		if err := json.Unmarshal([]byte(s), &pos); err != nil {
 			return fmt.Errorf("train: resume: %s: bad position metadata: %v", path, err)
 		}
 	}
-	if e, err := strconv.Atoi(f.Metadata["epoch"]); err != nil || e != len(hist) || pos.Epoch != e {
-		return fmt.Errorf("train: resume: %s: epoch %q does not match %d epochs of history", path, f.Metadata["epoch"], len(hist))
+	if e, err := strconv.Atoi(f.Metadata["epoch"]); err != nil || e != start+len(hist) || pos.Epoch != e {
+		return fmt.Errorf("train: resume: %s: epoch %q does not match %d epochs of history from epoch %d", path, f.Metadata["epoch"], len(hist), start+1)
 	}
 	if t.Train != nil && (pos.Step < 0 || pos.Step > t.Train.NumBatches()) {
 		return fmt.Errorf("train: resume: %s: the checkpoint is at step %d of epoch %d, which has %d steps here: the training set or the batch size differ from the run's",
@@ -139,7 +145,7 @@ func (t *Trainer) Resume(path string) error {
 		}
 	}
 	opt.SetSteps(steps)
-	t.history, t.pos, t.saved = hist, pos, &pos
+	t.history, t.pos, t.saved, t.start = hist, pos, &pos, start
 	return nil
 }
 

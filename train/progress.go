@@ -22,7 +22,7 @@ type LineProgress struct {
 func (p *LineProgress) StartEpoch(epoch, epochs, batches, done int) {
 	p.epoch, p.epochs, p.batches, p.last = epoch, epochs, batches, time.Now()
 	if done > 0 && done < batches {
-		fmt.Fprintf(p.W, "epoch %d/%d: resuming at step %d of %d\n", epoch, epochs, done+1, batches)
+		fmt.Fprintf(p.W, "epoch %d/%d: from step %d of %d\n", epoch, epochs, done+1, batches)
 	}
 }
 

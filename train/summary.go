@@ -66,6 +66,7 @@ func (t *Trainer) Summarize(input []int) Summary {
 	s.BestNote = "best_test_acc selects an epoch by test accuracy (optimistic); report final_test_acc"
 	if n := len(t.history); n > 0 {
 		last := t.history[n-1]
+		s.Epochs = last.Epoch // a run started at a later step has fewer rows
 		s.FinalTestAcc, s.FinalTestTop5, s.FinalTestLoss = last.TestAcc, last.TestTop5, last.TestLoss
 	}
 	s.WeightsKept, s.WeightsTotal = nn.Density(t.Model)

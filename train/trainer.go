@@ -104,7 +104,19 @@ type Trainer struct {
 	// process normalises its own shard (PyTorch DDP's default).
 	SyncBatchNorm bool
 
+	// StartStep begins a fresh run at this step of its schedule: its data
+	// order and rates are those of a run that has taken StartStep steps (a
+	// network rewound to step k of an earlier run continues from there, as
+	// iterative magnitude pruning with rewinding trains). The epochs before
+	// it have no metrics; the first has those of its remaining steps.
+	StartStep int
+	// OnStep, when set, is called after every step with the steps taken
+	// since step 0 of the schedule, before any checkpoint at that step
+	// boundary; an error stops the run.
+	OnStep func(step int) error
+
 	opt     Optimizer
+	start   int // the run's first epoch (StartStep's)
 	history []EpochResult
 	pos     position
 	saved   *position // where the last checkpoint written or read stands
@@ -177,12 +189,19 @@ func (t *Trainer) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	nb := t.Train.NumBatches()
+	if t.StartStep < 0 || t.StartStep >= t.Config.Epochs*nb {
+		return fmt.Errorf("train: start step %d outside the run's %d steps", t.StartStep, t.Config.Epochs*nb)
+	}
+	if t.saved == nil && t.pos == (position{}) && len(t.history) == 0 {
+		t.pos = position{Epoch: t.StartStep / nb, Step: t.StartStep % nb}
+		t.start = t.pos.Epoch
+	}
 	for _, p := range nn.AllParams(t.Model) {
 		p.ApplyMask()
 	}
 	tape := autograd.NewTape[float32]()
 	params := nn.AllParams(t.Model)
-	nb := t.Train.NumBatches()
 	comm := dist.Or(t.Comm)
 	var gsync *GradientSync
 	// A data-parallel run stops where the processes agree (the step's
@@ -256,6 +275,11 @@ func (t *Trainer) Run(ctx context.Context) error {
 				t.pos.Correct += step[1]
 				t.pos.Seen += int(step[2])
 				t.pos.Step++
+				if t.OnStep != nil {
+					if err := t.OnStep(epoch*nb + t.pos.Step); err != nil {
+						return err
+					}
+				}
 				secs := t.pos.Seconds + time.Since(start).Seconds()
 				if t.Progress != nil {
 					t.Progress.Step(t.pos.Step, t.pos.LossSum/float64(t.pos.Seen), t.pos.Correct/float64(t.pos.Seen), float64(t.pos.Seen)/secs)
