@@ -30,7 +30,8 @@ type layerScores struct {
 // keepMasks removes exactly removeCount(sparsity, N) weights with the lowest
 // importance, globally or per layer, ties broken by position (earlier
 // layers and lower indices go first). Weights already pruned (pruned[name][i]
-// true) are removed first and never revived. With minDensity > 0, each layer
+// true) are removed first and never revived, more than the count if they
+// are more. With minDensity > 0, each layer
 // keeps at least ceil(minDensity * n) of its best weights.
 func keepMasks(layers []layerScores, sparsity float64, scope Scope, minDensity float64, pruned map[string][]bool) (map[string][]bool, error) {
 	for _, l := range layers {
@@ -70,7 +71,7 @@ func keepMasks(layers []layerScores, sparsity float64, scope Scope, minDensity f
 	switch scope {
 	case Local:
 		for _, l := range work {
-			keep, err := removeLowest([]layerScores{l}, removeCount(sparsity, len(l.imp)))
+			keep, err := removeLowest([]layerScores{l}, max(removeCount(sparsity, len(l.imp)), countGone(pruned[l.name])))
 			if err != nil {
 				return nil, err
 			}
@@ -81,7 +82,11 @@ func keepMasks(layers []layerScores, sparsity float64, scope Scope, minDensity f
 		for _, l := range work {
 			n += len(l.imp)
 		}
-		keep, err := removeLowest(work, removeCount(sparsity, n))
+		gone := 0
+		for _, l := range work {
+			gone += countGone(pruned[l.name])
+		}
+		keep, err := removeLowest(work, max(removeCount(sparsity, n), gone))
 		if err != nil {
 			return nil, err
 		}
@@ -92,6 +97,18 @@ func keepMasks(layers []layerScores, sparsity float64, scope Scope, minDensity f
 		return nil, fmt.Errorf("prune: unknown scope %q (global, local)", scope)
 	}
 	return out, nil
+}
+
+// countGone counts the weights pruned already: a sparsity below theirs
+// removes them, and no more.
+func countGone(gone []bool) int {
+	n := 0
+	for _, g := range gone {
+		if g {
+			n++
+		}
+	}
+	return n
 }
 
 // removeLowest returns keep flags with exactly k of the lowest importances

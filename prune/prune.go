@@ -88,8 +88,10 @@ type Result struct {
 	Masks  map[string][]bool
 }
 
-// Prune scores net's conv and linear weights and selects the masks. net is
-// the float64 network at initialisation; batches are the scoring batches of
+// Prune scores net's conv and linear weights and selects the masks. Weights
+// that masks on net prune already stay pruned (scored at zero, removed
+// first). net is the float64 network at initialisation (or trained, to
+// prune early in training); batches are the scoring batches of
 // grasp and snip; input is the C, H, W of one input (synflow). net's
 // values are left unchanged; apply the masks with ApplyMasks.
 func Prune(ctx context.Context, net nn.Module[float64], batches []Batch, input []int, c Config) (*Result, error) {
@@ -113,23 +115,36 @@ func Prune(ctx context.Context, net nn.Module[float64], batches []Batch, input [
 	}
 	shots := max(1, c.Shots)
 	w := weights(net)
-	if shots > 1 {
-		// Later shots score the network with the pruned weights at zero
-		// (held there through GraSP's re-drawn layers by the masks).
+	pruned := prunedBy(w)
+	if shots > 1 || pruned != nil {
+		// Shots after the first (and a masked network's first) score the
+		// network with the pruned weights at zero, held there through
+		// GraSP's re-drawn layers by the masks.
 		defer snapshot(w)()
+		masks := make([][]float64, len(w))
+		for i, p := range w {
+			masks[i] = p.Mask
+		}
 		defer func() {
-			for _, p := range w {
-				p.Mask = nil
+			for i, p := range w {
+				p.Mask = masks[i]
 			}
 		}()
 	}
-	var pruned map[string][]bool
 	for shot := 1; shot <= shots; shot++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		if pruned != nil {
-			if err := ApplyMasks(net, r.Masks); err != nil {
+			keep := map[string][]bool{}
+			for name, gone := range pruned {
+				k := make([]bool, len(gone))
+				for i, g := range gone {
+					k[i] = !g
+				}
+				keep[name] = k
+			}
+			if err := ApplyMasks(net, keep); err != nil {
 				return nil, err
 			}
 		}
@@ -165,6 +180,25 @@ func Prune(ctx context.Context, net nn.Module[float64], batches []Batch, input [
 		}
 	}
 	return r, nil
+}
+
+// prunedBy returns the weights the masks on w prune, nil without masks.
+func prunedBy(w []*nn.Param[float64]) map[string][]bool {
+	var pruned map[string][]bool
+	for _, p := range w {
+		if p.Mask == nil {
+			continue
+		}
+		if pruned == nil {
+			pruned = map[string][]bool{}
+		}
+		gone := make([]bool, p.Len())
+		for i, m := range p.Mask {
+			gone[i] = m == 0
+		}
+		pruned[p.Name] = gone
+	}
+	return pruned
 }
 
 // score computes the scores of c.Method (not SynFlow) on net as it is.

@@ -516,3 +516,48 @@ func TestMultishot(t *testing.T) {
 		t.Error("grasp: 2 shots give the one-shot masks (the second shot did not re-score)")
 	}
 }
+
+// A masked network's pruned weights stay pruned, whatever the method, and
+// its masks are left as they were.
+func TestPruneMaskedNetwork(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	bs := smallBatches(rng, 1)
+	for _, m := range Methods {
+		net := smallNet(rand.New(rand.NewPCG(8, 8)))
+		first, err := Prune(context.Background(), net, bs, []int{2, 6, 6}, DefaultConfig("random", 0.5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ApplyMasks(net, first.Masks); err != nil {
+			t.Fatal(err)
+		}
+		before := map[string][]float64{}
+		for _, p := range weights(net) {
+			before[p.Name] = slices.Clone(p.Mask)
+		}
+		c := DefaultConfig(m, 0.8)
+		c.SynFlow.Rounds = 5
+		r, err := Prune(context.Background(), net, bs, []int{2, 6, 6}, c)
+		if err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		total, kept := 0, 0
+		for _, p := range weights(net) {
+			if !slices.Equal(before[p.Name], p.Mask) {
+				t.Fatalf("%s: the masks of %s changed", m, p.Name)
+			}
+			for i, k := range r.Masks[p.Name] {
+				if k && !first.Masks[p.Name][i] {
+					t.Fatalf("%s revives %s[%d]", m, p.Name, i)
+				}
+				if k {
+					kept++
+				}
+			}
+			total += p.Len()
+		}
+		if total-kept != removeCount(0.8, total) {
+			t.Errorf("%s: removed %d of %d, want %d", m, total-kept, total, removeCount(0.8, total))
+		}
+	}
+}

@@ -56,7 +56,7 @@ func SynFlow(ctx context.Context, net nn.Module[float64], sparsity float64, o Sy
 	}
 	tape := autograd.NewTape[float64]()
 	density := 1 - sparsity
-	var pruned map[string][]bool
+	pruned := prunedBy(w) // a masked network's pruned weights stay pruned
 	var scores map[string][]float64
 	var masks map[string][]bool
 	for r := 1; r <= o.Rounds; r++ {
