@@ -157,3 +157,53 @@ func TestIMPSettings(t *testing.T) {
 		t.Error("a rewinding step past the run's end was not refused")
 	}
 }
+
+// TestPreEpochs: magnitude pruning after one epoch of training keeps the
+// largest weights of the trained network (pre-1), and the run trains the
+// network at initialisation with those masks; stopped in the pre-training
+// and resumed, it ends as one never stopped.
+func TestPreEpochs(t *testing.T) {
+	s := quickSettings()
+	s.Prune, s.Sparsity, s.PreEpochs, s.Epochs = "magnitude", 0.9, 1, 2
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Train(context.Background(), s, Runtime{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	pre := loadState(t, filepath.Join(dir, "pre-1", train.FinalFile), s, "")
+	want, err := prune.IterativeMagnitude(pre, 0.9, prune.Global, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := loadState(t, filepath.Join(dir, train.FinalFile), s, filepath.Join(dir, MaskFile))
+	for _, p := range nn.Prunable(got) {
+		for j, m := range p.Mask {
+			if (m != 0) != want[p.Name][j] {
+				t.Fatalf("%s[%d] kept %v, magnitude pruning of the trained network keeps %v", p.Name, j, m != 0, want[p.Name][j])
+			}
+		}
+	}
+	// At initialisation the masks are others.
+	init := loadState(t, filepath.Join(dir, "pre-1", train.FinalFile), s, "")
+	fresh, _ := models.New[float32](s.Model, models.Input{Channels: 1, Height: 28, Width: 28, Classes: 10}, models.Options{}, s.Seed)
+	nn.CopyState(init, fresh)
+	atInit, _ := prune.IterativeMagnitude(init, 0.9, prune.Global, 0)
+	if maps := atInit["fc1.weight"]; slices.Equal(maps, want["fc1.weight"]) {
+		t.Error("the masks after training are those at initialisation")
+	}
+
+	dir2 := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := Train(ctx, s, Runtime{Out: dir2, Progress: &stopAt{3, cancel}}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted: %v", err)
+	}
+	if _, err := Train(context.Background(), s, Runtime{Out: dir2, Resume: true}); err != nil {
+		t.Fatal(err)
+	}
+	again := loadState(t, filepath.Join(dir2, train.FinalFile), s, "")
+	pa, pb := nn.AllParams(got), nn.AllParams(again)
+	for i := range pa {
+		if !slices.Equal(pa[i].Data, pb[i].Data) {
+			t.Fatalf("%s differs between the run stopped in its pre-training and resumed and the one never stopped", pa[i].Name)
+		}
+	}
+}

@@ -528,6 +528,20 @@ func prepare(ctx context.Context, st *Setup, rt *Runtime, comm dist.Comm) (*prun
 		}
 		return &r, nil
 	}
+	if s.PreEpochs > 0 {
+		report, err := pruneEarly(ctx, st, rt, comm)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkCollapse(st, rt); err != nil {
+			return nil, err
+		}
+		if rt.Log != nil {
+			rt.logf("%s pruning after %d epochs of training, at sparsity %g", s.Prune, s.PreEpochs, s.Sparsity)
+			report.WriteTable(rt.Log)
+		}
+		return report, nil
+	}
 	start := time.Now()
 	p, err := pruneAtInit(ctx, st, comm)
 	if err != nil {

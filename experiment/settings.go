@@ -50,6 +50,9 @@ type Settings struct {
 	// Rounds and RewindStep are iterative magnitude pruning's (--prune
 	// imp): rounds of train, prune, rewind to the step; Round is the round
 	// a run folder of an IMP run holds.
+	// PreEpochs prunes after this many epochs of training instead of at
+	// initialisation, then rewinds to it (Synaptic-Flow's pre-epochs).
+	PreEpochs  int `json:"pre_epochs,omitempty"`
 	Rounds     int `json:"rounds,omitempty"`
 	RewindStep int `json:"rewind_step,omitempty"`
 	Round      int `json:"round,omitempty"`
@@ -211,6 +214,12 @@ func (s *Settings) Validate() error {
 	}
 	if s.Shots < 0 {
 		return bad("shots", s.Shots, "must not be negative")
+	}
+	if s.PreEpochs < 0 {
+		return bad("pre-epochs", s.PreEpochs, "must not be negative")
+	}
+	if s.PreEpochs > 0 && (s.Prune == "none" || s.Prune == "imp" || s.Init != "") {
+		return bad("pre-epochs", s.PreEpochs, "prunes a fresh network after training it: with a method of pruning at initialisation, without --init")
 	}
 	if s.Prune == "imp" {
 		if s.Rounds < 1 {

@@ -213,6 +213,12 @@ func clearRun(dir string) error {
 			return err
 		}
 	}
+	pre, _ := filepath.Glob(filepath.Join(dir, "pre-*")) // --pre-epochs' training
+	for _, d := range pre {
+		if err := os.RemoveAll(d); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
