@@ -117,14 +117,18 @@ type prefixEpochs struct {
 	total int
 }
 
-func (p prefixEpochs) LR(base float64, epoch, _ int) float64 { return p.Schedule.LR(base, epoch, p.total) }
+func (p prefixEpochs) LR(base float64, epoch, _ int) float64 {
+	return p.Schedule.LR(base, epoch, p.total)
+}
 
 type prefixSteps struct {
 	train.StepSchedule
 	total int
 }
 
-func (p prefixSteps) LR(base float64, epoch, _ int) float64 { return p.StepSchedule.LR(base, epoch, p.total) }
+func (p prefixSteps) LR(base float64, epoch, _ int) float64 {
+	return p.StepSchedule.LR(base, epoch, p.total)
+}
 
 func (p prefixSteps) LRAt(base float64, epoch, step, stepsPerEpoch, _ int) float64 {
 	return p.StepSchedule.LRAt(base, epoch, step, stepsPerEpoch, p.total)
