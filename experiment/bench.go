@@ -293,7 +293,7 @@ func benchGraSP(ctx context.Context, model string, in models.Input) (float64, er
 	o := prune.DefaultConfig("grasp", 0.9).GraSP
 	o.SplitHalves, o.ReinitLinear = false, false
 	start := time.Now()
-	if _, err := prune.GraSP(ctx, twin, []prune.Batch{{X: xs, Shape: in.Shape(100), Labels: ls}}, o); err != nil {
+	if _, err := prune.GraSP(ctx, twin, prune.List{{X: xs, Shape: in.Shape(100), Labels: ls}}, o); err != nil {
 		return 0, err
 	}
 	return round3(time.Since(start).Seconds()), nil

@@ -80,10 +80,10 @@ func pruneEarly(ctx context.Context, st *Setup, rt *Runtime, comm dist.Comm) (*p
 		if l < levels {
 			c.Sparsity = 1 - math.Pow(1-s.Sparsity, float64(l)/float64(levels))
 		}
-		var batches []prune.Batch
+		var batches prune.Batches
 		if c.NeedsData() {
-			if batches, err = ScoringBatches(ctx, st.Train, st.Info, s.SamplesPerClass, s.ScoringIters, s.Seed); err != nil {
-				return nil, fmt.Errorf("--samples-per-class %d: %w", s.SamplesPerClass, err)
+			if batches, err = scoringSample(ctx, st); err != nil {
+				return nil, err
 			}
 		}
 		r, err := prune.Prune(ctx, twin, batches, st.InputCHW(), c)

@@ -54,10 +54,10 @@ func Presets() map[string]Preset {
 		"cifar100-resnet32":      graspPreset("resnet32", "cifar100", 160, "1e-4", 5, 2),
 		"tiny-imagenet-vgg19":    graspPreset("vgg19", "tiny-imagenet", 300, "5e-4", 1, 10),
 		"tiny-imagenet-resnet32": graspPreset("resnet32", "tiny-imagenet", 300, "1e-4", 1, 10),
-		"imagenet-resnet50": {"GraSP paper: resnet50 on ImageNet, scoring 1 per class x 150 (official config); training as PyTorch's ImageNet recipe: 90 epochs, batch 256, lr 0.1 (x0.1 at 30 and 60), momentum 0.9, weight decay 1e-4",
+		"imagenet-resnet50": {"GraSP paper: resnet50 on ImageNet, scored as the official GraSP_ImageNet.py: 150 shuffled batches of 250 (37,500 images, read again for each pass), chunks of 20, the last linear layer re-drawn; training as PyTorch's ImageNet recipe: 90 epochs, batch 256, lr 0.1 (x0.1 at 30 and 60), momentum 0.9, weight decay 1e-4",
 			map[string]string{"model": "resnet50", "dataset": "imagenet", "epochs": "90", "batch-size": "256", "lr": "0.1",
 				"momentum": "0.9", "weight-decay": "1e-4", "schedule": "epochs:30,60", "prune": "grasp",
-				"samples-per-class": "1", "scoring-iters": "150"}},
+				"scoring-batch": "250", "scoring-iters": "150", "grasp-chunk": "20", "grasp-split-halves": "false", "grasp-reinit-last": "true"}},
 	}
 	out := map[string]Preset{}
 	for name, p := range base {

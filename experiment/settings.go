@@ -44,6 +44,13 @@ type Settings struct {
 	Temperature     float64 `json:"temperature"`
 	GraSPReinit     bool    `json:"grasp_reinit_linear"`
 	GraSPHalves     bool    `json:"grasp_split_halves"`
+	// ScoringBatch, GraSPChunk and GraSPReinitLast are the official ImageNet
+	// variant's (GraSP_ImageNet.py): --scoring-iters shuffled batches of
+	// ScoringBatch examples instead of the class-balanced sample, each
+	// scored in chunks of GraSPChunk, only the last linear layer re-drawn.
+	ScoringBatch    int  `json:"scoring_batch,omitempty"`
+	GraSPChunk      int  `json:"grasp_chunk,omitempty"`
+	GraSPReinitLast bool `json:"grasp_reinit_last,omitempty"`
 	SynFlowRounds   int     `json:"synflow_rounds"`
 	// Shots prunes at initialisation in this many shots (0, 1: one shot).
 	Shots int `json:"shots,omitempty"`
@@ -212,6 +219,12 @@ func (s *Settings) Validate() error {
 	if !finite(s.Temperature) || !(s.Temperature > 0) {
 		return bad("temperature", s.Temperature, "must be positive and finite")
 	}
+	if s.ScoringBatch < 0 {
+		return bad("scoring-batch", s.ScoringBatch, "must not be negative")
+	}
+	if s.GraSPChunk < 0 {
+		return bad("grasp-chunk", s.GraSPChunk, "must not be negative")
+	}
 	if s.Shots < 0 {
 		return bad("shots", s.Shots, "must not be negative")
 	}
@@ -292,6 +305,8 @@ func (s *Settings) PruneConfig() prune.Config {
 	c.GraSP.Temperature = s.Temperature
 	c.GraSP.ReinitLinear = s.GraSPReinit
 	c.GraSP.SplitHalves = s.GraSPHalves
+	c.GraSP.Chunk = s.GraSPChunk
+	c.GraSP.ReinitLast = s.GraSPReinitLast
 	c.SynFlow.Rounds = s.SynFlowRounds
 	c.Shots = s.Shots
 	return c

@@ -134,6 +134,59 @@ func ScoringBatches(ctx context.Context, train data.Dataset, info data.Info, per
 	return out, nil
 }
 
+// ShuffledBatches is the scoring sample of the official ImageNet GraSP
+// code: the first iters batches of size examples of the training set in a
+// shuffled order of the seed, after the training transforms. It is read
+// from the data at each pass over it, not held.
+func ShuffledBatches(ctx context.Context, train data.Dataset, info data.Info, size, iters int, seed uint64) (prune.Batches, error) {
+	l := &data.Loader{Dataset: train, Transform: data.PipelineFor(info, true), BatchSize: size, Shuffle: true, Seed: seed ^ 0x5c0e, Workers: 2}
+	if n := l.NumBatches(); iters > n {
+		return nil, bad("scoring-iters", iters, "more batches of %d than the %d training examples make (%d)", size, train.Len(), n)
+	}
+	return &loaderBatches{ctx: ctx, l: l, n: iters}, nil
+}
+
+type loaderBatches struct {
+	ctx context.Context
+	l   *data.Loader
+	n   int
+}
+
+func (b *loaderBatches) Len() int { return b.n }
+
+func (b *loaderBatches) Size(i int) int {
+	return min(b.l.BatchSize, b.l.Dataset.Len()-i*b.l.BatchSize)
+}
+
+func (b *loaderBatches) Batch(i int) (prune.Batch, error) {
+	for x, err := range b.l.BatchesFrom(b.ctx, 0, i) {
+		if err != nil {
+			return prune.Batch{}, err
+		}
+		v := make([]float64, len(x.X))
+		for j, f := range x.X {
+			v[j] = float64(f)
+		}
+		return prune.Batch{X: v, Shape: x.Shape(), Labels: x.Labels}, nil
+	}
+	return prune.Batch{}, fmt.Errorf("no batch %d", i)
+}
+
+// scoringSample is the settings' scoring sample: shuffled batches of
+// --scoring-batch examples (the ImageNet code's), or the class-balanced
+// sample (the CIFAR code's).
+func scoringSample(ctx context.Context, st *Setup) (prune.Batches, error) {
+	s := st.Settings
+	if s.ScoringBatch > 0 {
+		return ShuffledBatches(ctx, st.Train, st.Info, s.ScoringBatch, s.ScoringIters, s.Seed)
+	}
+	b, err := ScoringBatches(ctx, st.Train, st.Info, s.SamplesPerClass, s.ScoringIters, s.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("--samples-per-class %d: %w", s.SamplesPerClass, err)
+	}
+	return prune.List(b), nil
+}
+
 // Prune scores a fresh network of the settings at initialisation (as Train
 // does before training) and puts the masks on the setup's model.
 //
@@ -194,14 +247,17 @@ func pruneAtInit(ctx context.Context, st *Setup, comm dist.Comm) (*prune.Pruned,
 	if err != nil {
 		return nil, err
 	}
-	var batches []prune.Batch
+	var batches prune.Batches
 	if c.NeedsData() {
 		images := s.SamplesPerClass * st.Input.Classes
+		if s.ScoringBatch > 0 {
+			images = s.ScoringBatch
+		}
 		if err := prune.CheckScoringMemory(twin, st.InputCHW(), images, c, mem.Available()); err != nil {
 			return nil, err
 		}
-		if batches, err = ScoringBatches(ctx, st.Train, st.Info, s.SamplesPerClass, s.ScoringIters, s.Seed); err != nil {
-			return nil, fmt.Errorf("--samples-per-class %d: %w", s.SamplesPerClass, err)
+		if batches, err = scoringSample(ctx, st); err != nil {
+			return nil, err
 		}
 	}
 	return prune.AtInit(ctx, st.Model, twin, batches, st.InputCHW(), c)

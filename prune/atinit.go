@@ -14,7 +14,7 @@ import (
 type Pruned struct {
 	Result  *Result
 	Report  Report
-	Batches []Batch // the scoring batches as drawn (before any split in halves)
+	Batches Batches // the scoring sample as drawn (before any split in halves or chunks)
 	twin    nn.Module[float64]
 }
 
@@ -28,7 +28,7 @@ type Pruned struct {
 // Before scoring it checks that the scoring pass fits in the memory the
 // system has available (ScoringMemory), and refuses it otherwise. net must
 // carry no masks yet.
-func AtInit(ctx context.Context, net nn.Module[float32], twin nn.Module[float64], batches []Batch, input []int, c Config) (*Pruned, error) {
+func AtInit(ctx context.Context, net nn.Module[float32], twin nn.Module[float64], batches Batches, input []int, c Config) (*Pruned, error) {
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("prune: %w", err)
 	}
@@ -39,11 +39,7 @@ func AtInit(ctx context.Context, net nn.Module[float32], twin nn.Module[float64]
 	}
 	nn.CopyState(twin, net)
 	if c.NeedsData() {
-		images := 0
-		for _, b := range batches {
-			images = max(images, b.Shape[0])
-		}
-		if err := CheckScoringMemory(twin, input, images, c, mem.Available()); err != nil {
+		if err := CheckScoringMemory(twin, input, largest(batches), c, mem.Available()); err != nil {
 			return nil, err
 		}
 	}
@@ -72,7 +68,10 @@ func ScoringMemory[T nn.Float](net nn.Module[T], input []int, images int, c Conf
 	copies := int64(2)
 	if c.Method == "grasp" {
 		copies = 4
-		if c.GraSP.SplitHalves {
+		switch {
+		case c.GraSP.Chunk > 0:
+			n = min(n, int64(c.GraSP.Chunk))
+		case c.GraSP.SplitHalves:
 			n = (n + 1) / 2
 		}
 	}
@@ -98,7 +97,7 @@ func CheckScoringMemory[T nn.Float](net nn.Module[T], input []int, images int, c
 // linear weights GraSP re-draws for scoring), input/<i> and label/<i> (the
 // scoring batches in the order scored, after the training transforms),
 // score/<name> and mask/<name>. meta is added to the metadata.
-func (p *Pruned) Dump(meta map[string]string) ([]safetensors.Tensor, map[string]string) {
+func (p *Pruned) Dump(meta map[string]string) ([]safetensors.Tensor, map[string]string, error) {
 	var ts []safetensors.Tensor
 	for _, t := range nn.StateTensors(p.twin, safetensors.F32) { // the values at initialisation
 		t.Name = "param/" + t.Name
@@ -112,7 +111,9 @@ func (p *Pruned) Dump(meta map[string]string) ([]safetensors.Tensor, map[string]
 	scored := p.Batches
 	if c.Method == "grasp" {
 		if c.GraSP.ReinitLinear {
-			redrawn := RedrawnLinear(p.twin, c.Seed)
+			o := c.GraSP
+			o.Seed = c.Seed
+			redrawn := o.Redrawn(p.twin)
 			for _, name := range p.Result.Order {
 				if v, ok := redrawn[name]; ok {
 					ts = append(ts, safetensors.FromFloats("scoring_param/"+name, safetensors.F64, shapes[name], v))
@@ -121,7 +122,11 @@ func (p *Pruned) Dump(meta map[string]string) ([]safetensors.Tensor, map[string]
 		}
 		scored = c.GraSP.ScoringBatches(p.Batches)
 	}
-	for i, b := range scored {
+	for i := range scored.Len() {
+		b, err := scored.Batch(i)
+		if err != nil {
+			return nil, nil, fmt.Errorf("prune: dump: scoring batch %d: %w", i, err)
+		}
 		ts = append(ts, safetensors.FromFloats(fmt.Sprintf("input/%d", i), safetensors.F64, b.Shape, b.X))
 		labels := make([]int64, len(b.Labels))
 		for j, l := range b.Labels {
@@ -145,7 +150,7 @@ func (p *Pruned) Dump(meta map[string]string) ([]safetensors.Tensor, map[string]
 	for k, v := range meta {
 		dm[k] = v
 	}
-	return ts, dm
+	return ts, dm, nil
 }
 
 func scoreNote(method string) string {

@@ -183,7 +183,7 @@ func TestEachMethodPrunesInItsPapersDirection(t *testing.T) {
 			c := DefaultConfig(method, sparsity)
 			c.GraSP = GraSPOptions{Temperature: temp}
 			c.SynFlow.Rounds = 1
-			r, err := Prune(context.Background(), h.net, []Batch{{X: h.x, Shape: []int{1, 3}, Labels: []int32{int32(h.y)}}}, []int{3}, c)
+			r, err := Prune(context.Background(), h.net, List{{X: h.x, Shape: []int{1, 3}, Labels: []int32{int32(h.y)}}}, []int{3}, c)
 			if err != nil {
 				t.Fatal(err)
 			}

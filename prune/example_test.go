@@ -25,7 +25,7 @@ func ExampleAtInit() {
 	for i := range b.Labels {
 		b.Labels[i] = int32(i % 10)
 	}
-	p, err := prune.AtInit(context.Background(), net, twin, []prune.Batch{b}, []int{1, 28, 28}, prune.DefaultConfig("grasp", 0.9))
+	p, err := prune.AtInit(context.Background(), net, twin, prune.List{b}, []int{1, 28, 28}, prune.DefaultConfig("grasp", 0.9))
 	if err != nil {
 		panic(err)
 	}

@@ -21,6 +21,11 @@ type GraSPOptions struct {
 	// SplitHalves scores each batch as its two halves, as the official code
 	// (so BatchNorm sees half-batch statistics).
 	SplitHalves bool
+	// Chunk, when positive, scores each batch in chunks of this many
+	// examples instead, as the official ImageNet code (GraSP_ImageNet.py:
+	// 20); ReinitLast re-draws only the last linear layer, as that code.
+	Chunk      int
+	ReinitLast bool
 	Seed        uint64
 	// Comm, with more than one process, shares the scoring batches out
 	// among the processes of a data-parallel run: each computes its
@@ -42,7 +47,7 @@ type GraSPOptions struct {
 // weights with the highest S are removed: removing them reduces the gradient
 // flow least (or increases it). The network's values are left unchanged;
 // the weights' Grad holds g afterwards.
-func GraSP(ctx context.Context, net nn.Module[float64], batches []Batch, o GraSPOptions) (map[string][]float64, error) {
+func GraSP(ctx context.Context, net nn.Module[float64], batches Batches, o GraSPOptions) (map[string][]float64, error) {
 	w := weights(net)
 	// Only the redrawn linear weights change (running statistics are kept):
 	// they alone are saved, and every tangent cleared at the end.
@@ -52,7 +57,7 @@ func GraSP(ctx context.Context, net nn.Module[float64], batches []Batch, o GraSP
 		}
 	}()
 	if o.ReinitLinear {
-		redrawn := RedrawnLinear(net, o.Seed)
+		redrawn := o.Redrawn(net)
 		var changed []*nn.Param[float64]
 		for _, p := range w {
 			if _, ok := redrawn[p.Name]; ok {
@@ -104,11 +109,42 @@ func GraSP(ctx context.Context, net nn.Module[float64], batches []Batch, o GraSP
 
 // ScoringBatches returns the batches GraSP scores: each batch's two halves
 // with SplitHalves, else the batches themselves.
-func (o GraSPOptions) ScoringBatches(batches []Batch) []Batch {
-	if o.SplitHalves {
+func (o GraSPOptions) ScoringBatches(batches Batches) Batches {
+	switch {
+	case o.Chunk > 0:
+		return Chunks(batches, o.Chunk)
+	case o.SplitHalves:
 		return halves(batches)
 	}
 	return batches
+}
+
+// Redrawn returns the linear weights GraSP scores with (ReinitLinear):
+// all of them, or with ReinitLast the last one's, from o.Seed.
+func (o GraSPOptions) Redrawn(net nn.Module[float64]) map[string][]float64 {
+	all := RedrawnLinear(net, o.Seed)
+	if !o.ReinitLast {
+		return all
+	}
+	w := weights(net)
+	for i := len(w) - 1; i >= 0; i-- {
+		if len(w[i].Shape) == 2 {
+			return map[string][]float64{w[i].Name: lastRedrawn(w[i], o.Seed)}
+		}
+	}
+	return nil
+}
+
+// lastRedrawn draws p's Xavier normal values as RedrawnLinear draws a
+// network's first linear layer.
+func lastRedrawn(p *nn.Param[float64], seed uint64) []float64 {
+	rng := rand.New(rand.NewPCG(seed, 0x6a5b))
+	std := math.Sqrt(2 / float64(p.Shape[0]+p.Shape[1]))
+	v := make([]float64, p.Len())
+	for i := range v {
+		v[i] = rng.NormFloat64() * std
+	}
+	return v
 }
 
 // RedrawnLinear returns the linear weights GraSP scores with when

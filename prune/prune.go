@@ -94,11 +94,11 @@ type Result struct {
 // prune early in training); batches are the scoring batches of
 // grasp and snip; input is the C, H, W of one input (synflow). net's
 // values are left unchanged; apply the masks with ApplyMasks.
-func Prune(ctx context.Context, net nn.Module[float64], batches []Batch, input []int, c Config) (*Result, error) {
+func Prune(ctx context.Context, net nn.Module[float64], batches Batches, input []int, c Config) (*Result, error) {
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("prune: %w", err)
 	}
-	if c.NeedsData() && len(batches) == 0 {
+	if c.NeedsData() && (batches == nil || batches.Len() == 0) {
 		return nil, fmt.Errorf("prune: %s needs scoring batches", c.Method)
 	}
 	r := &Result{Config: c}
@@ -202,7 +202,7 @@ func prunedBy(w []*nn.Param[float64]) map[string][]bool {
 }
 
 // score computes the scores of c.Method (not SynFlow) on net as it is.
-func score(ctx context.Context, net nn.Module[float64], batches []Batch, c Config) (map[string][]float64, error) {
+func score(ctx context.Context, net nn.Module[float64], batches Batches, c Config) (map[string][]float64, error) {
 	switch c.Method {
 	case "grasp":
 		o := c.GraSP

@@ -134,7 +134,7 @@ func TestGraSPByHand(t *testing.T) {
 		}
 	}
 	before := slices.Clone(W)
-	scores, err := GraSP(context.Background(), net, []Batch{{X: x, Shape: []int{1, in}, Labels: []int32{int32(y)}}}, GraSPOptions{Temperature: temp})
+	scores, err := GraSP(context.Background(), net, List{{X: x, Shape: []int{1, in}, Labels: []int32{int32(y)}}}, GraSPOptions{Temperature: temp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func smallNet(rng *rand.Rand) nn.Module[float64] {
 	)
 }
 
-func smallBatches(rng *rand.Rand, n int) []Batch {
+func smallBatches(rng *rand.Rand, n int) List {
 	var bs []Batch
 	for k := 0; k < n; k++ {
 		x := make([]float64, 4*2*6*6)
@@ -381,15 +381,15 @@ func TestCollapseWarning(t *testing.T) {
 // are one process's, to float64 rounding; with four ranks for three
 // batches one rank has none and adds zeros.
 func TestScoresOverRanks(t *testing.T) {
-	setup := func() (nn.Module[float64], []Batch) {
+	setup := func() (nn.Module[float64], List) {
 		rng := rand.New(rand.NewPCG(8, 8))
 		return smallNet(rng), smallBatches(rng, 3)
 	}
-	methods := map[string]func(nn.Module[float64], []Batch, dist.Comm) (map[string][]float64, error){
-		"grasp": func(net nn.Module[float64], bs []Batch, c dist.Comm) (map[string][]float64, error) {
+	methods := map[string]func(nn.Module[float64], List, dist.Comm) (map[string][]float64, error){
+		"grasp": func(net nn.Module[float64], bs List, c dist.Comm) (map[string][]float64, error) {
 			return GraSP(context.Background(), net, bs, GraSPOptions{Temperature: 200, Comm: c})
 		},
-		"snip": func(net nn.Module[float64], bs []Batch, c dist.Comm) (map[string][]float64, error) {
+		"snip": func(net nn.Module[float64], bs List, c dist.Comm) (map[string][]float64, error) {
 			return SNIP(context.Background(), net, bs, c)
 		},
 	}
@@ -561,5 +561,54 @@ func TestPruneMaskedNetwork(t *testing.T) {
 		if total-kept != removeCount(0.8, total) {
 			t.Errorf("%s: removed %d of %d, want %d", m, total-kept, total, removeCount(0.8, total))
 		}
+	}
+}
+
+// The ImageNet variant: chunks of 5 of batches of 8 are scored as the
+// batches of 5, 3, 5, 3 would be; only the last linear layer re-drawn.
+func TestGraSPChunks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	bs := smallBatches(rng, 2) // two batches of 4
+	var eight List
+	for i := 0; i < 2; i++ {
+		b := Batch{X: append(slices.Clone(bs[0].X), bs[1].X...), Shape: append([]int{8}, bs[0].Shape[1:]...), Labels: append(slices.Clone(bs[0].Labels), bs[1].Labels...)}
+		eight = append(eight, b)
+	}
+	var explicit List
+	for _, b := range eight {
+		explicit = append(explicit, slice(b, 0, 5), slice(b, 5, 8))
+	}
+	c := Chunks(eight, 5)
+	if c.Len() != 4 || c.Size(0) != 5 || c.Size(1) != 3 || largest(c) != 5 {
+		t.Fatalf("chunks: %d, sizes %d %d", c.Len(), c.Size(0), c.Size(1))
+	}
+	net := smallNet(rand.New(rand.NewPCG(8, 8)))
+	got, err := GraSP(context.Background(), net, eight, GraSPOptions{Temperature: 200, Chunk: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := GraSP(context.Background(), net, explicit, GraSPOptions{Temperature: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, _ := GraSP(context.Background(), net, eight, GraSPOptions{Temperature: 200})
+	for name := range want {
+		if !slices.Equal(got[name], want[name]) {
+			t.Errorf("%s: chunked scores differ from the chunks' own", name)
+		}
+		if slices.Equal(got[name], whole[name]) {
+			t.Errorf("%s: chunked scores equal the whole batches' (BatchNorm sees chunk statistics)", name)
+		}
+	}
+	chunked, plain := DefaultConfig("grasp", 0.9), DefaultConfig("grasp", 0.9)
+	chunked.GraSP.Chunk, plain.GraSP.SplitHalves = 20, false
+	if a, b := ScoringMemory(net, []int{2, 6, 6}, 250, chunked), ScoringMemory(net, []int{2, 6, 6}, 20, plain); a != b {
+		t.Errorf("scoring memory of batches of 250 in chunks of 20: %d, of batches of 20: %d", a, b)
+	}
+	o := GraSPOptions{Seed: 3, ReinitLast: true}
+	last := o.Redrawn(net)
+	w := weights(net)
+	if len(last) != 1 || last[w[len(w)-1].Name] == nil {
+		t.Errorf("ReinitLast re-draws %d layers", len(last))
 	}
 }

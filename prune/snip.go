@@ -18,7 +18,7 @@ import (
 //
 // With comm, the batches are shared out among the processes of a
 // data-parallel run and g summed over them (as GraSP's).
-func SNIP(ctx context.Context, net nn.Module[float64], batches []Batch, comm dist.Comm) (map[string][]float64, error) {
+func SNIP(ctx context.Context, net nn.Module[float64], batches Batches, comm dist.Comm) (map[string][]float64, error) {
 	defer snapshot(nn.AllParams(net))()
 	if err := gradient(autograd.NewTape[float64](), net, share(batches, comm), 1); err != nil {
 		return nil, err

@@ -2,7 +2,7 @@
 """Recompute winnow's pruning scores from a `winnow prune --dump` file with PyTorch.
 
 Builds the named model in PyTorch (LeNet-5-Caffe, LeNet-300-100, CIFAR VGG,
-CIFAR ResNet as winnow names them), loads param/ (and scoring_param/, the
+CIFAR ResNet as winnow names them, torchvision's ResNet-18/34/50), loads param/ (and scoring_param/, the
 linear weights GraSP re-draws), runs the official GraSP algorithm by double
 backprop on input/<i>, label/<i> (g summed over the batches, then Hg), or
 SNIP |theta*g|, and compares with score/ and mask/.
@@ -97,6 +97,9 @@ def build(name, classes):
     if name == 'lenet5': return LeNet5(classes=classes)
     if name == 'lenet300': return LeNet300(classes=classes)
     if name.startswith('vgg'): return VGG(int(name[3:]), classes)
+    if name in ('resnet18', 'resnet34', 'resnet50'):  # ImageNet ResNets: torchvision's (python3-torchvision)
+        import torchvision
+        return getattr(torchvision.models, name)(num_classes=classes)
     if name.startswith('resnet'): return ResNet(int(name[6:]), classes=classes)
     raise SystemExit('unknown model ' + name)
 
@@ -106,10 +109,12 @@ def main(path):
     params = {k[6:]: torch.tensor(v) for k, v in t.items() if k.startswith('param/')}
     classes = [v for k, v in params.items() if k.endswith('.weight') and v.dim() == 2][-1].shape[0]
     model = build(meta['model'], classes).double()
-    state = {k: v.double() if v.is_floating_point() else v for k, v in params.items()}
+    # winnow's projection shortcut is torchvision's downsample.
+    rename = (lambda k: k.replace('.shortcut.', '.downsample.')) if meta['model'] in ('resnet18', 'resnet34', 'resnet50') else (lambda k: k)
+    state = {rename(k): v.double() if v.is_floating_point() else v for k, v in params.items()}
     for k, v in t.items():
         if k.startswith('scoring_param/'):
-            state[k[14:]] = torch.tensor(v).double()
+            state[rename(k[14:])] = torch.tensor(v).double()
     model.load_state_dict(state, strict=True)
     model.train()
     weights = [m.weight for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
@@ -138,6 +143,7 @@ def main(path):
     else:
         raise SystemExit('only grasp and snip scores are recomputed here')
     num = den = 0.0
+    names = [n.replace('.downsample.', '.shortcut.') for n in names]
     for n, r in zip(names, ref):
         s = torch.tensor(t['score/' + n])
         num += ((s - r) ** 2).sum().item(); den += (r ** 2).sum().item()

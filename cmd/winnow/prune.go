@@ -74,7 +74,10 @@ func runPrune(ctx context.Context, w io.Writer, s experiment.Settings, o pruneOp
 		return err
 	}
 	if o.dump != "" {
-		tensors, dm := p.Dump(meta)
+		tensors, dm, err := p.Dump(meta)
+		if err != nil {
+			return err
+		}
 		if err := safetensors.WriteFile(o.dump, tensors, dm); err != nil {
 			return err
 		}

@@ -34,7 +34,7 @@ func TestPruneAndTrainFromAnotherModule(t *testing.T) {
 	for i := range batch.Labels {
 		batch.Labels[i] = int32(i % 10)
 	}
-	p, err := prune.AtInit(context.Background(), net, twin, []prune.Batch{batch}, []int{1, 28, 28}, prune.DefaultConfig("grasp", 0.9))
+	p, err := prune.AtInit(context.Background(), net, twin, prune.List{batch}, []int{1, 28, 28}, prune.DefaultConfig("grasp", 0.9))
 	if err != nil {
 		t.Fatal(err)
 	}
