@@ -51,7 +51,7 @@ type Settings struct {
 	ScoringBatch    int  `json:"scoring_batch,omitempty"`
 	GraSPChunk      int  `json:"grasp_chunk,omitempty"`
 	GraSPReinitLast bool `json:"grasp_reinit_last,omitempty"`
-	SynFlowRounds   int     `json:"synflow_rounds"`
+	SynFlowRounds   int  `json:"synflow_rounds"`
 	// Shots prunes at initialisation in this many shots (0, 1: one shot).
 	Shots int `json:"shots,omitempty"`
 	// Rounds and RewindStep are iterative magnitude pruning's (--prune

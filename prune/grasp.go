@@ -26,7 +26,7 @@ type GraSPOptions struct {
 	// 20); ReinitLast re-draws only the last linear layer, as that code.
 	Chunk      int
 	ReinitLast bool
-	Seed        uint64
+	Seed       uint64
 	// Comm, with more than one process, shares the scoring batches out
 	// among the processes of a data-parallel run: each computes its
 	// batches' g and Hg, summed over the processes (g before the
