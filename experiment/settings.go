@@ -159,7 +159,8 @@ func (s *Settings) Validate() error {
 	for _, f := range []struct {
 		flag string
 		v    int
-	}{{"image-size", s.ImageSize}, {"crop", s.Crop}, {"limit-train", s.LimitTrain}, {"limit-test", s.LimitTest}, {"eval-batch-size", s.EvalBatchSize}} {
+	}{{"image-size", s.ImageSize}, {"crop", s.Crop}, {"limit-train", s.LimitTrain}, {"limit-test", s.LimitTest}, {"eval-batch-size", s.EvalBatchSize},
+		{"scoring-batch", s.ScoringBatch}, {"grasp-chunk", s.GraSPChunk}, {"shots", s.Shots}, {"pre-epochs", s.PreEpochs}, {"rewind-step", s.RewindStep}} {
 		if f.v < 0 {
 			return bad(f.flag, f.v, "must not be negative")
 		}
@@ -219,27 +220,12 @@ func (s *Settings) Validate() error {
 	if !finite(s.Temperature) || !(s.Temperature > 0) {
 		return bad("temperature", s.Temperature, "must be positive and finite")
 	}
-	if s.ScoringBatch < 0 {
-		return bad("scoring-batch", s.ScoringBatch, "must not be negative")
-	}
-	if s.GraSPChunk < 0 {
-		return bad("grasp-chunk", s.GraSPChunk, "must not be negative")
-	}
-	if s.Shots < 0 {
-		return bad("shots", s.Shots, "must not be negative")
-	}
-	if s.PreEpochs < 0 {
-		return bad("pre-epochs", s.PreEpochs, "must not be negative")
-	}
 	if s.PreEpochs > 0 && (s.Prune == "none" || s.Prune == "imp" || s.Init != "") {
 		return bad("pre-epochs", s.PreEpochs, "prunes a fresh network after training it: with a method of pruning at initialisation, without --init")
 	}
 	if s.Prune == "imp" {
 		if s.Rounds < 1 {
 			return bad("rounds", s.Rounds, "--prune imp needs at least one round of pruning")
-		}
-		if s.RewindStep < 0 {
-			return bad("rewind-step", s.RewindStep, "must not be negative")
 		}
 		if s.Round < 0 || s.Round > s.Rounds {
 			return bad("round", s.Round, "outside the run's rounds 0 to %d", s.Rounds)
