@@ -77,6 +77,32 @@ func TestIMP(t *testing.T) {
 			t.Errorf("round %d: metrics %+v (%v), want %d rows to epoch 2", k, m, err, rows)
 		}
 	}
+	// The rewind point is the dense network at step 8.
+	ds := s
+	ds.Prune, ds.Sparsity, ds.Rounds, ds.RewindStep = "none", 0, 0, 0
+	st, err := Open(context.Background(), ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trL, teL := st.Loaders(2)
+	var at8 [][]float32
+	tr := &train.Trainer{Model: st.Model, Train: trL, Test: teL, Config: ds.TrainConfig(), OnStep: func(step int) error {
+		if step == 8 {
+			for _, p := range nn.AllParams(st.Model) {
+				at8 = append(at8, slices.Clone(p.Data))
+			}
+		}
+		return nil
+	}}
+	if err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rw := loadState(t, filepath.Join(dir, RewindFile), s, "")
+	for i, p := range nn.AllParams(rw) {
+		if !slices.Equal(p.Data, at8[i]) {
+			t.Fatalf("rewind point: %s is not the dense network's at step 8", p.Name)
+		}
+	}
 	var rec Record
 	if err := readJSON(filepath.Join(roundDir(dir, 2), ConfigFile), &rec); err != nil || rec.Settings.Round != 2 || rec.Settings.Sparsity != 0.75 {
 		t.Errorf("round 2's record: %+v, %v", rec.Settings, err)
