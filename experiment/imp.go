@@ -115,7 +115,7 @@ func prepareIMPRound(st *Setup, rt *Runtime) (*prune.Report, error) {
 	if s.Round == 0 {
 		trainL, _ := st.Loaders(1)
 		if steps := s.Epochs * trainL.NumBatches(); s.RewindStep >= steps {
-			return nil, bad("rewind-step", s.RewindStep, "beyond the run's %d steps (%d epochs of %d)", steps, s.Epochs, trainL.NumBatches())
+			return nil, bad("rewind", s.RewindStep, "beyond the run's %d steps (%d epochs of %d)", steps, s.Epochs, trainL.NumBatches())
 		}
 		if s.RewindStep == 0 {
 			return nil, nn.SaveState(rewind, st.Model, nil)

@@ -167,7 +167,7 @@ func TestIMPSettings(t *testing.T) {
 		set  func(*Settings)
 	}{
 		{"rounds", func(s *Settings) { s.Rounds = 0 }},
-		{"rewind-step", func(s *Settings) { s.RewindStep = -1 }},
+		{"rewind", func(s *Settings) { s.RewindStep = -1 }},
 		{"rounds", func(s *Settings) { s.Prune = "grasp" }},
 	} {
 		s := impSettings()

@@ -61,7 +61,7 @@ type Settings struct {
 	// initialisation, then rewinds to it (Synaptic-Flow's pre-epochs).
 	PreEpochs  int `json:"pre_epochs,omitempty"`
 	Rounds     int `json:"rounds,omitempty"`
-	RewindStep int `json:"rewind_step,omitempty"`
+	RewindStep int `json:"rewind,omitempty"`
 	Round      int `json:"round,omitempty"`
 	// AllowCollapse trains masks that disconnect the network (a warning
 	// instead of an error).
@@ -160,7 +160,7 @@ func (s *Settings) Validate() error {
 		flag string
 		v    int
 	}{{"image-size", s.ImageSize}, {"crop", s.Crop}, {"limit-train", s.LimitTrain}, {"limit-test", s.LimitTest}, {"eval-batch-size", s.EvalBatchSize},
-		{"scoring-batch", s.ScoringBatch}, {"grasp-chunk", s.GraSPChunk}, {"shots", s.Shots}, {"pre-epochs", s.PreEpochs}, {"rewind-step", s.RewindStep}} {
+		{"scoring-batch", s.ScoringBatch}, {"grasp-chunk", s.GraSPChunk}, {"shots", s.Shots}, {"pre-epochs", s.PreEpochs}, {"rewind", s.RewindStep}} {
 		if f.v < 0 {
 			return bad(f.flag, f.v, "must not be negative")
 		}

@@ -53,7 +53,7 @@ func addPruneFlags(f *pflag.FlagSet, s *experiment.Settings, perRun bool) {
 	f.IntVar(&s.GraSPChunk, "grasp-chunk", 0, "GraSP scores each batch in chunks of this many examples, as the official ImageNet code (20) (0: --grasp-split-halves)")
 	f.BoolVar(&s.GraSPReinitLast, "grasp-reinit-last", false, "GraSP re-draws only the last linear layer for scoring, as the official ImageNet code")
 	f.IntVar(&s.Rounds, "rounds", 0, "--prune imp: rounds of pruning, each removing the same fraction of the weights left, to --sparsity after the last")
-	f.IntVar(&s.RewindStep, "rewind-step", 0, "--prune imp: rewind the kept weights to their values at this step of the dense run (0: initialisation) and train each round from there")
+	f.IntVar(&s.RewindStep, "rewind", 0, "--prune imp: rewind the kept weights to their values at this step of the dense run (0: initialisation) and train each round from there")
 	f.IntVar(&s.PreEpochs, "pre-epochs", 0, "prune after this many epochs of training (each shot's), then rewind to initialisation, as Synaptic-Flow's pre-epochs (0: at initialisation)")
 	f.IntVar(&s.Shots, "shots", 0, "prune in this many shots, each re-scoring the network the last left, to densities (1-sparsity)^(s/shots) (0, 1: one shot; synflow: shots x rounds rounds)")
 	f.BoolVar(&s.AllowCollapse, "allow-collapse", false, "train masks that leave no path from the input to the output (layer collapse) with a warning instead of refusing them")

@@ -7,7 +7,7 @@
 # Usage: sh docs/mnist/imp.sh [winnow binary] [out folder]
 W=${1:-./winnow}
 OUT=${2:-runs/mnist-imp}
-"$W" train --prune imp --rounds 10 --sparsity 0.99 --rewind-step 0 --threads 1 --quiet --out "$OUT/imp"
+"$W" train --prune imp --rounds 10 --sparsity 0.99 --rewind 0 --threads 1 --quiet --out "$OUT/imp"
 for method in grasp snip synflow; do
 	for sparsity in 0.9 0.99; do
 		"$W" train --prune "$method" --sparsity "$sparsity" --threads 1 --quiet --out "$OUT/$method-$sparsity"
