@@ -20,7 +20,7 @@ import (
 // run runs rather than what it computes (--bn: how processes under mpirun
 // share BatchNorm; a sweep's runs are one process each).
 var perRunFlags = map[string]bool{"bn": true, "prune": true, "sparsity": true, "seed": true, "out": true, "resume": true, "force": true, "quiet": true,
-	"threads": true, "workers": true, "log-every": true, "log-interval": true, "checkpoint-every": true, "dry-run": true}
+	"threads": true, "workers": true, "log-every": true, "log-interval": true, "checkpoint-every": true, "dry-run": true, "tensorboard": true}
 
 // flagValue is a valid value other than the default for each flag.
 func flagValue(f *pflag.Flag) string {
@@ -45,6 +45,10 @@ func flagValue(f *pflag.Flag) string {
 		return "0.005"
 	case "momentum":
 		return "0.5"
+	case "optimizer":
+		return "adam"
+	case "pre-epochs", "rounds", "rewind":
+		return "" // valid only with a pruning method (imp's): checked apart
 	}
 	switch f.Value.Type() {
 	case "bool":
@@ -244,5 +248,22 @@ func TestSweepCheckpointEvery(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(slurm, "slurm", "sweep.sbatch")); !strings.Contains(string(b), "--checkpoint-every 3 ") {
 		t.Errorf("the job script does not pass --checkpoint-every:\n%s", b)
+	}
+}
+
+// TestSweepTakesPreEpochs: --pre-epochs, valid only with a pruning method,
+// reaches a sweep's runs.
+func TestSweepTakesPreEpochs(t *testing.T) {
+	dir := t.TempDir()
+	out, code := run(t, "sweep", "--methods", "grasp", "--sparsity", "0.9", "--seeds", "1", "--pre-epochs", "2", "--shots", "3", "--out", dir, "--dry-run")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	plan, err := experiment.ReadPlan(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := plan.Jobs[0].Settings; s.PreEpochs != 2 || s.Shots != 3 {
+		t.Errorf("the run's pre-epochs %d, shots %d", s.PreEpochs, s.Shots)
 	}
 }
