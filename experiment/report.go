@@ -381,7 +381,7 @@ func WriteMarkdown(w io.Writer, rows []Row) error {
 	fmt.Fprintln(w, head+" seeds | final test acc % (mean ± std) | best-epoch acc % (selected on test) | weights kept % | FLOPs kept % | flags |")
 	fmt.Fprintln(w, rule+"---|---|---|---|---|---|")
 	for _, r := range rows {
-		line := fmt.Sprintf("| %s | %s | %s | %g%% |", r.Model, r.Dataset, r.Method, 100*r.Sparsity)
+		line := fmt.Sprintf("| %s | %s | %s | %s%% |", r.Model, r.Dataset, r.Method, percent(r.Sparsity))
 		for _, k := range varying {
 			line += " " + r.Varying[k] + " |"
 		}
@@ -444,3 +444,7 @@ func WriteRunsCSV(w io.Writer, runs []Run) error {
 	c.Flush()
 	return c.Error()
 }
+
+// percent writes a sparsity in percent to 4 significant digits: IMP's
+// rounds land on fractions such as 0.369042655.
+func percent(f float64) string { return strconv.FormatFloat(100*f, 'g', 4, 64) }
