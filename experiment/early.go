@@ -3,7 +3,6 @@ package experiment
 import (
 	"context"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 
@@ -31,6 +30,13 @@ func pruneEarly(ctx context.Context, st *Setup, rt *Runtime, comm dist.Comm) (*p
 	levels := max(1, s.Shots)
 	cfg := s.TrainConfig()
 	cfg.Epochs, cfg.Schedule = s.PreEpochs, prefix(cfg.Schedule, s.Epochs)
+	var batches prune.Batches // the same sample scores every level
+	if s.PruneConfig().NeedsData() {
+		var err error
+		if batches, err = scoringSample(ctx, st); err != nil {
+			return nil, err
+		}
+	}
 	var masks map[string][]bool
 	for l := 1; l <= levels; l++ {
 		m, err := models.New[float32](s.Model, st.Input, models.Options{Width: s.Width}, s.Seed)
@@ -76,16 +82,7 @@ func pruneEarly(ctx context.Context, st *Setup, rt *Runtime, comm dist.Comm) (*p
 			}
 		}
 		c := s.PruneConfig()
-		c.Shots, c.Sparsity = 1, s.Sparsity
-		if l < levels {
-			c.Sparsity = 1 - math.Pow(1-s.Sparsity, float64(l)/float64(levels))
-		}
-		var batches prune.Batches
-		if c.NeedsData() {
-			if batches, err = scoringSample(ctx, st); err != nil {
-				return nil, err
-			}
-		}
+		c.Shots, c.Sparsity = 1, prune.StepSparsity(s.Sparsity, l, levels)
 		r, err := prune.Prune(ctx, twin, batches, st.InputCHW(), c)
 		if err != nil {
 			return nil, err

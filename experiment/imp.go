@@ -3,7 +3,6 @@ package experiment
 import (
 	"context"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -24,13 +23,7 @@ func roundDir(dir string, r int) string { return filepath.Join(dir, fmt.Sprintf(
 // roundSparsity is the sparsity after round r of s.Rounds: each round
 // removes the same fraction of the weights left, 1-(1-p)^(1/R), to p.
 func roundSparsity(s Settings, r int) float64 {
-	switch r {
-	case 0:
-		return 0
-	case s.Rounds:
-		return s.Sparsity
-	}
-	return 1 - math.Pow(1-s.Sparsity, float64(r)/float64(s.Rounds))
+	return prune.StepSparsity(s.Sparsity, r, s.Rounds)
 }
 
 // trainIMP runs iterative magnitude pruning with rewinding in rt.Out (see
@@ -76,15 +69,9 @@ func trainIMP(ctx context.Context, s Settings, rt Runtime) (_ *Outcome, retErr e
 		rs.Round, rs.Sparsity = r, roundSparsity(s, r)
 		rrt := rt
 		rrt.Out, rrt.impDir, rrt.Force = roundDir(rt.Out, r), rt.Out, false
-		switch StateOf(rrt.Out) {
-		case Finished:
-			rrt.Resume = true
-		case Interrupted:
-			rrt.Resume = true
-		default:
-			rrt.Resume = false
-		}
-		if StateOf(rrt.Out) == Finished {
+		state := StateOf(rrt.Out)
+		rrt.Resume = state != New
+		if state == Finished {
 			var sum train.Summary
 			if err := readJSON(filepath.Join(rrt.Out, SummaryFile), &sum); err != nil {
 				return nil, err

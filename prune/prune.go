@@ -163,11 +163,7 @@ func Prune(ctx context.Context, net nn.Module[float64], batches Batches, input [
 			}
 			layers = append(layers, layerScores{name, imp})
 		}
-		sparsity := c.Sparsity
-		if shot < shots {
-			sparsity = 1 - math.Pow(1-c.Sparsity, float64(shot)/float64(shots))
-		}
-		if r.Masks, err = keepMasks(layers, sparsity, c.Scope, c.MinLayerDensity, pruned); err != nil {
+		if r.Masks, err = keepMasks(layers, StepSparsity(c.Sparsity, shot, shots), c.Scope, c.MinLayerDensity, pruned); err != nil {
 			return nil, err
 		}
 		pruned = map[string][]bool{}
@@ -180,6 +176,16 @@ func Prune(ctx context.Context, net nn.Module[float64], batches Batches, input [
 		}
 	}
 	return r, nil
+}
+
+// StepSparsity is the sparsity after step k of n steps that remove the same
+// fraction of the weights left each, to sparsity after the last:
+// 1-(1-sparsity)^(k/n), and sparsity itself (no rounding) at k = n.
+func StepSparsity(sparsity float64, k, n int) float64 {
+	if k >= n {
+		return sparsity
+	}
+	return 1 - math.Pow(1-sparsity, float64(k)/float64(n))
 }
 
 // prunedBy returns the weights the masks on w prune, nil without masks.
